@@ -1,0 +1,1 @@
+"""One module per rule.  Every module here is imported by the registry."""

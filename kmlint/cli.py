@@ -1,0 +1,174 @@
+"""The ``kmlint`` command line (click), shaped like Ruff's.
+
+Exit codes: 0 no findings, 1 findings, 2 usage/config/internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from kmlint import __version__
+from kmlint.config import ConfigError, ConfigResolver
+from kmlint.registry import SelectorError, all_rules, expand_selector, get_rule
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        out.extend(s.strip() for s in v.split(",") if s.strip())
+    return out
+
+
+def _check_selectors(values: list[str], option: str) -> None:
+    for v in values:
+        try:
+            expand_selector(v)
+        except SelectorError:
+            raise click.UsageError(f"unknown rule code or name {v!r} in {option}") from None
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException as e:
+            e.exit_code = EXIT_ERROR
+            raise
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kmlint")
+def main() -> None:
+    """kmlint: find memory anti-patterns in TensorFlow/Keras code."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=str)
+@click.option("--select", multiple=True, help="Rule codes, prefixes (KM2) or names to enable (comma-separated).")
+@click.option("--ignore", multiple=True, help="Rules to disable.")
+@click.option("--extend-select", multiple=True, help="Rules to enable on top of the selection.")
+@click.option("--preview", is_flag=True, default=None, help="Enable preview rules and behaviour.")
+@click.option("--output-format", type=str, default=None, help="text (default) or json.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file instead of discovering one.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
+@click.option("--stdin-filename", type=str, default=None, help="The name to report for source read from '-'.")
+@click.option("--extend-exclude", multiple=True, help="Extra glob patterns to exclude.")
+def check(paths, select, ignore, extend_select, preview, output_format, config_path, no_cache,
+          exit_zero, statistics, quiet, stdin_filename, extend_exclude) -> None:
+    """Lint PATHS (files or directories; default: current directory; '-' reads stdin)."""
+    from kmlint.output import FORMATS
+
+    overrides: dict = {}
+    if select:
+        overrides["select"] = _split(select)
+        _check_selectors(overrides["select"], "--select")
+    if ignore:
+        overrides["ignore"] = _split(ignore)
+        _check_selectors(overrides["ignore"], "--ignore")
+    if extend_select:
+        overrides["extend_select"] = _split(extend_select)
+        _check_selectors(overrides["extend_select"], "--extend-select")
+    if preview is not None:
+        overrides["preview"] = preview
+    if extend_exclude:
+        overrides["extend_exclude"] = _split(extend_exclude)
+    try:
+        resolver = ConfigResolver(config_path, overrides)
+        base = resolver.for_dir(Path.cwd())
+    except ConfigError as e:
+        click.echo(f"kmlint: error: {e}", err=True)
+        sys.exit(EXIT_ERROR)
+    fmt = output_format or base.output_format or "text"
+    if fmt not in FORMATS:
+        click.echo(f"kmlint: error: unknown output format {fmt!r} (choose from {', '.join(sorted(FORMATS))})", err=True)
+        sys.exit(EXIT_ERROR)
+
+    paths = list(paths) or ["."]
+    from kmlint.engine.runner import RunResult, run
+
+    try:
+        if paths == ["-"]:
+            from kmlint.engine.linter import lint_bytes
+
+            name = stdin_filename or "-"
+            settings = resolver.for_file(Path(name)) if stdin_filename else base
+            data = sys.stdin.buffer.read()
+            res = lint_bytes(data, name, settings)
+            result = RunResult(res.findings, 1, [], res.internal_errors, [res])
+        else:
+            if "-" in paths:
+                raise click.UsageError("'-' (stdin) cannot be combined with other paths")
+            result = run(paths, resolver)
+    except ConfigError as e:
+        click.echo(f"kmlint: error: {e}", err=True)
+        sys.exit(EXIT_ERROR)
+
+    for p in result.problems:
+        click.echo(f"kmlint: error: {p.path}: {p.message}", err=True)
+    info = {"files": result.files, "quiet": quiet, "statistics": statistics}
+    out = FORMATS[fmt](result.findings, info)
+    click.echo(out, nl=False)
+    for f in result.findings:
+        if f.code == "KM000":
+            click.echo(f"kmlint: internal error: {f.path}: {f.message}", err=True)
+    if result.internal_errors or result.problems:
+        sys.exit(EXIT_ERROR)
+    if result.findings and not exit_zero:
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_OK)
+
+
+@main.command("rules")
+@click.option("--output-format", type=click.Choice(["text", "json", "markdown"]), default="text")
+def rules_cmd(output_format: str) -> None:
+    """List every rule: code, name, summary, fixability, runtime confirmation."""
+    rules = all_rules()
+    if output_format == "markdown":
+        from kmlint.docs import rules_table
+
+        click.echo(rules_table(), nl=False)
+        return
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps([
+            {"code": r.code, "name": r.name, "summary": r.summary, "fixable": r.fixable,
+             "confirmable": r.confirmable, "preview": r.preview} for r in rules], indent=2))
+        return
+    click.echo(f"{'code':<7} {'name':<36} {'fix':<8} {'runtime':<8} summary")
+    for r in rules:
+        fix = r.fixable or "-"
+        rt = "yes" if r.confirmable else "-"
+        click.echo(f"{r.code:<7} {r.name:<36} {fix:<8} {rt:<8} {r.summary}")
+
+
+@main.command("rule")
+@click.argument("code")
+def rule_cmd(code: str) -> None:
+    """Print a rule's documentation (its dossier README)."""
+    from kmlint.docs import rule_readme
+
+    rule = get_rule(code)
+    if rule is None:
+        click.echo(f"kmlint: error: unknown rule {code!r}", err=True)
+        sys.exit(EXIT_ERROR)
+    text = rule_readme(rule)
+    if text is None:
+        click.echo(f"kmlint: error: no documentation found for {rule.code}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(text)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

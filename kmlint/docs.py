@@ -1,0 +1,66 @@
+"""Rule documentation: the dossiers in ``rules/<CODE>-<name>/``.
+
+Installed wheels carry them as ``kmlint/_rules`` (see pyproject.toml); a source
+checkout reads the top-level ``rules/`` folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+DOCS_BASE_URL = "https://github.com/kmlint/kmlint/blob/main/rules/"
+
+
+def dossier_root() -> Path:
+    here = Path(__file__).resolve().parent
+    packaged = here / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return here.parent / "rules"
+
+
+def dossier_dir(rule) -> Path:
+    return dossier_root() / f"{rule.code}-{rule.name}"
+
+
+def rule_readme(rule) -> Optional[str]:
+    p = dossier_dir(rule) / "README.md"
+    try:
+        return p.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def rule_url(rule) -> str:
+    return f"{DOCS_BASE_URL}{rule.code}-{rule.name}/README.md"
+
+
+def rules_table() -> str:
+    """The README's rule table (kept in sync by tests/test_docs.py)."""
+    from kmlint.registry import all_rules
+
+    lines = ["| code | name | fix | runtime | summary |", "|---|---|---|---|---|"]
+    for r in all_rules():
+        link = f"[{r.name}](rules/{r.code}-{r.name}/README.md)"
+        summary = r.summary.replace("|", "\\|")
+        lines.append(f"| {r.code} | {link} | {r.fixable or ''} | {'yes' if r.confirmable else ''} | {summary} |")
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(path: Path) -> bool:
+    """Rewrite the table between the rules-table markers; True if changed."""
+    text = path.read_text(encoding="utf-8")
+    start, end = "<!-- rules-table:start -->\n", "<!-- rules-table:end -->"
+    i, j = text.index(start) + len(start), text.index(end)
+    new = text[:i] + rules_table() + text[j:]
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+        return True
+    return False
+
+
+if __name__ == "__main__":  # python -m kmlint.docs  -> refresh README.md's rule table
+    import sys
+
+    changed = update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
+    print("README.md updated" if changed else "README.md already up to date")

@@ -1,0 +1,1 @@
+"""Discovery, parsing (including notebooks), suppressions and rule dispatch."""

@@ -1,0 +1,152 @@
+"""Finding the files to lint: recursive, ``.gitignore``-aware, with default and
+configured excludes.  Files named explicitly on the command line are always
+linted (unless they match an ``exclude`` given explicitly, like Ruff's
+``--force-exclude``, which we do not implement)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+
+import pathspec
+
+from kmlint.config import ConfigResolver
+
+EXTENSIONS = (".py", ".pyi", ".ipynb")
+DEFAULT_EXCLUDES = [
+    ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".env", "env", "__pypackages__", ".tox", ".nox",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".kmlint_cache", "__pycache__", "build", "dist",
+    "node_modules", "site-packages", ".ipynb_checkpoints", ".eggs", "*.egg-info",
+]
+
+
+@dataclass
+class DiscoveryProblem:
+    path: str
+    message: str
+
+
+def _spec(patterns: list[str]) -> pathspec.PathSpec:
+    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+
+def _is_venv(d: Path) -> bool:
+    return (d / "pyvenv.cfg").is_file()
+
+
+def discover(paths: list[str], resolver: ConfigResolver, problems: list[DiscoveryProblem]) -> Iterator[Path]:
+    seen: set[Path] = set()
+    for raw in paths:
+        p = Path(raw)
+        try:
+            if p.is_file():
+                key = p.resolve()
+                if key not in seen:
+                    seen.add(key)
+                    yield p
+                continue
+            if p.is_dir():
+                yield from _walk(p, resolver, problems, seen)
+                continue
+        except OSError as e:
+            problems.append(DiscoveryProblem(raw, f"cannot access: {e.strerror or e}"))
+            continue
+        problems.append(DiscoveryProblem(raw, "no such file or directory"))
+
+
+def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Iterator[Path]:
+    settings = resolver.for_dir(top)
+    excludes = list(settings.exclude if settings.exclude is not None else DEFAULT_EXCLUDES) + list(settings.extend_exclude)
+    exclude_spec = _spec(excludes)
+    root = settings.root.resolve()
+    visited_dirs: set[tuple[int, int]] = set()
+    # stack of (dir, [(base_dir, gitignore spec), ...])
+    ignores: list[tuple[Path, pathspec.PathSpec]] = []
+    if settings.respect_gitignore:
+        for parent in reversed([top.resolve(), *top.resolve().parents]):
+            gi = parent / ".gitignore"
+            if gi.is_file():
+                ignores.append((parent, _read_gitignore(gi)))
+            if (parent / ".git").exists():
+                ignores = [(b, s) for b, s in ignores if b == parent or parent in b.parents or b in parent.parents]
+    stack: list[tuple[Path, list]] = [(top, ignores)]
+    while stack:
+        d, gis = stack.pop()
+        try:
+            st = d.stat()
+        except OSError as e:
+            problems.append(DiscoveryProblem(str(d), f"cannot access: {e.strerror or e}"))
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in visited_dirs:
+            continue  # symlink loop
+        visited_dirs.add(key)
+        if settings.respect_gitignore and d != top:
+            gi = d / ".gitignore"
+            if gi.is_file():
+                gis = gis + [(d.resolve(), _read_gitignore(gi))]
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError as e:
+            problems.append(DiscoveryProblem(str(d), f"cannot read directory: {e.strerror or e}"))
+            continue
+        subdirs = []
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir()
+                is_file = entry.is_file()
+            except OSError:
+                continue
+            if _excluded(path, is_dir, exclude_spec, root):
+                continue
+            if gis and _gitignored(path, is_dir, gis):
+                continue
+            if is_dir:
+                if _is_venv(path):
+                    continue
+                subdirs.append((path, gis))
+            elif is_file and entry.name.endswith(EXTENSIONS):
+                try:
+                    k = path.resolve()
+                except OSError:
+                    continue
+                if k not in seen:
+                    seen.add(k)
+                    yield path
+        stack.extend(reversed(subdirs))
+
+
+def _read_gitignore(path: Path) -> pathspec.PathSpec:
+    try:
+        return _spec(path.read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError:
+        return _spec([])
+
+
+def _excluded(path: Path, is_dir: bool, spec: pathspec.PathSpec, root: Path) -> bool:
+    name = path.name + ("/" if is_dir else "")
+    if spec.match_file(name):
+        return True
+    try:
+        rel = path.resolve().relative_to(root).as_posix()
+    except (ValueError, OSError):
+        return False
+    return spec.match_file(rel + ("/" if is_dir else ""))
+
+
+def _gitignored(path: Path, is_dir: bool, gis) -> bool:
+    try:
+        full = path.resolve() if not path.is_symlink() else path.absolute()
+    except OSError:
+        return False
+    for base, spec in gis:
+        try:
+            rel = full.relative_to(base).as_posix()
+        except ValueError:
+            continue
+        if spec.match_file(rel + ("/" if is_dir else "")):
+            return True
+    return False

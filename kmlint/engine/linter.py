@@ -1,0 +1,406 @@
+"""Linting one file: decode, (notebook) assemble, prefilter, parse once, build
+the semantic model once, dispatch to the enabled rules, apply suppressions,
+locate findings.
+
+``lint_source`` is a pure function of (text, path, settings) so results can be
+cached and computed in worker processes.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Optional, Union
+
+import libcst as cst
+
+from kmlint.config import Settings
+from kmlint.engine.context import RawFinding, RuleContext
+from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
+from kmlint.engine.positions import resolve_positions
+from kmlint.engine.suppressions import has_directives, is_skip_file, parse_suppressions
+from kmlint.findings import Edit, Finding, Fix, SAFE
+from kmlint.registry import Rule, all_rules, get_rule, resolve_selection
+
+PARSE_ERROR = "KM901"
+UNUSED_SUPPRESSION = "KM900"
+INTERNAL_ERROR = "KM000"
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    internal_errors: int = 0
+    skipped: bool = False  # prefilter said no rule can match
+    error: Optional[str] = None  # the file could not be read at all
+    # kept for fixers/LSP in the same process (never pickled)
+    module: Optional[cst.Module] = None
+    model: object = None
+    notebook: Optional[NotebookSource] = None
+    text: Optional[str] = None
+
+    def detached(self) -> "FileResult":
+        return FileResult(self.path, [f.detached() for f in self.findings], self.internal_errors, self.skipped)
+
+
+# ----------------------------------------------------------------- rule selection
+
+
+def enabled_codes(settings: Settings, path: str) -> set[str]:
+    codes = resolve_selection(settings.select, settings.ignore, settings.extend_select, settings.preview)
+    if settings.per_file_ignores:
+        rel = _relative(path, settings.root)
+        for pattern, sels in settings.per_file_ignores.items():
+            if _glob_match(rel, pattern):
+                for s in sels:
+                    codes -= resolve_selection([s], preview=True)
+    return codes
+
+
+def _relative(path: str, root: Path) -> str:
+    p = Path(path)
+    try:
+        return PurePosixPath(p.resolve().relative_to(root.resolve())).as_posix()
+    except (ValueError, OSError):
+        return PurePosixPath(p).as_posix()
+
+
+def _glob_match(rel: str, pattern: str) -> bool:
+    if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(PurePosixPath(rel).name, pattern):
+        return True
+    if pattern.endswith("/") or pattern.endswith("/**"):
+        return rel.startswith(pattern.rstrip("*").rstrip("/") + "/")
+    return False
+
+
+_RULE_INSTANCES: dict[str, Rule] = {}
+
+
+def rule_instance(code: str) -> Rule:
+    inst = _RULE_INSTANCES.get(code)
+    if inst is None:
+        cls = get_rule(code)
+        assert cls is not None
+        inst = _RULE_INSTANCES[code] = cls()
+    return inst
+
+
+# ----------------------------------------------------------------- decoding
+
+
+def decode(data: bytes) -> str:
+    """Decode source bytes honouring a BOM and a PEP 263 coding cookie; raises
+    UnicodeDecodeError / SyntaxError for undecodable input."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    text = data.decode(encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def _line_col_of_offset(data: bytes, offset: int) -> tuple[int, int]:
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    col = offset - (before.rfind(b"\n") + 1) + 1
+    return line, col
+
+
+# ----------------------------------------------------------------- main entry
+
+
+def lint_bytes(data: bytes, path: str, settings: Settings, *, keep_tree: bool = False) -> FileResult:
+    is_nb = path.endswith(".ipynb")
+    try:
+        text = data.decode("utf-8-sig") if is_nb else decode(data)
+    except UnicodeDecodeError as e:
+        line, col = _line_col_of_offset(data, e.start)
+        return _parse_error_result(path, settings, f"cannot decode file: {e.reason} (byte 0x{data[e.start]:02x})", line, col)
+    except SyntaxError as e:  # bad coding cookie
+        return _parse_error_result(path, settings, f"cannot decode file: {e.msg}", e.lineno or 1, 1)
+    return lint_text(text, path, settings, keep_tree=keep_tree)
+
+
+def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = False) -> FileResult:
+    codes = enabled_codes(settings, path)
+    notebook: Optional[NotebookSource] = None
+    cell_errors: list[Finding] = []
+    if path.endswith(".ipynb"):
+        try:
+            notebook = load_notebook(text)
+        except NotebookError as e:
+            return _parse_error_result(path, settings, str(e), e.line, e.column, codes=codes)
+        source = notebook.source
+    else:
+        source = text
+    if "\x00" in source:
+        line = source.count("\n", 0, source.index("\x00")) + 1
+        return _parse_error_result(path, settings, "source contains a NUL byte", line, 1, codes=codes, notebook=notebook)
+    if is_skip_file(source):
+        return FileResult(path, skipped=True)
+
+    rules = [rule_instance(c) for c in sorted(codes) if c not in (PARSE_ERROR, UNUSED_SUPPRESSION)]
+    directives = UNUSED_SUPPRESSION in codes and has_directives(source)
+    active = [r for r in rules if not r.tokens or any(t in source for t in r.tokens)]
+    if not active and not directives:
+        # Prefilter: nothing can match.  CPython's own parser still checks the
+        # syntax (about 50x faster than libcst) so KM901 is never lost.
+        error = _fast_syntax_error(source)
+        if error is None:
+            return FileResult(path, skipped=True)
+
+    # ------------------------------------------------------------ parse
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as e:
+        if notebook is None:
+            line, col = _syntax_position(e, source)
+            return _parse_error_result(path, settings, _syntax_message(e, source), line, col, codes=codes)
+        module, source, cell_errors = _parse_notebook_cells(notebook, path, codes)
+        if module is None:
+            return FileResult(path, cell_errors)
+    except (RecursionError, MemoryError) as e:
+        return _parse_error_result(path, settings, f"file too deeply nested to parse ({type(e).__name__})", 1, 1, codes=codes)
+
+    from kmlint.semantics.model import build_model
+
+    result = FileResult(path, [], 0, False)
+    try:
+        model = build_model(module, source, notebook is not None)
+    except RecursionError:
+        result.findings = cell_errors + _parse_error_result(path, settings, "file too deeply nested to analyse", 1, 1, codes=codes).findings
+        return result
+
+    raw: list[RawFinding] = []
+    for rule in active:
+        ctx = RuleContext(rule, model, settings, path)
+        try:
+            if rule.calls:
+                for name in rule.calls:
+                    for call in model.calls_by_name.get(name, ()):
+                        rule.check_call(call, ctx)
+            if rule.wants_module():
+                rule.check_module(model, ctx)
+        except Exception as e:  # a rule bug must not hide other rules' findings
+            result.internal_errors += 1
+            result.findings.append(Finding(
+                INTERNAL_ERROR, "internal-error",
+                f"rule {rule.code} ({rule.name}) crashed on this file: {type(e).__name__}: {e}",
+                path, severity="error",
+            ))
+            continue
+        raw.extend(ctx.out)
+
+    findings = _locate(raw, module, path)
+    findings = _dedupe(findings)
+    suppressions = parse_suppressions(source) if (directives or (raw and has_directives(source))) else {}
+    if suppressions:
+        findings = _apply_suppressions(findings, suppressions, path, codes)
+    if notebook is not None:
+        findings = [_to_cell(f, notebook) for f in findings]
+    result.findings = sorted(cell_errors + result.findings + findings, key=lambda f: f.sort_key)
+    if keep_tree:
+        result.module, result.model, result.notebook, result.text = module, model, notebook, source
+    return result
+
+
+# ----------------------------------------------------------------- helpers
+
+
+def _fast_syntax_error(source: str) -> Optional[SyntaxError]:
+    try:
+        compile(source, "<kmlint>", "exec", ast.PyCF_ONLY_AST | getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0), dont_inherit=True)
+    except (SyntaxError, ValueError) as e:
+        return e if isinstance(e, SyntaxError) else SyntaxError(str(e))
+    except (RecursionError, MemoryError):
+        return SyntaxError("too deeply nested")
+    return None
+
+
+_ERROR_AT = re.compile(r"^(?:parser error: )?error at (\d+):(\d+): ")
+
+
+def _syntax_position(e: cst.ParserSyntaxError, source: Optional[str] = None) -> tuple[int, int]:
+    """1-based (line, column) of a libcst syntax error.  CPython's parser
+    locates errors more precisely, so it is asked first when it also fails."""
+    if source is not None:
+        py = _fast_syntax_error(source)
+        if py is not None and py.lineno:
+            return py.lineno, max(py.offset or 1, 1)
+    m = _ERROR_AT.match(e.message or "")
+    if m:
+        return int(m.group(1)), int(m.group(2)) + 1
+    return e.raw_line, e.raw_column + 1
+
+
+def _syntax_message(e: cst.ParserSyntaxError, source: Optional[str] = None) -> str:
+    if source is not None:
+        py = _fast_syntax_error(source)
+        if py is not None and py.msg:
+            return f"cannot parse file: {py.msg}"
+    msg = e.message.strip().splitlines()[0] if e.message else "invalid syntax"
+    msg = _ERROR_AT.sub("", msg)
+    return f"cannot parse file: {msg}"
+
+
+def _parse_error_result(path: str, settings: Settings, message: str, line: int, col: int, *,
+                        codes: Optional[set[str]] = None, notebook: Optional[NotebookSource] = None) -> FileResult:
+    if codes is None:
+        codes = enabled_codes(settings, path)
+    res = FileResult(path)
+    if PARSE_ERROR in codes:
+        rule = get_rule(PARSE_ERROR)
+        f = Finding(PARSE_ERROR, rule.name if rule else "parse-error", message, path, line, max(col, 1), line, max(col, 1), severity="error")
+        if notebook is not None:
+            f = _to_cell(f, notebook)
+        res.findings.append(f)
+    return res
+
+
+def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):
+    """The joined notebook failed to parse: find the broken cells, report each as
+    KM901 and analyse the rest with those cells blanked (positions kept)."""
+    lines = nb.source.split("\n")
+    errors: list[Finding] = []
+    cell_first: dict[int, int] = {}
+    for i, (cell, _) in enumerate(nb.line_map):
+        cell_first.setdefault(cell, i)
+    for cell, first in cell_first.items():
+        n = sum(1 for c, _ in nb.line_map if c == cell)
+        chunk = "\n".join(lines[first:first + n]) + "\n"
+        try:
+            cst.parse_module(chunk)
+        except cst.ParserSyntaxError as e:
+            if PARSE_ERROR in codes:
+                line, col = _syntax_position(e, chunk)
+                errors.append(Finding(PARSE_ERROR, "parse-error", _syntax_message(e, chunk), path, line, col,
+                                      line, col, severity="error", cell=cell))
+            for j in range(first, first + n):
+                lines[j] = ""
+    source = "\n".join(lines)
+    try:
+        return cst.parse_module(source), source, errors
+    except cst.ParserSyntaxError:
+        return None, source, errors
+
+
+def _locate(raw: list[RawFinding], module: cst.Module, path: str) -> list[Finding]:
+    if not raw:
+        return []
+    positions = resolve_positions(module)
+    out = []
+    for r in raw:
+        rng = positions.get(r.node)
+        end = positions.get(r.end_node) if r.end_node is not None else rng
+        if rng is None:
+            line = col = end_line = end_col = 1
+        else:
+            line, col = rng.start.line, rng.start.column + 1
+            end_line, end_col = end.end.line, end.end.column + 1
+        fix = r.fix
+        if fix is not None and fix.transform is not None and not fix.edits:
+            fix.edits = _edits_for(fix, module, positions, r)
+        out.append(Finding(r.rule.code, r.rule.name, r.message, path, line, col, end_line, end_col,
+                           r.rule.severity, fix, None, r.node))
+    return out
+
+
+def _edits_for(fix: Fix, module: cst.Module, positions, r: RawFinding) -> list[Edit]:
+    """Describe a transform-based fix as one replacement of the changed
+    top-level statement span (exact, cheap, and enough for editors/JSON)."""
+    try:
+        new = fix.transform(module)
+    except Exception:
+        return []
+    old_lines = module.code.splitlines(keepends=True)
+    new_lines = new.code.splitlines(keepends=True)
+    i = 0
+    while i < min(len(old_lines), len(new_lines)) and old_lines[i] == new_lines[i]:
+        i += 1
+    j = 0
+    while j < min(len(old_lines), len(new_lines)) - i and old_lines[-1 - j] == new_lines[-1 - j]:
+        j += 1
+    content = "".join(new_lines[i:len(new_lines) - j])
+    return [Edit(content, i + 1, 1, len(old_lines) - j + 1, 1)]
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen = set()
+    out = []
+    for f in findings:
+        key = (f.code, f.line, f.column, f.end_line, f.end_column)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _apply_suppressions(findings: list[Finding], sups, path: str, codes: set[str]) -> list[Finding]:
+    kept = []
+    for f in findings:
+        suppressed = False
+        for line in {f.line, f.end_line}:
+            for s in sups.get(line, ()):
+                if s.matches(f.code):
+                    s.used.add(f.code)
+                    suppressed = True
+        if not suppressed:
+            kept.append(f)
+    if UNUSED_SUPPRESSION not in codes:
+        return kept
+    rule = get_rule(UNUSED_SUPPRESSION)
+    for line, items in sups.items():
+        for s in items:
+            if s.codes is None:
+                # a blanket "# noqa" may serve other linters; only our own blanket form is checked
+                if s.kind == "kmlint" and not s.used:
+                    kept.append(_unused(rule, s, path, None))
+                continue
+            ours = [c for c in s.codes if c.startswith("KM")]
+            unused = [c for c in ours if c not in s.used and c != UNUSED_SUPPRESSION]
+            if unused:
+                kept.append(_unused(rule, s, path, unused))
+    return kept
+
+
+def _unused(rule, s, path: str, unused: Optional[list[str]]) -> Finding:
+    if unused is None:
+        msg = "Unused blanket `kmlint: ignore` directive"
+        remaining: list[str] = []
+    else:
+        msg = f"Unused suppression for {', '.join(unused)}"
+        remaining = [c for c in s.codes if c not in unused]
+    if remaining:
+        if s.kind == "noqa":
+            new_text = "# noqa: " + ", ".join(remaining)
+        else:
+            new_text = "# kmlint: ignore[" + ", ".join(remaining) + "]"
+        edit = Edit(new_text, s.line, s.column + 1, s.line, s.end_column + 1)
+    else:
+        # drop the directive; drop the whole comment when it held nothing else
+        only = s.comment.strip() == s.text.strip()
+        if only:
+            edit = Edit("", s.line, s.comment_column + 1, s.line, s.comment_column + len(s.comment) + 1)
+        else:
+            edit = Edit("", s.line, s.column + 1, s.line, s.end_column + 1)
+    fix = Fix(SAFE, "Remove unused suppression", None, [edit])
+    return Finding(rule.code, rule.name, msg, path, s.line, s.column + 1, s.line, s.end_column + 1, rule.severity, fix)
+
+
+def _to_cell(f: Finding, nb: NotebookSource) -> Finding:
+    if f.cell is not None:
+        return f
+    cell, line = nb.to_cell(f.line)
+    _, end_line = nb.to_cell(f.end_line)
+    f.cell = cell
+    f.line, f.end_line = line, max(end_line, line) if cell == nb.to_cell(f.end_line)[0] else line
+    if f.fix is not None:
+        for e in f.fix.edits:
+            e_cell, e.line = nb.to_cell(e.line)
+            _, e.end_line = nb.to_cell(e.end_line)
+    return f

@@ -1,0 +1,73 @@
+"""``# noqa`` / ``# kmlint: ignore[...]`` / ``# kmlint: skip-file`` comments.
+
+Comments are found with the tokenizer (never inside strings), and only in files
+whose text mentions ``noqa`` or ``kmlint:``, so clean files pay nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from typing import Optional
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+_KMLINT = re.compile(r"#\s*kmlint:\s*(?P<kind>ignore|skip-file)(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+SKIP_FILE = re.compile(r"^\s*#\s*kmlint:\s*skip-file\b", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass
+class Suppression:
+    line: int  # 1-based line of the comment
+    column: int  # 0-based column where the directive starts
+    end_column: int
+    codes: Optional[list[str]]  # None = blanket
+    kind: str  # "noqa" | "kmlint"
+    text: str  # the matched directive text
+    comment: str  # the whole comment
+    comment_column: int
+    used: set[str] = field(default_factory=set)
+
+    def matches(self, code: str) -> bool:
+        return self.codes is None or code.upper() in self.codes
+
+
+def has_directives(text: str) -> bool:
+    return "noqa" in text or "kmlint:" in text or "NOQA" in text
+
+
+def parse_suppressions(source: str) -> dict[int, list[Suppression]]:
+    out: dict[int, list[Suppression]] = {}
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        tokens = []
+    for tok in tokens:
+        if tok.type != tokenize.COMMENT:
+            continue
+        line, col = tok.start
+        comment = tok.string
+        m = _KMLINT.search(comment)
+        if m and m.group("kind").lower() == "ignore":
+            codes = None
+            if m.group("codes") is not None:
+                codes = [c.upper() for c in _CODE.findall(m.group("codes"))]
+            out.setdefault(line, []).append(
+                Suppression(line, col + m.start(), col + m.end(), codes, "kmlint", m.group(0), comment, col)
+            )
+            continue
+        m = _NOQA.search(comment)
+        if m:
+            codes = None
+            if m.group("codes"):
+                codes = [c.upper() for c in _CODE.findall(m.group("codes"))]
+            out.setdefault(line, []).append(
+                Suppression(line, col + m.start(), col + m.end(), codes, "noqa", m.group(0), comment, col)
+            )
+    return out
+
+
+def is_skip_file(source: str) -> bool:
+    return "skip-file" in source and SKIP_FILE.search(source) is not None

@@ -1,0 +1,14 @@
+"""Report formats.  Each format is a function ``(findings, run_info) -> str``
+registered in ``FORMATS``; the CLI picks one with ``--output-format``."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from kmlint.output.json_format import render_json
+from kmlint.output.text import render_text
+
+FORMATS: dict[str, Callable] = {
+    "text": render_text,
+    "json": render_json,
+}

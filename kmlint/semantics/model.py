@@ -1,0 +1,922 @@
+"""The semantic model: everything rules need to know about one file, built in a
+single walk of the libcst tree.
+
+What it records:
+
+* scopes (module, class, function, lambda, comprehension) and, per scope, every
+  binding of a name in source order (assignments, tuple unpacking with the
+  element path, for/with/except targets, imports, defs, params);
+* import aliases, so ``qualname(expr)`` resolves ``tf.keras.Model``,
+  ``keras.Model`` and ``from tensorflow.keras.models import Model`` to the same
+  canonical ``keras.Model``;
+* every call site with its enclosing function, statement, module-level
+  statement index and the stack of loops around it (comprehensions count);
+* every name use (load/store/del) with its position in evaluation order;
+* functions defined in the file: their calls, returns, yields, decorators; and
+  which of them are called from loops (so a helper that calls ``predict`` counts);
+* helpers to follow ``tf.data`` method chains across assignments and to decide
+  whether an expression is a Keras model or a dataset.
+
+Rules read this model; none of them walks the tree again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Optional, Union
+
+import libcst as cst
+
+from kmlint.semantics.names import canonical, dotted_name, keras_synonym, literal_value
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(eq=False, repr=False)
+class Scope:
+    kind: str  # module | class | function | lambda | comprehension
+    node: cst.CSTNode
+    parent: Optional["Scope"]
+    name: str = ""
+    bindings: dict[str, list["Binding"]] = field(default_factory=dict)
+    globals: set[str] = field(default_factory=set)
+    function: Optional["FunctionInfo"] = None
+
+
+@dataclass(eq=False, repr=False)
+class Binding:
+    name: str
+    scope: Scope
+    kind: str  # assign | augassign | annassign | for | with | except | import | def | class | param | comp | walrus
+    order: int
+    node: Optional[cst.CSTNode]  # the Name node bound (or the def/import node)
+    value: Optional[cst.BaseExpression] = None  # the assigned expression, when known
+    path: tuple[int, ...] = ()  # element path when unpacking: (a, (b, c)) = v -> c has (1, 1)
+    stmt: Optional[cst.CSTNode] = None
+    top_index: int = -1
+    imported: Optional[str] = None  # canonical dotted name for imports
+    loops: tuple["Loop", ...] = ()
+    function: Optional["FunctionInfo"] = None  # for kind == "def"
+
+
+@dataclass(eq=False, repr=False)
+class Loop:
+    node: cst.CSTNode  # For, While or a comprehension
+    kind: str  # for | while | comp
+    scope: Scope
+    parent: Optional["Loop"]
+    function: Optional["FunctionInfo"]
+    order: int
+    iter: Optional[cst.BaseExpression] = None
+    targets: set[str] = field(default_factory=set)
+    body_bound: set[str] = field(default_factory=set)
+    calls: list["CallSite"] = field(default_factory=list)  # direct and nested
+    top_index: int = -1
+    end_order: int = 0
+
+    @property
+    def variant_names(self) -> set[str]:
+        return self.targets | self.body_bound
+
+
+@dataclass(eq=False, repr=False)
+class CallSite:
+    node: cst.Call
+    name: Optional[str]  # last part of the callee
+    qualname: Optional[str]  # canonical resolved dotted name, when resolvable
+    receiver: Optional[cst.BaseExpression]  # ``model`` in ``model.fit()``
+    scope: Scope
+    function: Optional["FunctionInfo"]
+    loops: tuple[Loop, ...]
+    stmt: Optional[cst.CSTNode]
+    top_index: int
+    order: int
+
+    @property
+    def args(self) -> Sequence:
+        return self.node.args
+
+
+Sequence = tuple  # alias for readability in annotations above
+
+
+@dataclass(eq=False, repr=False)
+class NameUse:
+    name: str
+    node: cst.Name
+    scope: Scope
+    order: int
+    top_index: int
+    kind: str  # load | store | del
+    function: Optional["FunctionInfo"]
+    loops: tuple[Loop, ...]
+
+
+@dataclass(eq=False, repr=False)
+class FunctionInfo:
+    name: str
+    node: Union[cst.FunctionDef, cst.Lambda]
+    scope: Scope  # the function's own scope
+    parent_scope: Scope
+    order: int
+    params: list[str] = field(default_factory=list)
+    decorators: list[Optional[str]] = field(default_factory=list)  # qualnames
+    decorator_calls: list[cst.Call] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)  # direct calls in the body
+    returns: list[cst.BaseExpression] = field(default_factory=list)
+    yields: list[cst.Yield] = field(default_factory=list)
+    class_name: Optional[str] = None
+    top_index: int = -1
+
+
+@dataclass
+class ChainStep:
+    method: str
+    call: cst.Call
+    order: int
+
+
+@dataclass
+class Chain:
+    """A ``tf.data``-style method chain followed back through assignments.
+
+    ``steps`` go from the origin outwards; ``origin`` is the expression the chain
+    starts from (a constructor call, a parameter name, ...)."""
+
+    origin: Optional[cst.BaseExpression]
+    origin_qualname: Optional[str]
+    steps: list[ChainStep]
+
+    def methods(self) -> list[str]:
+        return [s.method for s in self.steps]
+
+
+# --------------------------------------------------------------------------- API tables
+
+DATASET_CONSTRUCTORS = {
+    "tensorflow.data.Dataset.from_tensor_slices",
+    "tensorflow.data.Dataset.from_tensors",
+    "tensorflow.data.Dataset.from_generator",
+    "tensorflow.data.Dataset.range",
+    "tensorflow.data.Dataset.list_files",
+    "tensorflow.data.Dataset.zip",
+    "tensorflow.data.Dataset.sample_from_datasets",
+    "tensorflow.data.Dataset.load",
+    "tensorflow.data.TFRecordDataset",
+    "tensorflow.data.TextLineDataset",
+    "tensorflow.data.FixedLengthRecordDataset",
+    "tensorflow.data.experimental.make_csv_dataset",
+    "tensorflow.data.experimental.CsvDataset",
+    "keras.utils.image_dataset_from_directory",
+    "keras.preprocessing.image_dataset_from_directory",
+    "keras.utils.text_dataset_from_directory",
+    "keras.preprocessing.text_dataset_from_directory",
+    "keras.utils.audio_dataset_from_directory",
+    "keras.utils.timeseries_dataset_from_array",
+    "keras.preprocessing.timeseries_dataset_from_array",
+    "tensorflow_datasets.load",
+}
+# Method names that exist on tf.data.Dataset and (practically) nowhere else.
+DATASET_ONLY_METHODS = {
+    "prefetch", "padded_batch", "interleave", "unbatch", "with_options", "take_while",
+    "rebatch", "ragged_batch", "cardinality", "bucket_by_sequence_length", "shard",
+    "flat_map", "snapshot", "from_tensor_slices", "from_generator",
+}
+DATASET_METHODS = DATASET_ONLY_METHODS | {
+    "map", "batch", "shuffle", "cache", "repeat", "take", "skip", "filter", "enumerate",
+    "concatenate", "apply", "window", "zip", "unique", "group_by_window", "options",
+}
+
+MODEL_CONSTRUCTORS = {
+    "keras.Sequential", "keras.Model", "keras.models.load_model", "keras.models.clone_model",
+    "keras.models.model_from_json", "keras.models.Sequential", "keras.models.Model",
+}
+MODEL_EVIDENCE_METHODS = {
+    "compile", "fit_generator", "predict_generator", "evaluate_generator", "train_on_batch",
+    "predict_on_batch", "test_on_batch", "summary", "save_weights", "load_weights",
+    "get_layer", "add_loss", "add_metric",
+}
+NON_KERAS_ML_MODULES = ("sklearn", "xgboost", "lightgbm", "catboost", "torch", "statsmodels", "jax", "flax")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def names_in(expr: Optional[cst.CSTNode]) -> set[str]:
+    """Names loaded anywhere in an expression (attribute names excluded)."""
+    out: set[str] = set()
+    if expr is None:
+        return out
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            out.add(n.value)
+            continue
+        if isinstance(n, cst.Attribute):
+            stack.append(n.value)
+            continue
+        if isinstance(n, cst.Arg):
+            stack.append(n.value)
+            continue
+        stack.extend(n.children)
+    return out
+
+
+def _target_names(target: cst.CSTNode, path: tuple[int, ...] = ()) -> Iterator[tuple[cst.Name, tuple[int, ...]]]:
+    if isinstance(target, cst.Name):
+        yield target, path
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for i, el in enumerate(target.elements):
+            yield from _target_names(el.value, path + (i,))
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_names(target.value, path + (-1,))
+
+
+def unpack_value(value: Optional[cst.BaseExpression], path: tuple[int, ...]) -> Optional[cst.BaseExpression]:
+    """The sub-expression of a literal tuple that a path designates, if visible."""
+    for i in path:
+        if isinstance(value, (cst.Tuple, cst.List)) and 0 <= i < len(value.elements):
+            value = value.elements[i].value
+        else:
+            return None
+    return value
+
+
+# --------------------------------------------------------------------------- the model
+
+
+class SemanticModel:
+    def __init__(self, module: cst.Module, source: str = "", is_notebook: bool = False):
+        self.module = module
+        self.source = source
+        self.is_notebook = is_notebook
+        self.module_scope = Scope("module", module, None)
+        self.scopes: list[Scope] = [self.module_scope]
+        self.calls: list[CallSite] = []
+        self.calls_by_name: dict[str, list[CallSite]] = {}
+        self.uses: dict[str, list[NameUse]] = {}
+        self.functions: list[FunctionInfo] = []
+        self.loops: list[Loop] = []
+        self.imports: dict[str, str] = {}  # local alias -> canonical dotted (module scope)
+        self.imported_roots: set[str] = set()
+        self.order_of: dict[int, int] = {}  # id(node) -> evaluation order, for Names and Calls
+        self.call_of: dict[int, CallSite] = {}  # id(Call node) -> CallSite
+        self.attribute_loads: dict[str, list[tuple[cst.Attribute, int]]] = {}  # attr -> (node, order)
+        self.yields: list[tuple[cst.Yield, Optional[FunctionInfo], int]] = []
+        self.dels: list[NameUse] = []
+        self.statements: list[cst.CSTNode] = list(module.body)
+        self.parent_stmt: dict[int, cst.CSTNode] = {}  # id(stmt) -> enclosing compound stmt
+        self.stmt_body: dict[int, tuple[cst.CSTNode, Sequence]] = {}  # id(stmt) -> (owner, body list)
+        self._callers_cache: dict[int, list[CallSite]] = {}
+
+    # ---------------------------------------------------------------- imports
+    @property
+    def uses_tensorflow(self) -> bool:
+        return bool(self.imported_roots & {"tensorflow", "keras", "tensorflow_datasets", "tf_keras"})
+
+    @property
+    def uses_non_keras_ml(self) -> bool:
+        return any(r in self.imported_roots for r in NON_KERAS_ML_MODULES)
+
+    # ---------------------------------------------------------------- lookups
+    def lookup(self, name: str, scope: Scope, order: Optional[int] = None) -> Optional[Binding]:
+        """The binding a name refers to at ``order`` in ``scope`` (Python's LEGB,
+        class scopes skipped for nested functions)."""
+        s: Optional[Scope] = scope
+        first = True
+        while s is not None:
+            if name in s.globals:
+                s = self.module_scope
+                first = False
+                continue
+            if s.kind != "class" or first:
+                bs = s.bindings.get(name)
+                if bs:
+                    if order is None:
+                        return bs[-1]
+                    before = [b for b in bs if b.order < order]
+                    if before:
+                        return before[-1]
+                    if s is not scope:
+                        return bs[-1]
+                    # used before any binding in this scope: a loop-carried or
+                    # later binding; Python would raise, we return the first
+                    return bs[0] if s.kind != "module" else None
+            first = False
+            s = s.parent
+        return None
+
+    def binding_of(self, expr: cst.BaseExpression, scope: Optional[Scope] = None) -> Optional[Binding]:
+        if not isinstance(expr, cst.Name):
+            return None
+        use = self._use_of.get(id(expr))
+        if use is not None:
+            return self.lookup(expr.value, use.scope, use.order)
+        return self.lookup(expr.value, scope or self.module_scope, None)
+
+    def scope_of(self, node: cst.CSTNode) -> Scope:
+        use = self._use_of.get(id(node))
+        if use is not None:
+            return use.scope
+        cs = self.call_of.get(id(node))
+        if cs is not None:
+            return cs.scope
+        return self.module_scope
+
+    def order(self, node: cst.CSTNode) -> Optional[int]:
+        return self.order_of.get(id(node))
+
+    def qualname(self, expr: Optional[cst.BaseExpression], order: Optional[int] = None) -> Optional[str]:
+        """Canonical dotted name of an expression with import aliases resolved.
+        Unresolved bare names are returned as they are (fragments without imports);
+        names bound locally to something other than an import return None."""
+        if expr is None:
+            return None
+        dotted = dotted_name(expr)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        root = expr
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        b = self.binding_of(root) if isinstance(root, cst.Name) else None
+        if b is None:
+            b = self.lookup(head, self.module_scope, order)
+        if b is not None:
+            if b.kind == "import" and b.imported:
+                full = b.imported + ("." + rest if rest else "")
+                return keras_synonym(canonical(full))
+            return None
+        return keras_synonym(canonical(dotted))
+
+    def resolves_to(self, expr: Optional[cst.BaseExpression], candidates: Iterable[str]) -> bool:
+        q = self.qualname(expr)
+        if q is None:
+            return False
+        cands = {keras_synonym(canonical(c)) for c in candidates}
+        if q in cands:
+            return True
+        if "." not in q:  # a bare unresolved name: accept a distinctive last part
+            return any(c.rsplit(".", 1)[-1] == q for c in cands)
+        return False
+
+    def is_imported(self, root: str) -> bool:
+        return root in self.imported_roots
+
+    # ---------------------------------------------------------------- functions & loops
+    def function_called(self, call: CallSite) -> Optional[FunctionInfo]:
+        """The function defined in this file that a call site calls, if any."""
+        func = call.node.func
+        if isinstance(func, cst.Name):
+            b = self.lookup(func.value, call.scope, call.order)
+            if b is not None and b.kind == "def" and b.function is not None:
+                return b.function
+            if b is not None and b.kind == "assign" and b.value is not None:
+                # f = tf.function(g) / f = g
+                inner = b.value
+                if isinstance(inner, cst.Call) and inner.args:
+                    inner = inner.args[0].value
+                if isinstance(inner, cst.Name):
+                    b2 = self.lookup(inner.value, b.scope, b.order)
+                    if b2 is not None and b2.kind == "def":
+                        return b2.function
+            return None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+            cls = call.function.class_name if call.function else None
+            if cls:
+                for f in self.functions:
+                    if f.class_name == cls and f.name == func.attr.value:
+                        return f
+        return None
+
+    def callers(self, fn: FunctionInfo) -> list[CallSite]:
+        key = id(fn)
+        if key not in self._callers_cache:
+            self._callers_cache[key] = [c for c in self.calls_by_name.get(fn.name, ()) if self.function_called(c) is fn]
+        return self._callers_cache[key]
+
+    def loop_contexts(self, call: CallSite, depth: int = 3) -> list[tuple[Loop, list[CallSite]]]:
+        """Loops that execute ``call``: its own loops, or loops around calls of the
+        helper function that contains it (transitively, ``depth`` levels).  Each
+        entry is (innermost loop, chain of helper call sites from the loop inwards)."""
+        out: list[tuple[Loop, list[CallSite]]] = []
+        if call.loops:
+            out.append((call.loops[-1], []))
+            return out
+        if depth <= 0 or call.function is None:
+            return out
+        for caller in self.callers(call.function):
+            if caller.function is call.function:
+                continue  # recursion
+            for loop, chain in self.loop_contexts(caller, depth - 1):
+                out.append((loop, [caller] + chain))
+        return out
+
+    def depends_on_loop(self, expr: Optional[cst.CSTNode], loop: Loop) -> bool:
+        return bool(names_in(expr) & loop.variant_names)
+
+    @staticmethod
+    def literal_iterations(loop: Loop) -> Optional[int]:
+        """Number of iterations for ``range(<literal>)`` or literal sequences."""
+        it = loop.iter
+        if it is None:
+            return None
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value in ("enumerate", "reversed", "zip"):
+            counts = []
+            for a in it.args:
+                if a.keyword is None:
+                    counts.append(SemanticModel.literal_iterations(Loop(loop.node, loop.kind, loop.scope, None, None, 0, a.value)))
+                    if it.func.value != "zip":
+                        break
+            known = [c for c in counts if c is not None]
+            return min(known) if known else None
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
+            try:
+                vals = [literal_value(a.value) for a in it.args]
+            except ValueError:
+                return None
+            if not all(isinstance(v, int) for v in vals):
+                return None
+            r = range(*vals) if vals else range(0)
+            return len(r)
+        if isinstance(it, (cst.List, cst.Tuple, cst.Set)):
+            if any(isinstance(e, cst.StarredElement) for e in it.elements):
+                return None
+            return len(it.elements)
+        return None
+
+    # ---------------------------------------------------------------- chains
+    def chain(self, expr: Optional[cst.BaseExpression], max_depth: int = 40) -> Chain:
+        """Follow ``a.b(..).c(..)`` and names assigned from such chains back to the
+        origin.  ``ds = ds.map(f); ds = ds.cache()`` yields steps [map, cache]."""
+        steps: list[ChainStep] = []
+        depth = 0
+        while expr is not None and depth < max_depth:
+            depth += 1
+            if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+                q = self.qualname(expr.func)
+                if q is not None and q in DATASET_CONSTRUCTORS:
+                    return Chain(expr, q, list(reversed(steps)))
+                steps.append(ChainStep(expr.func.attr.value, expr, self.order_of.get(id(expr), -1)))
+                expr = expr.func.value
+                continue
+            if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name):
+                q = self.qualname(expr.func)
+                return Chain(expr, q, list(reversed(steps)))
+            if isinstance(expr, cst.Name):
+                b = self.binding_of(expr)
+                if b is not None and b.kind in ("assign", "annassign", "walrus") and b.value is not None and not b.path:
+                    expr = b.value
+                    continue
+                return Chain(expr, None, list(reversed(steps)))
+            break
+        return Chain(expr, None, list(reversed(steps)))
+
+    def is_dataset_chain(self, chain: Chain) -> bool:
+        if chain.origin_qualname and chain.origin_qualname in DATASET_CONSTRUCTORS:
+            return True
+        methods = set(chain.methods())
+        if methods & DATASET_ONLY_METHODS:
+            return True
+        if chain.origin_qualname and chain.origin_qualname.startswith("tensorflow.data."):
+            return True
+        return False
+
+    # ---------------------------------------------------------------- kinds
+    def is_keras_model(self, expr: Optional[cst.BaseExpression], _depth: int = 0) -> bool:
+        """Evidence that ``expr`` is a Keras model: bound by a Keras constructor or
+        loader, returned by a local builder, compiled, or (in fragments) named
+        and used like one in a file that imports Keras/TensorFlow."""
+        if expr is None or _depth > 6:
+            return False
+        if isinstance(expr, cst.Call):
+            q = self.qualname(expr.func)
+            if q is not None and (q in MODEL_CONSTRUCTORS or q.startswith("keras.applications.")):
+                return True
+            if q is not None and q.rsplit(".", 1)[-1] in ("Sequential", "load_model") and "." not in q:
+                return True
+            cs = self.call_of.get(id(expr))
+            fn = self.function_called(cs) if cs is not None else None
+            if fn is not None:
+                return any(self.is_keras_model(r, _depth + 1) for r in fn.returns)
+            return False
+        if isinstance(expr, cst.Attribute):
+            # self.model / trainer.model in a Keras file
+            return expr.attr.value in ("model", "keras_model") and self.uses_tensorflow and not self.uses_non_keras_ml
+        if not isinstance(expr, cst.Name):
+            return False
+        b = self.binding_of(expr)
+        if b is not None and b.value is not None and not b.path and b.kind in ("assign", "annassign", "with"):
+            if self.is_keras_model(b.value, _depth + 1):
+                return True
+        # usage evidence on the same name
+        for m in MODEL_EVIDENCE_METHODS:
+            for cs in self.calls_by_name.get(m, ()):
+                r = cs.receiver
+                if isinstance(r, cst.Name) and r.value == expr.value:
+                    if m == "compile" and self.uses_non_keras_ml and not self.uses_tensorflow:
+                        continue
+                    return True
+        if b is None or b.kind == "param" or (b.value is not None and isinstance(b.value, cst.Ellipsis)):
+            # fragment or parameter: accept conventional names in a TF/Keras file
+            if self.uses_tensorflow and not self.uses_non_keras_ml and "model" in expr.value.lower():
+                return True
+        return False
+
+    def is_dataset(self, expr: Optional[cst.BaseExpression]) -> bool:
+        if expr is None:
+            return False
+        return self.is_dataset_chain(self.chain(expr))
+
+    # ---------------------------------------------------------------- statements
+    def enclosing_body(self, stmt: cst.CSTNode) -> Optional[tuple[cst.CSTNode, Sequence]]:
+        """(owner, body sequence) holding a statement; owner is the Module or the
+        IndentedBlock."""
+        return self.stmt_body.get(id(stmt))
+
+    def top_statement_index(self, node: cst.CSTNode) -> int:
+        cs = self.call_of.get(id(node))
+        if cs is not None:
+            return cs.top_index
+        use = self._use_of.get(id(node))
+        if use is not None:
+            return use.top_index
+        return -1
+
+    # filled by the builder
+    _use_of: dict[int, NameUse]
+
+
+# --------------------------------------------------------------------------- builder
+
+
+class _Builder(cst.CSTVisitor):
+    def __init__(self, model: SemanticModel):
+        super().__init__()
+        self.m = model
+        model._use_of = {}
+        self.order = 0
+        self.scope = model.module_scope
+        self.function: Optional[FunctionInfo] = None
+        self.loops: list[Loop] = []
+        self.loop_stack_saves: list[list[Loop]] = []
+        self.stmt_stack: list[cst.CSTNode] = []
+        self.top_index = -1
+        self.class_stack: list[str] = []
+        self.store: dict[int, tuple[str, object]] = {}  # id(Name) -> (kind, info)
+        self.ignore: set[int] = set()
+        self.pending: list[list[tuple]] = []  # bindings recorded when leaving statements
+        self.body_owner: list[cst.CSTNode] = [model.module]
+
+    def _next(self) -> int:
+        self.order += 1
+        return self.order
+
+    # ------------------------------------------------------------ statements
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            if not self.stmt_stack:
+                self.top_index += 1
+            if self.stmt_stack:
+                self.m.parent_stmt[id(node)] = self.stmt_stack[-1]
+            self.stmt_stack.append(node)
+        elif isinstance(node, cst.IndentedBlock):
+            for s in node.body:
+                self.m.stmt_body[id(s)] = (node, node.body)
+        elif isinstance(node, cst.Module):
+            for s in node.body:
+                self.m.stmt_body[id(s)] = (node, node.body)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        if self.stmt_stack and self.stmt_stack[-1] is original_node:
+            self.stmt_stack.pop()
+
+    # ------------------------------------------------------------ binding helpers
+    def _bind(self, name: str, kind: str, node, value=None, path=(), imported=None, function=None, scope=None):
+        scope = scope or self.scope
+        b = Binding(
+            name, scope, kind, self._next(), node, value, path,
+            self.stmt_stack[-1] if self.stmt_stack else None, self.top_index, imported,
+            tuple(self.loops), function,
+        )
+        scope.bindings.setdefault(name, []).append(b)
+        for loop in self.loops:
+            loop.body_bound.add(name)
+        return b
+
+    def _mark_targets(self, target: cst.CSTNode, kind: str, value=None) -> list[tuple[cst.Name, tuple]]:
+        """Mark Name nodes in an assignment target as stores; attribute and
+        subscript targets stay loads of their base."""
+        names = list(_target_names(target))
+        for n, p in names:
+            self.store[id(n)] = (kind, (value, p))
+        return names
+
+    # ------------------------------------------------------------ imports
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            full = dotted_name(alias.name) or ""
+            root = full.split(".")[0]
+            self.m.imported_roots.add(root)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+                target = full
+            else:
+                local = root
+                target = root
+            self._bind(local, "import", node, imported=canonical(target))
+            if self.scope is self.m.module_scope:
+                self.m.imports[local] = canonical(target)
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if node.relative:
+            base = ""
+        else:
+            base = dotted_name(node.module) if node.module is not None else ""
+        base = base or ""
+        if base:
+            self.m.imported_roots.add(base.split(".")[0])
+        if isinstance(node.names, cst.ImportStar):
+            return False
+        for alias in node.names:
+            name = dotted_name(alias.name) or ""
+            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+            full = f"{base}.{name}" if base else name
+            self._bind(local, "import", node, imported=canonical(full) if base else None)
+            if self.scope is self.m.module_scope and base:
+                self.m.imports[local] = canonical(full)
+        return False
+
+    def visit_Global(self, node: cst.Global) -> bool:
+        for n in node.names:
+            self.scope.globals.add(n.name.value)
+        return False
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
+        return False
+
+    # ------------------------------------------------------------ assignments
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self._mark_targets(t.target, "assign", node.value)
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            for n, p in _target_names(t.target):
+                self._bind(n.value, "assign", n, node.value, p)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._mark_targets(node.target, "annassign", node.value)
+
+    def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
+        for n, p in _target_names(node.target):
+            self._bind(n.value, "annassign", n, node.value, p)
+
+    def leave_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self._bind(node.target.value, "augassign", node.target, None)
+
+    def leave_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if isinstance(node.target, cst.Name):
+            self.store[id(node.target)] = ("walrus", None)
+            self._bind(node.target.value, "walrus", node.target, node.value)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if isinstance(node.target, cst.Name):
+            self.store[id(node.target)] = ("walrus", None)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        for n, _ in _target_names(node.target):
+            self.store[id(n)] = ("del", None)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._mark_targets(node.asname.name, "with", node.item)
+
+    def leave_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            for n, p in _target_names(node.asname.name):
+                self._bind(n.value, "with", n, node.item, p)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self.store[id(node.name.name)] = ("except", None)
+            self._bind(node.name.name.value, "except", node.name.name)
+
+    # ------------------------------------------------------------ names
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.ignore.add(id(node.attr))
+        self.m.attribute_loads.setdefault(node.attr.value, []).append((node, self._next()))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.ignore.add(id(node.keyword))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        key = id(node)
+        if key in self.ignore:
+            return
+        st = self.store.get(key)
+        kind = "load" if st is None else ("del" if st[0] == "del" else "store")
+        order = self._next()
+        self.m.order_of[key] = order
+        use = NameUse(node.value, node, self.scope, order, self.top_index, kind, self.function, tuple(self.loops))
+        self.m._use_of[key] = use
+        self.m.uses.setdefault(node.value, []).append(use)
+        if kind == "del":
+            self.m.dels.append(use)
+            bs = self.scope.bindings.get(node.value)
+            _ = bs
+
+    # ------------------------------------------------------------ calls
+    def visit_Call(self, node: cst.Call) -> None:
+        order = self._next()
+        self.m.order_of[id(node)] = order
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            name, receiver = func.attr.value, func.value
+        elif isinstance(func, cst.Name):
+            name, receiver = func.value, None
+        else:
+            name, receiver = None, None
+        cs = CallSite(
+            node, name, None, receiver, self.scope, self.function, tuple(self.loops),
+            self.stmt_stack[-1] if self.stmt_stack else None, self.top_index, order,
+        )
+        self.m.calls.append(cs)
+        self.m.call_of[id(node)] = cs
+        if name is not None:
+            self.m.calls_by_name.setdefault(name, []).append(cs)
+        if self.function is not None:
+            self.function.calls.append(cs)
+        for loop in self.loops:
+            loop.calls.append(cs)
+
+    # ------------------------------------------------------------ functions
+    def _enter_function(self, node, name: str, params: cst.Parameters, decorators=()) -> None:
+        scope = Scope("function" if isinstance(node, cst.FunctionDef) else "lambda", node, self.scope, name)
+        fn = FunctionInfo(name, node, scope, self.scope, self._next(), class_name=self.class_stack[-1] if self.class_stack else None, top_index=self.top_index)
+        scope.function = fn
+        for d in decorators:
+            expr = d.decorator
+            if isinstance(expr, cst.Call):
+                fn.decorator_calls.append(expr)
+                expr = expr.func
+            fn.decorators.append(dotted_name(expr))
+        self.m.functions.append(fn)
+        self.m.scopes.append(scope)
+        if isinstance(node, cst.FunctionDef):
+            self._bind(name, "def", node, function=fn)
+        self.pending.append([self.scope, self.function, self.loops])
+        self.scope, self.function, self.loops = scope, fn, []
+        all_params = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+        if isinstance(params.star_arg, cst.Param):
+            all_params.append(params.star_arg)
+        if params.star_kwarg is not None:
+            all_params.append(params.star_kwarg)
+        for p in all_params:
+            self.ignore.add(id(p.name))
+            fn.params.append(p.name.value)
+            self._bind(p.name.value, "param", p.name)
+
+    def _leave_function(self) -> None:
+        self.scope, self.function, self.loops = self.pending.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.ignore.add(id(node.name))
+        # decorators and defaults are evaluated in the enclosing scope: visit them first
+        for d in node.decorators:
+            d.visit(self)
+        for p in list(node.params.params) + list(node.params.kwonly_params) + list(node.params.posonly_params):
+            if p.default is not None:
+                p.default.visit(self)
+        self._enter_function(node, node.name.value, node.params, node.decorators)
+        node.body.visit(self)
+        self._leave_function()
+        return False  # children were visited by hand, in evaluation order
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self._enter_function(node, "<lambda>", node.params)
+        node.body.visit(self)
+        fn = self.function
+        if fn is not None:
+            fn.returns.append(node.body)
+        self._leave_function()
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.ignore.add(id(node.name))
+        for d in node.decorators:
+            d.visit(self)
+        for a in node.bases:
+            a.visit(self)
+        for a in node.keywords:
+            a.visit(self)
+        self._bind(node.name.value, "class", node)
+        scope = Scope("class", node, self.scope, node.name.value)
+        self.m.scopes.append(scope)
+        saved = self.scope
+        self.scope = scope
+        self.class_stack.append(node.name.value)
+        node.body.visit(self)
+        self.class_stack.pop()
+        self.scope = saved
+        return False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.function is not None and node.value is not None:
+            self.function.returns.append(node.value)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.function is not None:
+            self.function.yields.append(node)
+        self.m.yields.append((node, self.function, self._next()))
+
+    # ------------------------------------------------------------ loops
+    def _push_loop(self, node, kind, iter_expr, target) -> Loop:
+        loop = Loop(node, kind, self.scope, self.loops[-1] if self.loops else None, self.function, self._next(), iter_expr, top_index=self.top_index)
+        if target is not None:
+            for n, _ in _target_names(target):
+                loop.targets.add(n.value)
+        self.m.loops.append(loop)
+        self.loops.append(loop)
+        return loop
+
+    def visit_For(self, node: cst.For) -> bool:
+        # the iterable is evaluated once, outside the loop
+        node.iter.visit(self)
+        loop = self._push_loop(node, "for", node.iter, node.target)
+        for n, p in self._mark_targets(node.target, "for"):
+            pass
+        node.target.visit(self)
+        for n, p in _target_names(node.target):
+            self._bind(n.value, "for", n, node.iter, p)
+        node.body.visit(self)
+        loop.end_order = self._next()
+        self.loops.pop()
+        if node.orelse is not None:
+            node.orelse.visit(self)
+        return False
+
+    def visit_While(self, node: cst.While) -> bool:
+        loop = self._push_loop(node, "while", None, None)
+        node.test.visit(self)
+        node.body.visit(self)
+        loop.end_order = self._next()
+        self.loops.pop()
+        if node.orelse is not None:
+            node.orelse.visit(self)
+        return False
+
+    def _visit_comp(self, node, elts: list[cst.CSTNode]) -> bool:
+        scope = Scope("comprehension", node, self.scope)
+        self.m.scopes.append(scope)
+        comp_for = node.for_in
+        first = True
+        pushed = 0
+        saved = self.scope
+        while comp_for is not None:
+            # the first iterable is evaluated in the enclosing scope
+            if not first:
+                self.scope = scope
+            comp_for.iter.visit(self)
+            self.scope = scope
+            first = False
+            loop = self._push_loop(node, "comp", comp_for.iter, comp_for.target)
+            pushed += 1
+            self._mark_targets(comp_for.target, "comp")
+            comp_for.target.visit(self)
+            for n, p in _target_names(comp_for.target):
+                self._bind(n.value, "comp", n, comp_for.iter, p, scope=scope)
+            for cond in comp_for.ifs:
+                cond.visit(self)
+            comp_for = comp_for.inner_for_in
+        for e in elts:
+            e.visit(self)
+        for _ in range(pushed):
+            self.loops[-1].end_order = self._next()
+            self.loops.pop()
+        self.scope = saved
+        return False
+
+    def visit_ListComp(self, node: cst.ListComp) -> bool:
+        return self._visit_comp(node, [node.elt])
+
+    def visit_SetComp(self, node: cst.SetComp) -> bool:
+        return self._visit_comp(node, [node.elt])
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
+        return self._visit_comp(node, [node.elt])
+
+    def visit_DictComp(self, node: cst.DictComp) -> bool:
+        return self._visit_comp(node, [node.key, node.value])
+
+
+def build_model(module: cst.Module, source: str = "", is_notebook: bool = False) -> SemanticModel:
+    model = SemanticModel(module, source, is_notebook)
+    module.visit(_Builder(model))
+    return model

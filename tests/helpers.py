@@ -1,0 +1,41 @@
+"""Shared test helpers: lint text in-process, read expectation comments."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+from kmlint.config import Settings
+from kmlint.engine.linter import lint_text
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES_DIR = ROOT / "rules"
+FIXTURES = ROOT / "fixtures"
+EXPECT = re.compile(r"#\s*expect:\s*((?:KM[0-9]{3}[\s,]*)+)")
+
+
+def lint(source: str, path: str = "snippet.py", select: Optional[list[str]] = None, **settings) -> list:
+    s = Settings(select=select, **settings)
+    return lint_text(source, path, s).findings
+
+
+def codes(source: str, path: str = "snippet.py", **kw) -> list[tuple[int, str]]:
+    return sorted((f.line, f.code) for f in lint(source, path, **kw))
+
+
+def expectations(text: str) -> set[tuple[int, str]]:
+    out = set()
+    for i, line in enumerate(text.splitlines(), 1):
+        m = EXPECT.search(line)
+        if m:
+            for code in re.findall(r"KM[0-9]{3}", m.group(1)):
+                out.add((i, code))
+    return out
+
+
+def run_cli(*args: str, cwd: Optional[Path] = None, input: Optional[str] = None, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kmlint", *args], cwd=cwd, input=input, capture_output=True,
+                          text=True, env=env, timeout=600)
