@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -36,6 +37,14 @@ def expectations(text: str) -> set[tuple[int, str]]:
     return out
 
 
+def cli_env(env: Optional[dict] = None) -> dict:
+    """Environment for subprocesses that must import *this* checkout's kmlint
+    (not whichever copy is pip-installed)."""
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
 def run_cli(*args: str, cwd: Optional[Path] = None, input: Optional[str] = None, env=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "kmlint", *args], cwd=cwd, input=input, capture_output=True,
-                          text=True, env=env, timeout=600)
+                          text=True, env=cli_env(env), timeout=600)
