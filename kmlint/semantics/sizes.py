@@ -1,0 +1,317 @@
+"""Size knowledge: the ONE table of known data sources and the estimator that
+turns shapes and dtypes into bytes.
+
+Rules never hard-code sizes; they ask ``estimate(model, expr)``.  Unknown size
+means no size-based finding (precision over recall).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import libcst as cst
+
+from kmlint.semantics.names import get_arg, literal_value
+
+ITEMSIZE = {
+    "bool": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "float16": 2, "bfloat16": 2, "half": 2,
+    "int32": 4, "uint32": 4, "float32": 4, "single": 4, "int64": 8, "uint64": 8, "float64": 8,
+    "double": 8, "complex64": 8, "complex128": 16, "string": 0, "object": 0,
+}
+FLOAT_DTYPES = {"float16", "bfloat16", "float32", "float64", "half", "single", "double"}
+INT_DTYPES = {"int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "bool"}
+
+
+@dataclass(frozen=True)
+class ArrayInfo:
+    shape: tuple[Optional[int], ...]
+    dtype: Optional[str]
+    source: str = ""  # human description, e.g. "cifar10.load_data()"
+    whole_dataset: bool = False
+    lib: str = "numpy"  # numpy | tensorflow
+
+    @property
+    def nbytes(self) -> Optional[int]:
+        if self.dtype is None or self.dtype not in ITEMSIZE or any(d is None for d in self.shape):
+            return None
+        return math.prod(self.shape) * ITEMSIZE[self.dtype]  # type: ignore[arg-type]
+
+    def with_dtype(self, dtype: Optional[str]) -> "ArrayInfo":
+        return ArrayInfo(self.shape, dtype, self.source, self.whole_dataset, self.lib)
+
+
+# ----------------------------------------------------------------------------- the table
+
+# keras.datasets loaders: ((x_train, y_train), (x_test, y_test))
+KERAS_DATASETS: dict[str, tuple[tuple[ArrayInfo, ArrayInfo], tuple[ArrayInfo, ArrayInfo]]] = {}
+
+
+def _ds(name, train_x, train_y, test_x, test_y, dtype_x="uint8", dtype_y="uint8"):
+    src = f"{name}.load_data()"
+    KERAS_DATASETS[name] = (
+        (ArrayInfo(train_x, dtype_x, src + " x_train", True), ArrayInfo(train_y, dtype_y, src + " y_train", True)),
+        (ArrayInfo(test_x, dtype_x, src + " x_test", True), ArrayInfo(test_y, dtype_y, src + " y_test", True)),
+    )
+
+
+_ds("mnist", (60000, 28, 28), (60000,), (10000, 28, 28), (10000,))
+_ds("fashion_mnist", (60000, 28, 28), (60000,), (10000, 28, 28), (10000,))
+_ds("cifar10", (50000, 32, 32, 3), (50000, 1), (10000, 32, 32, 3), (10000, 1))
+_ds("cifar100", (50000, 32, 32, 3), (50000, 1), (10000, 32, 32, 3), (10000, 1), dtype_y="int64")
+_ds("boston_housing", (404, 13), (404,), (102, 13), (102,), "float64", "float64")
+_ds("california_housing", (16512, 8), (16512,), (4128, 8), (4128,), "float64", "float32")
+# imdb / reuters return ragged sequences of word ids: size unknown
+KERAS_DATASETS_UNKNOWN = {"imdb", "reuters"}
+
+# tensorflow_datasets names -> decoded size in bytes of the whole data set (all
+# splits, images decoded to uint8); rounded public figures.
+TFDS_DECODED_BYTES: dict[str, int] = {
+    "mnist": 55 * 10**6,
+    "fashion_mnist": 55 * 10**6,
+    "cifar10": 184 * 10**6,
+    "cifar100": 184 * 10**6,
+    "svhn_cropped": 304 * 10**6,
+    "stl10": 1_060 * 10**6,
+    "eurosat": 1_300 * 10**6,
+    "tf_flowers": 1_500 * 10**6,
+    "food101": 22 * 10**9,
+    "oxford_iiit_pet": 3_000 * 10**6,
+    "cats_vs_dogs": 5_500 * 10**6,
+    "caltech101": 1_700 * 10**6,
+    "celeb_a": 24 * 10**9,
+    "coco": 120 * 10**9,
+    "imagenet2012": 700 * 10**9,
+    "imagenet_resized/32x32": 4 * 10**9,
+    "imagenet_resized/64x64": 15 * 10**9,
+    "places365_small": 80 * 10**9,
+    "imdb_reviews": 130 * 10**6,
+    "speech_commands": 8 * 10**9,
+    "librispeech": 300 * 10**9,
+    "kinetics400": 500 * 10**9,
+    "ucf101": 60 * 10**9,
+}
+
+# numpy/tensorflow constructors: qualname -> (how the shape is passed, default dtype, lib)
+#   "shape": first positional arg / shape= is a shape tuple or int
+#   "dims": positional args are the dimensions (np.random.rand(3, 4))
+#   "size": size= keyword (or positional index given) is the shape
+ARRAY_CONSTRUCTORS: dict[str, tuple[str, Optional[str], str, int]] = {
+    "numpy.zeros": ("shape", "float64", "numpy", 0),
+    "numpy.ones": ("shape", "float64", "numpy", 0),
+    "numpy.empty": ("shape", "float64", "numpy", 0),
+    "numpy.full": ("shape", None, "numpy", 0),
+    "numpy.random.rand": ("dims", "float64", "numpy", 0),
+    "numpy.random.randn": ("dims", "float64", "numpy", 0),
+    "numpy.random.random": ("size", "float64", "numpy", 0),
+    "numpy.random.random_sample": ("size", "float64", "numpy", 0),
+    "numpy.random.uniform": ("size", "float64", "numpy", 2),
+    "numpy.random.normal": ("size", "float64", "numpy", 2),
+    "numpy.random.randint": ("size", "int64", "numpy", 2),
+    "numpy.random.standard_normal": ("size", "float64", "numpy", 0),
+    "tensorflow.zeros": ("shape", "float32", "tensorflow", 0),
+    "tensorflow.ones": ("shape", "float32", "tensorflow", 0),
+    "tensorflow.fill": ("shape", None, "tensorflow", 0),
+    "tensorflow.random.normal": ("shape", "float32", "tensorflow", 0),
+    "tensorflow.random.uniform": ("shape", "float32", "tensorflow", 0),
+    "tensorflow.random.truncated_normal": ("shape", "float32", "tensorflow", 0),
+    "tensorflow.random.stateless_normal": ("shape", "float32", "tensorflow", 0),
+    "tensorflow.random.stateless_uniform": ("shape", "float32", "tensorflow", 0),
+    "keras.random.normal": ("shape", "float32", "tensorflow", 0),
+    "keras.random.uniform": ("shape", "float32", "tensorflow", 0),
+    "keras.ops.zeros": ("shape", "float32", "tensorflow", 0),
+    "keras.ops.ones": ("shape", "float32", "tensorflow", 0),
+}
+# numpy array constructors whose default dtype is float64 (KM302 sources)
+NUMPY_FLOAT64_DEFAULT = {q for q, v in ARRAY_CONSTRUCTORS.items() if v[2] == "numpy" and v[1] == "float64"}
+
+# functions that keep shape and dtype of their first argument
+SHAPE_PRESERVING = {"numpy.asarray", "numpy.array", "numpy.copy", "numpy.ascontiguousarray", "tensorflow.convert_to_tensor",
+                    "tensorflow.constant", "tensorflow.identity", "tensorflow.Variable"}
+
+
+# ----------------------------------------------------------------------------- dtype names
+
+
+def dtype_name(node: Optional[cst.BaseExpression]) -> Optional[str]:
+    """``np.float32``, ``tf.float32``, ``"float32"``, ``float``, ``'f4'`` -> canonical name."""
+    if node is None:
+        return None
+    if isinstance(node, cst.Name):
+        if node.value == "float":
+            return "float64"
+        if node.value == "int":
+            return "int64"
+        if node.value == "bool":
+            return "bool"
+        return node.value if node.value in ITEMSIZE else None
+    if isinstance(node, cst.Attribute):
+        return node.attr.value if node.attr.value in ITEMSIZE else None
+    try:
+        v = literal_value(node)
+    except ValueError:
+        return None
+    if isinstance(v, str):
+        short = {"f2": "float16", "f4": "float32", "f8": "float64", "i4": "int32", "i8": "int64", "u1": "uint8",
+                 "<f4": "float32", "<f8": "float64", "float": "float64"}
+        return short.get(v, v if v in ITEMSIZE else None)
+    return None
+
+
+# ----------------------------------------------------------------------------- estimation
+
+
+def _int_value(model, node: Optional[cst.BaseExpression], depth: int = 0) -> Optional[int]:
+    if node is None or depth > 8:
+        return None
+    try:
+        v = literal_value(node)
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+    except ValueError:
+        pass
+    if isinstance(node, cst.Name):
+        b = model.binding_of(node)
+        if b is not None and b.kind in ("assign", "annassign") and b.value is not None and not b.path:
+            return _int_value(model, b.value, depth + 1)
+        return None
+    if isinstance(node, cst.BinaryOperation):
+        a, c = _int_value(model, node.left, depth + 1), _int_value(model, node.right, depth + 1)
+        if a is None or c is None:
+            return None
+        op = node.operator
+        if isinstance(op, cst.Multiply):
+            return a * c
+        if isinstance(op, cst.Add):
+            return a + c
+        if isinstance(op, cst.Subtract):
+            return a - c
+        if isinstance(op, cst.FloorDivide) and c:
+            return a // c
+        if isinstance(op, cst.Power) and 0 <= c < 64:
+            return a ** c
+    return None
+
+
+def shape_of(model, node: Optional[cst.BaseExpression]) -> Optional[tuple[Optional[int], ...]]:
+    if node is None:
+        return None
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return tuple(_int_value(model, e.value) for e in node.elements)
+    if isinstance(node, cst.Name):
+        b = model.binding_of(node)
+        if b is not None and b.kind == "assign" and b.value is not None and isinstance(b.value, (cst.Tuple, cst.List)):
+            return shape_of(model, b.value)
+    v = _int_value(model, node)
+    if v is not None:
+        return (v,)
+    return None
+
+
+def loader_info(model, call: cst.Call, path: tuple[int, ...]) -> Optional[ArrayInfo]:
+    """Arrays returned by ``keras.datasets.<name>.load_data()`` at an unpacking path."""
+    if not isinstance(call.func, cst.Attribute) or call.func.attr.value != "load_data":
+        return None
+    q = model.qualname(call.func.value)
+    if q is None:
+        return None
+    name = q.rsplit(".", 1)[-1]
+    if name not in KERAS_DATASETS or not (q.startswith("keras.datasets") or "." not in q):
+        return None
+    value = KERAS_DATASETS[name]
+    node = value
+    for i in path:
+        if isinstance(node, tuple) and 0 <= i < len(node):
+            node = node[i]
+        else:
+            return None
+    return node if isinstance(node, ArrayInfo) else None
+
+
+def estimate(model, expr: Optional[cst.BaseExpression], depth: int = 0) -> Optional[ArrayInfo]:
+    """Shape/dtype of an array-valued expression, following names through their
+    bindings.  None when unknown."""
+    if expr is None or depth > 12:
+        return None
+    if isinstance(expr, cst.Name):
+        b = model.binding_of(expr)
+        if b is None or b.value is None or b.kind not in ("assign", "annassign"):
+            return None
+        if b.path:
+            if isinstance(b.value, cst.Call):
+                return loader_info(model, b.value, b.path)
+            return None
+        return estimate(model, b.value, depth + 1)
+    if isinstance(expr, cst.Call):
+        q = model.qualname(expr.func)
+        if q in ARRAY_CONSTRUCTORS:
+            how, dtype, lib, size_pos = ARRAY_CONSTRUCTORS[q]
+            given = get_arg(expr, "dtype")
+            if given is not None:
+                dtype = dtype_name(given.value)
+            elif q in ("numpy.full", "tensorflow.fill"):
+                dtype = None
+            if how == "dims":
+                shape = tuple(_int_value(model, a.value) for a in expr.args if a.keyword is None)
+            elif how == "size":
+                arg = get_arg(expr, "size", size_pos) if q != "numpy.random.random" else get_arg(expr, "size", 0)
+                shape = shape_of(model, arg.value) if arg is not None else None
+            else:
+                arg = get_arg(expr, "shape", 0) if q not in ("tensorflow.fill",) else get_arg(expr, "dims", 0)
+                shape = shape_of(model, arg.value) if arg is not None else None
+            if shape is None:
+                return ArrayInfo((None,), dtype, q, lib=lib)
+            return ArrayInfo(shape, dtype, f"{q.split('.')[0].replace('numpy', 'np').replace('tensorflow', 'tf')}.{q.split('.', 1)[1]}", lib=lib)
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "astype" and expr.args:
+            inner = estimate(model, expr.func.value, depth + 1)
+            if inner is not None:
+                return inner.with_dtype(dtype_name(expr.args[0].value))
+            return None
+        if q in ("tensorflow.cast",) and len(expr.args) >= 2:
+            inner = estimate(model, expr.args[0].value, depth + 1)
+            if inner is not None:
+                return ArrayInfo(inner.shape, dtype_name(expr.args[1].value), inner.source, inner.whole_dataset, "tensorflow")
+            return None
+        if q in SHAPE_PRESERVING and expr.args:
+            inner = estimate(model, expr.args[0].value, depth + 1)
+            if inner is not None:
+                given = get_arg(expr, "dtype")
+                if given is not None:
+                    inner = inner.with_dtype(dtype_name(given.value))
+                return inner
+            return None
+        return None
+    if isinstance(expr, cst.BinaryOperation):
+        left = estimate(model, expr.left, depth + 1)
+        right = estimate(model, expr.right, depth + 1)
+        base = left or right
+        if base is None:
+            return None
+        other = right if base is left else left
+        if isinstance(expr.operator, cst.Divide):
+            # true division of integer arrays yields float64 in numpy
+            if base.dtype in INT_DTYPES and base.lib == "numpy":
+                return base.with_dtype("float64")
+            return base
+        if other is None and base.dtype in INT_DTYPES and base.lib == "numpy":
+            other_node = expr.right if base is left else expr.left
+            if isinstance(other_node, cst.Float):
+                return base.with_dtype("float64")
+        return base
+    if isinstance(expr, cst.Subscript):
+        return None  # slicing: size unknown
+    return None
+
+
+def describe_bytes(n: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+def describe_mb(n: int) -> str:
+    """Decimal megabytes, as RULES.md counts (10000x10000 float32 = 400 MB)."""
+    if n >= 10**9:
+        return f"{n / 10**9:.1f} GB"
+    return f"{n / 10**6:.0f} MB"
