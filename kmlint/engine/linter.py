@@ -198,9 +198,10 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
 
     findings = _locate(raw, module, path)
     findings = _dedupe(findings)
-    suppressions = parse_suppressions(source) if (directives or (raw and has_directives(source))) else {}
-    if suppressions:
-        findings = _apply_suppressions(findings, suppressions, path, codes)
+    if directives or (raw and has_directives(source)):
+        found = parse_suppressions(source)
+        if found.by_line:
+            findings = _apply_suppressions(findings, found, path, codes)
     if notebook is not None:
         findings = [_to_cell(f, notebook) for f in findings]
     result.findings = sorted(cell_errors + result.findings + findings, key=lambda f: f.sort_key)
@@ -340,11 +341,12 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _apply_suppressions(findings: list[Finding], sups, path: str, codes: set[str]) -> list[Finding]:
+def _apply_suppressions(findings: list[Finding], directives, path: str, codes: set[str]) -> list[Finding]:
+    sups = directives.by_line
     kept = []
     for f in findings:
         suppressed = False
-        for line in {f.line, f.end_line}:
+        for line in {f.line, f.end_line, directives.logical_end.get(f.line, f.line)}:
             for s in sups.get(line, ()):
                 if s.matches(f.code):
                     s.used.add(f.code)

@@ -38,13 +38,30 @@ def has_directives(text: str) -> bool:
     return "noqa" in text or "kmlint:" in text or "NOQA" in text
 
 
-def parse_suppressions(source: str) -> dict[int, list[Suppression]]:
+@dataclass
+class Directives:
+    by_line: dict[int, list[Suppression]]
+    # line -> last line of the logical line (statement) it belongs to, so a
+    # `# noqa` at the end of a multi-line statement covers all of it
+    logical_end: dict[int, int]
+
+
+def parse_suppressions(source: str) -> Directives:
     out: dict[int, list[Suppression]] = {}
+    logical_end: dict[int, int] = {}
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         tokens = []
+    start = None
     for tok in tokens:
+        if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+            if start is not None:
+                for ln in range(start, tok.start[0] + 1):
+                    logical_end[ln] = tok.start[0]
+            start = None
+        elif tok.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT) and start is None:
+            start = tok.start[0]
         if tok.type != tokenize.COMMENT:
             continue
         line, col = tok.start
@@ -66,7 +83,7 @@ def parse_suppressions(source: str) -> dict[int, list[Suppression]]:
             out.setdefault(line, []).append(
                 Suppression(line, col + m.start(), col + m.end(), codes, "noqa", m.group(0), comment, col)
             )
-    return out
+    return Directives(out, logical_end)
 
 
 def is_skip_file(source: str) -> bool:

@@ -751,6 +751,14 @@ class _Builder(cst.CSTVisitor):
         self.m.call_of[id(node)] = cs
         if name is not None:
             self.m.calls_by_name.setdefault(name, []).append(cs)
+            # `from x import ImageDataGenerator as IDG; IDG()` is also indexed
+            # under the imported name, so rules subscribe to real API names
+            if isinstance(func, cst.Name):
+                b = self.m.lookup(name, self.scope, order)
+                if b is not None and b.kind == "import" and b.imported:
+                    real = b.imported.rsplit(".", 1)[-1]
+                    if real != name:
+                        self.m.calls_by_name.setdefault(real, []).append(cs)
         if self.function is not None:
             self.function.calls.append(cs)
         for loop in self.loops:

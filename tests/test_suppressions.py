@@ -1,0 +1,49 @@
+from tests.helpers import codes, lint
+
+BAD = "model.fit_generator(g)"
+
+
+def test_noqa_forms():
+    assert codes(f"{BAD}  # noqa\n") == []
+    assert codes(f"{BAD}  # noqa: KM201\n") == []
+    assert codes(f"{BAD}  # noqa:KM201,KM205\n") == [(1, "KM900")]
+    assert codes(f"{BAD}  # NOQA: KM201\n") == []
+    assert codes(f"{BAD}  # kmlint: ignore[KM201]\n") == []
+    assert codes(f"{BAD}  # noqa: KM206\n") == [(1, "KM201"), (1, "KM900")]
+
+
+def test_noqa_on_last_line_of_multiline_statement():
+    src = "model.fit_generator(\n    g,\n)\n"
+    assert codes(src) == [(1, "KM201")]
+    found = lint("x = model.fit_generator(g,\n  steps_per_epoch=3)  # noqa: KM201\n")
+    assert found == [] or [f.code for f in found] == ["KM900"]
+
+
+def test_skip_file():
+    assert codes(f"# kmlint: skip-file\n{BAD}\n") == []
+    assert codes(f"s = '# kmlint: skip-file'\n{BAD}\n") == [(2, "KM201")]
+
+
+def test_unused_suppressions():
+    assert codes("x = 1  # noqa: KM201\n") == [(1, "KM900")]
+    assert codes("x = 1  # kmlint: ignore[KM203]\n") == [(1, "KM900")]
+    assert codes("x = 1  # kmlint: ignore\n") == [(1, "KM900")]
+    # another linter's codes and blanket noqa are not ours to judge
+    assert codes("x = 1  # noqa: E501\n") == []
+    assert codes("x = 1  # noqa\n") == []
+    # a noqa inside a string is not a comment
+    assert codes("s = '# noqa: KM201'\n") == []
+
+
+def test_unused_suppression_fix_edits():
+    f = [f for f in lint("x = 1  # noqa: KM201\n") if f.code == "KM900"][0]
+    assert f.fix is not None and f.fix.applicability == "safe"
+    e = f.fix.edits[0]
+    assert (e.line, e.column, e.end_column, e.content) == (1, 8, 21, "")
+    f = [f for f in lint(f"{BAD}  # noqa: KM201, KM205\n") if f.code == "KM900"][0]
+    assert f.message == "Unused suppression for KM205"
+    assert f.fix.edits[0].content == "# noqa: KM201"
+
+
+def test_km900_can_be_disabled():
+    assert codes("x = 1  # noqa: KM201\n", ignore=["KM900"]) == []
