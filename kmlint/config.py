@@ -214,9 +214,14 @@ class ConfigResolver:
 
     def _with_overrides(self, s: Settings) -> Settings:
         ov = dict(self.overrides)
-        if "extend_select" in ov:
+        if "select" in ov:
+            # like Ruff: a command-line --select replaces the file's selection
+            # entirely (its ignore/extend-select included)
+            ov.setdefault("ignore", [])
+            ov.setdefault("extend_select", [])
+        elif "extend_select" in ov:
             ov["extend_select"] = list(s.extend_select) + ov["extend_select"]
-        if "ignore" in ov:
+        if "ignore" in ov and "select" not in ov:
             ov["ignore"] = list(s.ignore) + ov["ignore"]
         if "extend_exclude" in ov:
             ov["extend_exclude"] = list(s.extend_exclude) + ov["extend_exclude"]

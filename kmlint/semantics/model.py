@@ -187,10 +187,12 @@ DATASET_METHODS = DATASET_ONLY_METHODS | {
     "concatenate", "apply", "window", "zip", "unique", "group_by_window", "options",
 }
 
-MODEL_CONSTRUCTORS = {
+MODEL_CONSTRUCTORS = {keras_synonym(q) for q in (
     "keras.Sequential", "keras.Model", "keras.models.load_model", "keras.models.clone_model",
     "keras.models.model_from_json", "keras.models.Sequential", "keras.models.Model",
-}
+    "keras.saving.load_model",
+)}
+DATASET_CONSTRUCTORS = {keras_synonym(q) for q in DATASET_CONSTRUCTORS}
 MODEL_EVIDENCE_METHODS = {
     "compile", "fit_generator", "predict_generator", "evaluate_generator", "train_on_batch",
     "predict_on_batch", "test_on_batch", "summary", "save_weights", "load_weights",

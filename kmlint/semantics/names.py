@@ -53,9 +53,13 @@ def canonical(dotted: str) -> str:
 def keras_synonym(dotted: str) -> str:
     """A looser canonical form used for set membership: ``keras.models.Sequential``
     and ``keras.Sequential`` compare equal."""
-    for old, new in _KERAS_SYNONYMS:
-        if dotted.startswith(old):
-            return new + dotted[len(old):]
+    for _ in range(3):
+        for old, new in _KERAS_SYNONYMS:
+            if dotted.startswith(old) and old != new:
+                dotted = new + dotted[len(old):]
+                break
+        else:
+            return dotted
     return dotted
 
 
