@@ -64,8 +64,9 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--stdin-filename", type=str, default=None, help="The name to report for source read from '-'.")
 @click.option("--extend-exclude", multiple=True, help="Extra glob patterns to exclude.")
+@click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named explicitly too (for pre-commit).")
 def check(paths, select, ignore, extend_select, preview, output_format, config_path, no_cache,
-          exit_zero, statistics, quiet, stdin_filename, extend_exclude) -> None:
+          exit_zero, statistics, quiet, stdin_filename, extend_exclude, force_exclude) -> None:
     """Lint PATHS (files or directories; default: current directory; '-' reads stdin)."""
     from kmlint.output import FORMATS
 
@@ -109,7 +110,7 @@ def check(paths, select, ignore, extend_select, preview, output_format, config_p
         else:
             if "-" in paths:
                 raise click.UsageError("'-' (stdin) cannot be combined with other paths")
-            result = run(paths, resolver)
+            result = run(paths, resolver, force_exclude=force_exclude)
     except ConfigError as e:
         click.echo(f"kmlint: error: {e}", err=True)
         sys.exit(EXIT_ERROR)

@@ -62,3 +62,13 @@ def test_bad_encoding_and_nul_become_km901(tmp_path):
     got = sorted((d["path"], d["code"], d["line"]) for d in data)
     assert got == [("cookie.py", "KM201", 3), ("latin.py", "KM901", 1), ("nul.py", "KM901", 1)]
     assert "Traceback" not in r.stderr
+
+
+def test_force_exclude_applies_to_explicit_files(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.kmlint]\nextend-exclude = ["gen"]\n')
+    (tmp_path / "gen").mkdir()
+    (tmp_path / "gen" / "x.py").write_text(BAD)
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "b.py").write_text(BAD)
+    (tmp_path / "y.py").write_text(BAD)
+    assert _paths(tmp_path, "--force-exclude", "gen/x.py", "build/b.py", "y.py") == ["y.py"]

@@ -36,12 +36,15 @@ def _is_venv(d: Path) -> bool:
     return (d / "pyvenv.cfg").is_file()
 
 
-def discover(paths: list[str], resolver: ConfigResolver, problems: list[DiscoveryProblem]) -> Iterator[Path]:
+def discover(paths: list[str], resolver: ConfigResolver, problems: list[DiscoveryProblem],
+             force_exclude: bool = False) -> Iterator[Path]:
     seen: set[Path] = set()
     for raw in paths:
         p = Path(raw)
         try:
             if p.is_file():
+                if force_exclude and _explicit_file_excluded(p, resolver):
+                    continue
                 key = p.resolve()
                 if key not in seen:
                     seen.add(key)
@@ -56,10 +59,27 @@ def discover(paths: list[str], resolver: ConfigResolver, problems: list[Discover
         problems.append(DiscoveryProblem(raw, "no such file or directory"))
 
 
+def _explicit_file_excluded(p: Path, resolver: ConfigResolver) -> bool:
+    """--force-exclude: apply exclude patterns to files named explicitly too
+    (pre-commit passes every staged file by name)."""
+    settings = resolver.for_file(p)
+    spec = _spec(_exclude_patterns(settings))
+    root = settings.root.resolve()
+    for parent in [p, *p.parents]:
+        if parent == Path(".") or str(parent) == "":
+            break
+        if _excluded(parent, parent != p, spec, root):
+            return True
+    return False
+
+
+def _exclude_patterns(settings) -> list[str]:
+    return list(settings.exclude if settings.exclude is not None else DEFAULT_EXCLUDES) + list(settings.extend_exclude)
+
+
 def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Iterator[Path]:
     settings = resolver.for_dir(top)
-    excludes = list(settings.exclude if settings.exclude is not None else DEFAULT_EXCLUDES) + list(settings.extend_exclude)
-    exclude_spec = _spec(excludes)
+    exclude_spec = _spec(_exclude_patterns(settings))
     root = settings.root.resolve()
     visited_dirs: set[tuple[int, int]] = set()
     # stack of (dir, [(base_dir, gitignore spec), ...])

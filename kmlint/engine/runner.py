@@ -39,9 +39,9 @@ def lint_path(path: Path, resolver: ConfigResolver, display: Optional[str] = Non
     return lint_bytes(data, shown, settings, keep_tree=keep_tree)
 
 
-def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False) -> RunResult:
+def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False, force_exclude: bool = False) -> RunResult:
     result = RunResult()
-    files = list(discover(paths, resolver, result.problems))
+    files = list(discover(paths, resolver, result.problems, force_exclude))
     for p in files:
         res = lint_path(p, resolver, keep_tree=keep_tree)
         if res.error:
