@@ -59,13 +59,15 @@ def main() -> None:
 @click.option("--output-format", type=str, default=None, help="text (default) or json.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file instead of discovering one.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
+              help="Worker processes (default: config `jobs`, else the number of cores; 0 = cores).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--stdin-filename", type=str, default=None, help="The name to report for source read from '-'.")
 @click.option("--extend-exclude", multiple=True, help="Extra glob patterns to exclude.")
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named explicitly too (for pre-commit).")
-def check(paths, select, ignore, extend_select, preview, output_format, config_path, no_cache,
+def check(paths, select, ignore, extend_select, preview, output_format, config_path, no_cache, jobs,
           exit_zero, statistics, quiet, stdin_filename, extend_exclude, force_exclude) -> None:
     """Lint PATHS (files or directories; default: current directory; '-' reads stdin)."""
     from kmlint.output import FORMATS
@@ -110,7 +112,8 @@ def check(paths, select, ignore, extend_select, preview, output_format, config_p
         else:
             if "-" in paths:
                 raise click.UsageError("'-' (stdin) cannot be combined with other paths")
-            result = run(paths, resolver, force_exclude=force_exclude)
+            result = run(paths, resolver, force_exclude=force_exclude, use_cache=not no_cache,
+                         jobs=jobs if jobs is not None else base.jobs)
     except ConfigError as e:
         click.echo(f"kmlint: error: {e}", err=True)
         sys.exit(EXIT_ERROR)

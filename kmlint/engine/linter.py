@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import io
+import os
 import re
 import tokenize
 from dataclasses import dataclass, field
@@ -34,11 +35,20 @@ INTERNAL_ERROR = "KM000"
 
 @dataclass
 class FileResult:
+    """What linting one file produced.
+
+    ``dependencies`` is the contract between project-scope rules (KM501 follows
+    imports of project modules) and the result cache: the paths of the *other*
+    files whose content (or absence: a path that does not exist is fine) was
+    looked at to compute this result.  The cache stores their content hashes and
+    treats the entry as a miss as soon as one of them changes."""
+
     path: str
     findings: list[Finding] = field(default_factory=list)
     internal_errors: int = 0
     skipped: bool = False  # prefilter said no rule can match
     error: Optional[str] = None  # the file could not be read at all
+    dependencies: list[str] = field(default_factory=list)
     # kept for fixers/LSP in the same process (never pickled)
     module: Optional[cst.Module] = None
     model: object = None
@@ -46,7 +56,15 @@ class FileResult:
     text: Optional[str] = None
 
     def detached(self) -> "FileResult":
-        return FileResult(self.path, [f.detached() for f in self.findings], self.internal_errors, self.skipped)
+        """A copy without libcst objects, safe to pickle or cache."""
+        return FileResult(self.path, [f.detached() for f in self.findings], self.internal_errors, self.skipped,
+                          self.error, list(self.dependencies))
+
+
+def prefilter_enabled() -> bool:
+    """KMLINT_NO_PREFILTER=1 parses every file (the equivalence test and the
+    benchmark use it to prove the prefilter loses nothing and to measure it)."""
+    return os.environ.get("KMLINT_NO_PREFILTER", "") in ("", "0")
 
 
 # ----------------------------------------------------------------- rule selection
@@ -114,7 +132,8 @@ def _line_col_of_offset(data: bytes, offset: int) -> tuple[int, int]:
 # ----------------------------------------------------------------- main entry
 
 
-def lint_bytes(data: bytes, path: str, settings: Settings, *, keep_tree: bool = False) -> FileResult:
+def lint_bytes(data: bytes, path: str, settings: Settings, *, keep_tree: bool = False,
+               prefilter: Optional[bool] = None) -> FileResult:
     is_nb = path.endswith(".ipynb")
     try:
         text = data.decode("utf-8-sig") if is_nb else decode(data)
@@ -123,10 +142,11 @@ def lint_bytes(data: bytes, path: str, settings: Settings, *, keep_tree: bool = 
         return _parse_error_result(path, settings, f"cannot decode file: {e.reason} (byte 0x{data[e.start]:02x})", line, col)
     except SyntaxError as e:  # bad coding cookie
         return _parse_error_result(path, settings, f"cannot decode file: {e.msg}", e.lineno or 1, 1)
-    return lint_text(text, path, settings, keep_tree=keep_tree)
+    return lint_text(text, path, settings, keep_tree=keep_tree, prefilter=prefilter)
 
 
-def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = False) -> FileResult:
+def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = False,
+              prefilter: Optional[bool] = None) -> FileResult:
     codes = enabled_codes(settings, path)
     notebook: Optional[NotebookSource] = None
     cell_errors: list[Finding] = []
@@ -146,8 +166,10 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
 
     rules = [rule_instance(c) for c in sorted(codes) if c not in (PARSE_ERROR, UNUSED_SUPPRESSION)]
     directives = UNUSED_SUPPRESSION in codes and has_directives(source)
-    active = [r for r in rules if not r.tokens or any(t in source for t in r.tokens)]
-    if not active and not directives:
+    if prefilter is None:
+        prefilter = prefilter_enabled()
+    active = [r for r in rules if not prefilter or not r.tokens or any(t in source for t in r.tokens)]
+    if prefilter and not active and not directives:
         # Prefilter: nothing can match.  CPython's own parser still checks the
         # syntax (about 50x faster than libcst) so KM901 is never lost.
         error = _fast_syntax_error(source)

@@ -1,15 +1,33 @@
-"""Running a whole check: discovery, per-file linting, ordering of results."""
+"""Running a whole check: discovery, the result cache, per-file linting (in a
+process pool when there is enough work), ordering of results.
+
+Files stream through a bounded window of pool tasks; workers read, lint and
+cache one file each and send back a detached result (no libcst trees), so
+memory stays bounded whatever the size of the tree.  Results come back in
+discovery order whatever the scheduling.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
-from kmlint.config import ConfigResolver
+from kmlint.config import ConfigResolver, Settings
+from kmlint.engine.cache import ResultCache, cache_dir_for, content_hash
 from kmlint.engine.discovery import DiscoveryProblem, discover
-from kmlint.engine.linter import FileResult, lint_bytes
+from kmlint.engine.linter import INTERNAL_ERROR, FileResult, lint_bytes
 from kmlint.findings import Finding
+
+# Below this many files to lint, starting worker processes costs more than it saves.
+MIN_FILES_FOR_POOL = 8
+# Tasks in flight per worker: enough to keep workers busy, few enough to bound memory.
+TASKS_PER_WORKER = 4
 
 
 @dataclass
@@ -21,6 +39,16 @@ class RunResult:
     results: list[FileResult] = field(default_factory=list)
 
 
+@dataclass
+class _Task:
+    index: int
+    path: str
+    display: str
+    settings: Settings
+    cache_dir: Optional[Path]
+    cache_key: Optional[str]
+
+
 def display_path(path: Path) -> str:
     """Paths as given, relative to the working directory when possible."""
     try:
@@ -29,21 +57,86 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def lint_path(path: Path, resolver: ConfigResolver, display: Optional[str] = None, keep_tree: bool = False) -> FileResult:
     shown = display or display_path(path)
-    settings = resolver.for_file(path)
+    return _lint_file(path, shown, resolver.for_file(path), keep_tree)[0]
+
+
+def _lint_file(path: Path, display: str, settings: Settings, keep_tree: bool = False) -> tuple[FileResult, Optional[str]]:
+    """Read and lint one file; never raises.  Also returns the hash of the
+    bytes that were linted (None when unreadable)."""
     try:
         data = path.read_bytes()
     except OSError as e:
-        return FileResult(shown, error=f"cannot read: {e.strerror or e}")
-    return lint_bytes(data, shown, settings, keep_tree=keep_tree)
+        return FileResult(display, error=_read_error(path, e)), None
+    try:
+        return lint_bytes(data, display, settings, keep_tree=keep_tree), content_hash(data)
+    except Exception as e:  # an engine bug must cost one file, not the run
+        return crashed_result(display, f"kmlint crashed on this file: {type(e).__name__}: {e}"), None
 
 
-def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False, force_exclude: bool = False) -> RunResult:
+def _read_error(path: Path, e: OSError) -> str:
+    if isinstance(e, IsADirectoryError) or path.is_dir():
+        return "is a directory, not a file"
+    if isinstance(e, FileNotFoundError):
+        return "file disappeared while kmlint was running" if not path.is_symlink() else "broken symbolic link"
+    return f"cannot read: {e.strerror or e}"
+
+
+def crashed_result(display: str, message: str) -> FileResult:
+    finding = Finding(INTERNAL_ERROR, "internal-error", message, display, severity="error")
+    return FileResult(display, [finding], internal_errors=1)
+
+
+def _run_task(task: _Task, keep_tree: bool = False) -> FileResult:
+    result, digest = _lint_file(Path(task.path), task.display, task.settings, keep_tree)
+    if keep_tree:
+        return result
+    result = result.detached()
+    if task.cache_dir is not None and digest is not None:
+        ResultCache(task.cache_dir).put(task.cache_key, digest, result)
+    return result
+
+
+def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False, force_exclude: bool = False,
+        use_cache: bool = True, jobs: Optional[int] = None) -> RunResult:
+    """Lint ``paths``.  ``keep_tree`` (fixers) keeps libcst trees on the results,
+    which implies no cache and no worker processes; ``jobs`` defaults to the
+    number of usable cores."""
     result = RunResult()
     files = list(discover(paths, resolver, result.problems, force_exclude))
-    for p in files:
-        res = lint_path(p, resolver, keep_tree=keep_tree)
+    if keep_tree:
+        use_cache, jobs = False, 1
+    results: list[Optional[FileResult]] = [None] * len(files)
+    caches: dict[Path, ResultCache] = {}
+    tasks: list[_Task] = []
+    for i, p in enumerate(files):
+        display = display_path(p)
+        settings = resolver.for_file(p)
+        if not use_cache:
+            tasks.append(_Task(i, str(p), display, settings, None, None))
+            continue
+        directory = cache_dir_for(settings)
+        cache = caches.setdefault(directory, ResultCache(directory))
+        key = cache.key(p, display, settings)
+        try:
+            hit = cache.get(key, content_hash(p.read_bytes()))
+        except OSError:
+            hit = None  # the task reports why it cannot be read
+        if hit is not None:
+            results[i] = hit
+        else:
+            tasks.append(_Task(i, str(p), display, settings, directory, key))
+    for index, res in _execute(tasks, jobs or default_jobs(), keep_tree):
+        results[index] = res
+    for res in results:
         if res.error:
             result.problems.append(DiscoveryProblem(res.path, res.error))
             continue
@@ -53,3 +146,62 @@ def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False, for
         result.results.append(res)
     result.findings.sort(key=lambda f: f.sort_key)
     return result
+
+
+def _execute(tasks: list[_Task], jobs: int, keep_tree: bool) -> Iterator[tuple[int, FileResult]]:
+    if jobs <= 1 or len(tasks) < MIN_FILES_FOR_POOL:
+        for t in tasks:
+            yield t.index, _run_task(t, keep_tree)
+        return
+    pending_tasks = iter(tasks)
+    unfinished: list[_Task] = []
+    with _pool(min(jobs, len(tasks))) as pool:
+        running = {}
+        try:
+            while True:
+                while len(running) < jobs * TASKS_PER_WORKER:
+                    t = next(pending_tasks, None)
+                    if t is None:
+                        break
+                    running[pool.submit(_run_task, t)] = t
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    t = running.pop(fut)
+                    try:
+                        yield t.index, fut.result()
+                    except BrokenProcessPool:
+                        unfinished.append(t)
+                if unfinished:
+                    unfinished.extend(running.values())
+                    unfinished.extend(pending_tasks)
+                    break
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    # A worker died (killed for memory, or a crash below Python): find the
+    # culprit by linting each remaining file in a process of its own.
+    for t in sorted(unfinished, key=lambda t: t.index):
+        yield t.index, _isolated(t)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    methods = multiprocessing.get_all_start_methods()
+    # fork starts in milliseconds and inherits the imported rules
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+
+
+def _worker_init() -> None:
+    # Ctrl-C is handled once, by the parent, which cancels the pool
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _isolated(task: _Task) -> FileResult:
+    with _pool(1) as pool:
+        try:
+            return pool.submit(_run_task, task).result()
+        except BrokenProcessPool:
+            return crashed_result(task.display, "kmlint's worker process died while linting this file "
+                                                "(out of memory, or a crash in a native extension)")

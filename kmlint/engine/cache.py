@@ -1,0 +1,178 @@
+"""The result cache: ``.kmlint_cache/`` at the project root (like Ruff's).
+
+One small JSON entry per linted file, named by a hash of everything that can
+change its findings except contents: the kmlint code (version, and the size and
+mtime of its own modules so a development checkout never serves results of
+older rule code), the registered rules, the effective settings
+(``Settings.fingerprint()``) and the file's path.  The entry records the hash
+of the content that was linted and the hashes of the project files the result
+depended on (``FileResult.dependencies``, e.g. KM501 following imports); a
+read is a hit only when all of them still match, so an edit simply makes the
+next run lint again and overwrite the entry.  Entries are written to a
+temporary file and renamed into place, so concurrent runs never see half an
+entry; anything unreadable or malformed is a miss.  Only detached results
+(no libcst trees) are stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import kmlint
+from kmlint.config import Settings
+from kmlint.findings import Edit, Finding, Fix
+
+CACHE_DIR_NAME = ".kmlint_cache"
+FORMAT = "1"  # bump when the entry layout changes
+
+
+def cache_dir_for(settings: Settings) -> Path:
+    if settings.cache_dir:
+        configured = Path(settings.cache_dir).expanduser()
+        return configured if configured.is_absolute() else settings.root / configured
+    return settings.root / CACHE_DIR_NAME
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+_CODE_FINGERPRINT: Optional[str] = None
+
+
+def code_fingerprint() -> str:
+    """kmlint's version, its modules (size and mtime) and the registered rules."""
+    global _CODE_FINGERPRINT
+    if _CODE_FINGERPRINT is None:
+        from kmlint.registry import all_rules
+
+        package = Path(kmlint.__file__).parent
+        parts = [kmlint.__version__, FORMAT]
+        for p in sorted(package.rglob("*.py")):
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            parts.append(f"{p.relative_to(package).as_posix()}:{st.st_size}:{st.st_mtime_ns}")
+        parts.extend(f"{r.code}={r.__module__}.{r.__qualname__}" for r in all_rules())
+        _CODE_FINGERPRINT = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return _CODE_FINGERPRINT
+
+
+def _file_hash(path: str) -> Optional[str]:
+    try:
+        return content_hash(Path(path).read_bytes())
+    except OSError:
+        return None  # missing (or unreadable): recorded as absent
+
+
+class ResultCache:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.writable = True
+
+    def key(self, path: Path, display: str, settings: Settings) -> str:
+        text = "\0".join((code_fingerprint(), settings.fingerprint(), _absolute(str(path)), display))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.directory / "v1" / key[:2] / f"{key}.json"
+
+    def get(self, key: str, digest: str):
+        """The cached FileResult when the entry matches ``digest`` and none of
+        its dependencies changed, else None."""
+        from kmlint.engine.linter import FileResult
+
+        try:
+            data = json.loads(self._entry(key).read_text(encoding="utf-8"))
+            if data["content"] != digest:
+                return None
+            for dep, dep_hash in data["dependencies"].items():
+                if _file_hash(dep) != dep_hash:
+                    return None
+            r = data["result"]
+            return FileResult(r["path"], [_finding(f) for f in r["findings"]], int(r["internal_errors"]),
+                              bool(r["skipped"]), None, list(data["dependencies"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # absent, half-written by a crashed older version, or foreign: a miss
+
+    def put(self, key: str, digest: str, result) -> None:
+        if not self.writable or result.error or result.internal_errors:
+            return  # crashes are reported again on every run, never cached
+        dependencies = {_absolute(dep): None for dep in result.dependencies}
+        entry = {
+            "content": digest,
+            "dependencies": {dep: _file_hash(dep) for dep in dependencies},
+            "result": {
+                "path": result.path,
+                "findings": [_finding_json(f) for f in result.findings],
+                "internal_errors": result.internal_errors,
+                "skipped": result.skipped,
+            },
+        }
+        try:
+            text = json.dumps(entry, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return  # a rule put something exotic in Finding.extra: lint it again next time
+        target = self._entry(key)
+        try:
+            self._prepare(target.parent)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(text)
+                os.replace(tmp, target)  # atomic: readers see the old or the new entry
+            except BaseException:
+                _unlink(tmp)
+                raise
+        except OSError:
+            self.writable = False  # read-only checkout, full disk: lint on, uncached
+
+    def _prepare(self, entry_dir: Path) -> None:
+        if entry_dir.is_dir():
+            return
+        new = not self.directory.exists()
+        entry_dir.mkdir(parents=True, exist_ok=True)
+        if new:
+            # keep the cache out of version control and backups, as Ruff does
+            (self.directory / ".gitignore").write_text("# Automatically created by kmlint.\n*\n")
+            (self.directory / "CACHEDIR.TAG").write_text(
+                "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by kmlint.\n")
+
+
+def _absolute(path: str) -> str:
+    try:
+        return str(Path(path).resolve())
+    except OSError:
+        return str(Path(path).absolute())
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _finding_json(f: Finding) -> dict:
+    fix = None
+    if f.fix is not None:
+        fix = {"applicability": f.fix.applicability, "description": f.fix.description,
+               "edits": [[e.content, e.line, e.column, e.end_line, e.end_column] for e in f.fix.edits]}
+    return {"code": f.code, "name": f.name, "message": f.message, "path": f.path, "line": f.line,
+            "column": f.column, "end_line": f.end_line, "end_column": f.end_column, "severity": f.severity,
+            "fix": fix, "cell": f.cell, "extra": f.extra}
+
+
+def _finding(d: dict) -> Finding:
+    fix = None
+    if d["fix"] is not None:
+        fx = d["fix"]
+        fix = Fix(fx["applicability"], fx["description"], None, [Edit(*e) for e in fx["edits"]])
+    return Finding(d["code"], d["name"], d["message"], d["path"], d["line"], d["column"], d["end_line"],
+                   d["end_column"], d["severity"], fix, d["cell"], None, dict(d["extra"]))
