@@ -75,3 +75,36 @@ def chain(*transforms: Callable[[cst.Module], cst.Module]) -> Callable[[cst.Modu
             module = t(module)
         return module
     return run
+
+
+class _MoveMethodCall(cst.CSTTransformer):
+    def __init__(self, moved: cst.Call, target: cst.Call, drop: Optional[cst.CSTNode]):
+        super().__init__()
+        self.moved, self.target, self.drop = moved, target, drop
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if original_node is self.target:
+            func = self.moved.func
+            assert isinstance(func, cst.Attribute) and isinstance(updated_node.func, cst.Attribute)
+            inserted = self.moved.with_changes(func=func.with_changes(value=updated_node.func.value))
+            return updated_node.with_changes(func=updated_node.func.with_changes(value=inserted))
+        if original_node is self.moved and self.drop is None:
+            assert isinstance(updated_node.func, cst.Attribute)
+            # keep the call's parentheses, if it had any of its own
+            return updated_node.func.value.with_changes(lpar=original_node.lpar, rpar=original_node.rpar) \
+                if original_node.lpar else updated_node.func.value
+        return updated_node
+
+    def leave_SimpleStatementLine(self, original_node, updated_node):
+        if original_node is self.drop:
+            return cst.RemovalSentinel.REMOVE
+        return updated_node
+
+
+def move_method_call(module: cst.Module, moved: cst.Call, target: cst.Call,
+                     drop_statement: Optional[cst.CSTNode] = None) -> cst.Module:
+    """Move the method call ``moved`` (``r.m(args)``) so that it applies just before
+    the method call ``target``: ``x.t(..)`` becomes ``x.m(args).t(..)`` and where
+    ``moved`` stood only its receiver ``r`` remains.  ``drop_statement`` (a line
+    such as ``ds = ds.m(args)``) is removed instead of being left as ``ds = ds``."""
+    return module.visit(_MoveMethodCall(moved, target, drop_statement))

@@ -146,6 +146,7 @@ class Chain:
     origin: Optional[cst.BaseExpression]
     origin_qualname: Optional[str]
     steps: list[ChainStep]
+    names: list[cst.Name] = field(default_factory=list)  # names followed through assignments
 
     def methods(self) -> list[str]:
         return [s.method for s in self.steps]
@@ -245,6 +246,16 @@ def unpack_value(value: Optional[cst.BaseExpression], path: tuple[int, ...]) -> 
     return value
 
 
+def _is_info_element(call: cst.Call, qualname: str, path: tuple[int, ...]) -> bool:
+    """``ds, info = tfds.load(..., with_info=True)``: the last element is the info."""
+    if qualname != "tensorflow_datasets.load" or not path:
+        return False
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value == "with_info":
+            return not (isinstance(a.value, cst.Name) and a.value.value == "False") and path[0] != 0
+    return False
+
+
 # --------------------------------------------------------------------------- the model
 
 
@@ -271,6 +282,10 @@ class SemanticModel:
         self.parent_stmt: dict[int, cst.CSTNode] = {}  # id(stmt) -> enclosing compound stmt
         self.stmt_body: dict[int, tuple[cst.CSTNode, Sequence]] = {}  # id(stmt) -> (owner, body list)
         self._callers_cache: dict[int, list[CallSite]] = {}
+        self._dataset_receivers: Optional[set[tuple[int, str]]] = None
+        # id(expr) -> where its value goes: ("receiver", CallSite), ("arg", CallSite),
+        # ("iter", Loop), ("bound", Binding), ("return", FunctionInfo)
+        self.value_uses: dict[int, list[tuple[str, object]]] = {}
 
     # ---------------------------------------------------------------- imports
     @property
@@ -451,31 +466,57 @@ class SemanticModel:
     # ---------------------------------------------------------------- chains
     def chain(self, expr: Optional[cst.BaseExpression], max_depth: int = 40) -> Chain:
         """Follow ``a.b(..).c(..)`` and names assigned from such chains back to the
-        origin.  ``ds = ds.map(f); ds = ds.cache()`` yields steps [map, cache]."""
+        origin.  ``ds = ds.map(f); ds = ds.cache()`` yields steps [map, cache].
+        Calls of helpers defined in the file continue into what they return
+        (``ds = make_dataset().cache()``); unpacked ``tfds.load``/``subset="both"``
+        results count as constructor origins."""
         steps: list[ChainStep] = []
+        names: list[cst.Name] = []
         depth = 0
+
+        def done(origin, q=None) -> Chain:
+            return Chain(origin, q, list(reversed(steps)), names)
+
         while expr is not None and depth < max_depth:
             depth += 1
-            if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
-                q = self.qualname(expr.func)
+            if isinstance(expr, cst.Call):
+                q = self.qualname(expr.func) if isinstance(expr.func, (cst.Name, cst.Attribute)) else None
                 if q is not None and q in DATASET_CONSTRUCTORS:
-                    return Chain(expr, q, list(reversed(steps)))
-                steps.append(ChainStep(expr.func.attr.value, expr, self.order_of.get(id(expr), -1)))
-                expr = expr.func.value
-                continue
-            if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name):
-                q = self.qualname(expr.func)
-                return Chain(expr, q, list(reversed(steps)))
-            if isinstance(expr, cst.Name):
-                b = self.binding_of(expr)
-                if b is not None and b.kind in ("assign", "annassign", "walrus") and b.value is not None and not b.path:
-                    expr = b.value
+                    return done(expr, q)
+                returned = self._helper_return(expr)
+                if returned is not None:
+                    expr = returned
                     continue
-                return Chain(expr, None, list(reversed(steps)))
+                if isinstance(expr.func, cst.Attribute):
+                    steps.append(ChainStep(expr.func.attr.value, expr, self.order_of.get(id(expr), -1)))
+                    expr = expr.func.value
+                    continue
+                return done(expr, q)
+            if isinstance(expr, cst.Name):
+                names.append(expr)
+                b = self.binding_of(expr)
+                if b is not None and b.kind in ("assign", "annassign", "walrus") and b.value is not None:
+                    if not b.path:
+                        expr = b.value
+                        continue
+                    if isinstance(b.value, cst.Call):
+                        q = self.qualname(b.value.func)
+                        if q in DATASET_CONSTRUCTORS and not _is_info_element(b.value, q, b.path):
+                            return done(b.value, q)
+                return done(expr)
             break
-        return Chain(expr, None, list(reversed(steps)))
+        return done(expr)
 
-    def is_dataset_chain(self, chain: Chain) -> bool:
+    def _helper_return(self, call: cst.Call) -> Optional[cst.BaseExpression]:
+        """What a call of a (non-recursive) helper defined in this file returns:
+        its last ``return`` expression."""
+        cs = self.call_of.get(id(call))
+        fn = self.function_called(cs) if cs is not None else None
+        if fn is None or not fn.returns or fn.yields or cs.function is fn:
+            return None
+        return fn.returns[-1]
+
+    def is_dataset_chain(self, chain: Chain, _depth: int = 0) -> bool:
         if chain.origin_qualname and chain.origin_qualname in DATASET_CONSTRUCTORS:
             return True
         methods = set(chain.methods())
@@ -483,7 +524,47 @@ class SemanticModel:
             return True
         if chain.origin_qualname and chain.origin_qualname.startswith("tensorflow.data."):
             return True
+        # a name of the chain is also used with a dataset-only method
+        for n in chain.names:
+            b = self.binding_of(n)
+            if b is not None and (id(b.scope), n.value) in self._dataset_only_receivers():
+                return True
+        # a parameter: every caller in the file passes a dataset
+        origin = chain.origin
+        if isinstance(origin, cst.Name) and _depth < 3:
+            b = self.binding_of(origin)
+            fn = b.scope.function if b is not None and b.kind == "param" else None
+            if fn is not None and origin.value in fn.params:
+                args = [self._argument_for(c, fn, origin.value) for c in self.callers(fn)]
+                if args and all(a is not None and self.is_dataset_chain(self.chain(a), _depth + 1) for a in args):
+                    return True
         return False
+
+    def _argument_for(self, call: CallSite, fn: FunctionInfo, param: str) -> Optional[cst.BaseExpression]:
+        for a in call.node.args:
+            if a.keyword is not None and a.keyword.value == param:
+                return a.value
+        index = fn.params.index(param) - (1 if fn.class_name and fn.params[:1] == ["self"] else 0)
+        positional = [a for a in call.node.args if a.keyword is None and not a.star]
+        return positional[index].value if 0 <= index < len(positional) else None
+
+    def _dataset_only_receivers(self) -> set[tuple[int, str]]:
+        """(scope id, name) of names called with a dataset-only method."""
+        if self._dataset_receivers is None:
+            found: set[tuple[int, str]] = set()
+            for method in DATASET_ONLY_METHODS:
+                for cs in self.calls_by_name.get(method, ()):
+                    if isinstance(cs.receiver, cst.Name):
+                        b = self.binding_of(cs.receiver)
+                        if b is not None:
+                            found.add((id(b.scope), cs.receiver.value))
+            self._dataset_receivers = found
+        return self._dataset_receivers
+
+    def loads_of(self, binding: Binding) -> list[NameUse]:
+        """The loads of a name that read this binding."""
+        return [u for u in self.uses.get(binding.name, ()) if u.kind == "load"
+                and self.lookup(binding.name, u.scope, u.order) is binding]
 
     # ---------------------------------------------------------------- kinds
     def is_keras_model(self, expr: Optional[cst.BaseExpression], _depth: int = 0) -> bool:
@@ -607,6 +688,8 @@ class _Builder(cst.CSTVisitor):
         scope.bindings.setdefault(name, []).append(b)
         for loop in self.loops:
             loop.body_bound.add(name)
+        if value is not None and not path and kind in ("assign", "annassign", "walrus"):
+            self.m.value_uses.setdefault(id(value), []).append(("bound", b))
         return b
 
     def _mark_targets(self, target: cst.CSTNode, kind: str, value=None) -> list[tuple[cst.Name, tuple]]:
@@ -751,6 +834,10 @@ class _Builder(cst.CSTVisitor):
         )
         self.m.calls.append(cs)
         self.m.call_of[id(node)] = cs
+        if receiver is not None:
+            self.m.value_uses.setdefault(id(receiver), []).append(("receiver", cs))
+        for a in node.args:
+            self.m.value_uses.setdefault(id(a.value), []).append(("arg", cs))
         if name is not None:
             self.m.calls_by_name.setdefault(name, []).append(cs)
             # `from x import ImageDataGenerator as IDG; IDG()` is also indexed
@@ -815,6 +902,7 @@ class _Builder(cst.CSTVisitor):
         fn = self.function
         if fn is not None:
             fn.returns.append(node.body)
+            self.m.value_uses.setdefault(id(node.body), []).append(("return", fn))
         self._leave_function()
         return False
 
@@ -840,6 +928,7 @@ class _Builder(cst.CSTVisitor):
     def visit_Return(self, node: cst.Return) -> None:
         if self.function is not None and node.value is not None:
             self.function.returns.append(node.value)
+            self.m.value_uses.setdefault(id(node.value), []).append(("return", self.function))
 
     def visit_Yield(self, node: cst.Yield) -> None:
         if self.function is not None:
@@ -854,6 +943,8 @@ class _Builder(cst.CSTVisitor):
                 loop.targets.add(n.value)
         self.m.loops.append(loop)
         self.loops.append(loop)
+        if iter_expr is not None:
+            self.m.value_uses.setdefault(id(iter_expr), []).append(("iter", loop))
         return loop
 
     def visit_For(self, node: cst.For) -> bool:

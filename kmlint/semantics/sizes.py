@@ -93,6 +93,91 @@ TFDS_DECODED_BYTES: dict[str, int] = {
     "ucf101": 60 * 10**9,
 }
 
+# tensorflow_datasets names -> examples per split (public catalog figures); with
+# TFDS_DECODED_BYTES they give the decoded size of one example.
+TFDS_SPLITS: dict[str, dict[str, int]] = {
+    "mnist": {"train": 60_000, "test": 10_000},
+    "fashion_mnist": {"train": 60_000, "test": 10_000},
+    "cifar10": {"train": 50_000, "test": 10_000},
+    "cifar100": {"train": 50_000, "test": 10_000},
+    "svhn_cropped": {"train": 73_257, "test": 26_032, "extra": 531_131},
+    "stl10": {"train": 5_000, "test": 8_000, "unlabelled": 100_000},
+    "eurosat": {"train": 27_000},
+    "tf_flowers": {"train": 3_670},
+    "food101": {"train": 75_750, "validation": 25_250},
+    "oxford_iiit_pet": {"train": 3_680, "test": 3_669},
+    "cats_vs_dogs": {"train": 23_262},
+    "caltech101": {"train": 3_060, "test": 6_084},
+    "celeb_a": {"train": 162_770, "validation": 19_867, "test": 19_962},
+    "coco": {"train": 118_287, "validation": 5_000, "test": 40_670},
+    "imagenet2012": {"train": 1_281_167, "validation": 50_000, "test": 100_000},
+    "imagenet_resized/32x32": {"train": 1_281_167, "validation": 50_000},
+    "imagenet_resized/64x64": {"train": 1_281_167, "validation": 50_000},
+    "places365_small": {"train": 1_803_460, "validation": 36_500, "test": 328_500},
+    "imdb_reviews": {"train": 25_000, "test": 25_000, "unsupervised": 50_000},
+    "speech_commands": {"train": 85_511, "validation": 10_102, "test": 4_890},
+}
+
+
+def tfds_base_name(name: str) -> str:
+    """``"cifar10:3.0.2"`` -> ``"cifar10"`` (config names such as
+    ``imagenet_resized/32x32`` are kept)."""
+    return name.split(":", 1)[0].strip()
+
+
+def tfds_split_examples(name: str, split: str) -> Optional[int]:
+    """Examples in ``split`` of a known tfds data set: ``"train"``,
+    ``"train[:80%]"``, ``"train[:5000]"``, ``"train+test"``; None when unknown."""
+    splits = TFDS_SPLITS.get(tfds_base_name(name))
+    if splits is None:
+        return None
+    total = 0
+    for part in split.split("+"):
+        part = part.strip()
+        base, _, sl = part.partition("[")
+        count = splits.get(base.strip())
+        if count is None:
+            return None
+        if sl:
+            count = _slice_count(count, sl.rstrip("]"))
+            if count is None:
+                return None
+        total += count
+    return total
+
+
+def _slice_count(count: int, sl: str) -> Optional[int]:
+    start_text, sep, stop_text = sl.partition(":")
+    if not sep:
+        return None
+
+    def bound(text: str, default: int) -> Optional[int]:
+        text = text.strip()
+        if not text:
+            return default
+        try:
+            if text.endswith("%"):
+                return count * int(text[:-1]) // 100
+            value = int(text)
+        except ValueError:
+            return None
+        return value if value >= 0 else count + value
+
+    start, stop = bound(start_text, 0), bound(stop_text, count)
+    if start is None or stop is None:
+        return None
+    return max(0, min(stop, count) - max(start, 0))
+
+
+def tfds_example_bytes(name: str) -> Optional[int]:
+    """Average decoded size of one example of a known tfds data set."""
+    base = tfds_base_name(name)
+    total, splits = TFDS_DECODED_BYTES.get(base), TFDS_SPLITS.get(base)
+    if total is None or not splits:
+        return None
+    return total // sum(splits.values())
+
+
 # numpy/tensorflow constructors: qualname -> (how the shape is passed, default dtype, lib)
 #   "shape": first positional arg / shape= is a shape tuple or int
 #   "dims": positional args are the dimensions (np.random.rand(3, 4))
@@ -191,6 +276,11 @@ def _int_value(model, node: Optional[cst.BaseExpression], depth: int = 0) -> Opt
         if isinstance(op, cst.Power) and 0 <= c < 64:
             return a ** c
     return None
+
+
+def int_value(model, node: Optional[cst.BaseExpression]) -> Optional[int]:
+    """An int literal, a name bound to one, or arithmetic of those."""
+    return _int_value(model, node)
 
 
 def shape_of(model, node: Optional[cst.BaseExpression]) -> Optional[tuple[Optional[int], ...]]:

@@ -1,0 +1,86 @@
+"""KM105: `prefetch(n)` with a large literal number of batches."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from kmlint.findings import UNSAFE, Fix
+from kmlint.fixes import add_import, replace_node
+from kmlint.registry import Rule, register
+from kmlint.semantics.datasets import dataset_chain, step_arg
+from kmlint.semantics.names import get_arg
+from kmlint.semantics.sizes import int_value
+
+_BATCHING = {"batch", "padded_batch", "ragged_batch", "bucket_by_sequence_length"}
+# constructors whose elements are already batches (their default batch_size is not None)
+_BATCHED_SOURCES = {
+    "keras.utils.image_dataset_from_directory", "keras.preprocessing.image_dataset_from_directory",
+    "keras.utils.text_dataset_from_directory", "keras.preprocessing.text_dataset_from_directory",
+    "keras.utils.audio_dataset_from_directory", "keras.utils.timeseries_dataset_from_array",
+    "keras.preprocessing.timeseries_dataset_from_array", "tensorflow.data.experimental.make_csv_dataset",
+}
+
+
+def elements_are_batches(chain, upto: int) -> bool:
+    batched = False
+    if chain.origin_qualname in _BATCHED_SOURCES and isinstance(chain.origin, cst.Call):
+        size = get_arg(chain.origin, "batch_size")
+        batched = not (size is not None and isinstance(size.value, cst.Name) and size.value.value == "None")
+    if chain.origin_qualname == "tensorflow_datasets.load" and isinstance(chain.origin, cst.Call):
+        size = get_arg(chain.origin, "batch_size")
+        batched = size is not None and not (isinstance(size.value, cst.Name) and size.value.value == "None")
+    for step in chain.steps[:upto]:
+        if step.method in _BATCHING:
+            batched = True
+        elif step.method == "unbatch":
+            batched = False
+    return batched
+
+
+def autotune_expression(model) -> tuple[str, bool]:
+    """How this file spells ``tf.data.AUTOTUNE`` (and whether ``import
+    tensorflow`` must be added)."""
+    for local, full in model.imports.items():
+        if full == "tensorflow":
+            return f"{local}.data.AUTOTUNE", False
+    for local, full in model.imports.items():
+        if full == "tensorflow.data":
+            return f"{local}.AUTOTUNE", False
+        if full in ("tensorflow.data.AUTOTUNE", "tensorflow.data.experimental.AUTOTUNE"):
+            return local, False
+    return "tensorflow.data.AUTOTUNE", True
+
+
+@register
+class PrefetchOversized(Rule):
+    code = "KM105"
+    name = "prefetch-oversized"
+    summary = "`prefetch(n)` with a large literal n keeps n batches in memory; use `tf.data.AUTOTUNE`"
+    fixable = "unsafe"
+    confirmable = True
+    tokens = ("prefetch",)
+    calls = frozenset({"prefetch"})
+
+    def check_call(self, call, ctx) -> None:
+        chain = dataset_chain(ctx.model, call)
+        if chain is None:
+            return
+        last = len(chain.steps) - 1
+        buffer: Optional[cst.BaseExpression] = step_arg(chain.steps[last], "buffer_size", 0)
+        n = int_value(ctx.model, buffer)
+        if n is None or n < ctx.settings.prefetch_batches or not elements_are_batches(chain, last):
+            return
+        spelled, needs_import = autotune_expression(ctx.model)
+        node = buffer
+
+        def transform(module: cst.Module) -> cst.Module:
+            module = replace_node(module, node, cst.parse_expression(spelled))
+            return add_import(module, "tensorflow") if needs_import else module
+
+        fix = Fix(UNSAFE, f"Use `prefetch({spelled})`", transform)
+        ctx.report(call.node.func.attr,
+                   f"`prefetch({n})` keeps up to {n} batches in memory ahead of the model (the limit is "
+                   f"{ctx.settings.prefetch_batches}); a buffer of 1-2 batches or `tf.data.AUTOTUNE` hides the "
+                   "input latency just as well", fix, end_node=call.node)

@@ -1,0 +1,42 @@
+"""KM107: `.cache()` downstream of a `map` that applies random augmentation."""
+
+from __future__ import annotations
+
+from kmlint.findings import UNSAFE, Fix
+from kmlint.registry import Rule, register
+from kmlint.semantics.datasets import dataset_chain, move_step_fix, random_op_in_map
+
+
+@register
+class CacheAfterRandomAugmentation(Rule):
+    code = "KM107"
+    name = "cache-after-random-augmentation"
+    summary = "`.cache()` after a `map` with random augmentation: every epoch replays epoch 1's augmentation"
+    fixable = "unsafe"
+    tokens = ("random", "Random", "RandAugment", "AugMix", "MixUp", "CutMix")
+    calls = frozenset({"cache"})
+
+    def check_call(self, call, ctx) -> None:
+        chain = dataset_chain(ctx.model, call)
+        if chain is None:
+            return
+        last = len(chain.steps) - 1
+        earliest, op = None, None
+        for j in range(last - 1, -1, -1):
+            step = chain.steps[j]
+            if step.method == "cache":
+                break  # an earlier cache already decides what is replayed
+            found = random_op_in_map(ctx.model, step)
+            if found is not None:
+                earliest, op = j, found
+        if earliest is None:
+            return
+        fix = None
+        transform = move_step_fix(ctx.model, chain, last, earliest)
+        if transform is not None:
+            fix = Fix(UNSAFE, "Cache before the random augmentation `map`", transform)
+        op_name = op.replace("tensorflow.", "tf.")
+        ctx.report(call.node.func.attr,
+                   f"`.cache()` after a `map` that applies random augmentation (`{op_name}`): the cache stores the "
+                   "first epoch's augmented elements and every later epoch replays them; call `.cache()` before "
+                   "the random `map`", fix, end_node=call.node)

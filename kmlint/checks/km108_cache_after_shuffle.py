@@ -1,0 +1,53 @@
+"""KM108: `.shuffle()` followed by `.cache()` freezes the first epoch's order."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from kmlint.findings import UNSAFE, Fix
+from kmlint.registry import Rule, register
+from kmlint.semantics.datasets import dataset_chain, forward_uses, move_step_fix, step_arg
+from kmlint.checks.km103_repeat_before_cache import is_endless_repeat
+
+
+def reshuffles(step) -> bool:
+    """False for ``shuffle(..., reshuffle_each_iteration=False)``: a fixed order on purpose."""
+    arg = step_arg(step, "reshuffle_each_iteration", 2)
+    return not (isinstance(arg, cst.Name) and arg.value == "False")
+
+
+@register
+class CacheAfterShuffle(Rule):
+    code = "KM108"
+    name = "cache-after-shuffle"
+    summary = "`.cache()` after `.shuffle()`: every epoch replays the first epoch's order"
+    fixable = "unsafe"
+    tokens = ("shuffle",)
+    calls = frozenset({"cache"})
+
+    def check_call(self, call, ctx) -> None:
+        chain = dataset_chain(ctx.model, call)
+        if chain is None:
+            return
+        last = len(chain.steps) - 1
+        for j in range(last - 1, -1, -1):
+            step = chain.steps[j]
+            if step.method == "shuffle":
+                if not reshuffles(step):
+                    return
+                break
+            if step.method == "cache" or (step.method == "repeat" and is_endless_repeat(step)):
+                return
+        else:
+            return
+        if any(use.kind == "method" and use.call.name == "shuffle" for use in forward_uses(ctx.model, call.node)):
+            return  # shuffled again after the cache: the order changes every epoch
+        fix = None
+        if j == last - 1:
+            transform = move_step_fix(ctx.model, chain, last, j)
+            if transform is not None:
+                fix = Fix(UNSAFE, "Cache before shuffling: `.cache().shuffle(...)`", transform)
+        ctx.report(call.node.func.attr,
+                   "`.cache()` after `.shuffle()` stores the first epoch's shuffled order and replays it every epoch; "
+                   "call `.cache()` before `.shuffle()` so each epoch is reshuffled",
+                   fix, end_node=call.node)
