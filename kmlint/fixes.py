@@ -86,7 +86,7 @@ class _MoveMethodCall(cst.CSTTransformer):
         if original_node is self.target:
             func = self.moved.func
             assert isinstance(func, cst.Attribute) and isinstance(updated_node.func, cst.Attribute)
-            inserted = self.moved.with_changes(func=func.with_changes(value=updated_node.func.value))
+            inserted = self.moved.with_changes(func=func.with_changes(value=updated_node.func.value), lpar=[], rpar=[])
             return updated_node.with_changes(func=updated_node.func.with_changes(value=inserted))
         if original_node is self.moved and self.drop is None:
             assert isinstance(updated_node.func, cst.Attribute)

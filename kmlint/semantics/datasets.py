@@ -202,21 +202,22 @@ def is_decoding_map(model: SemanticModel, step: ChainStep) -> bool:
     return False
 
 
-def _random_object(model: SemanticModel, ctor: cst.Call, depth: int = 0) -> bool:
-    """A random preprocessing layer, or a Sequential holding one."""
+def _random_object(model: SemanticModel, ctor: cst.Call, depth: int = 0) -> Optional[str]:
+    """The random preprocessing layer an object is, or holds (a Sequential)."""
     if depth > 4:
-        return False
+        return None
     q = model.qualname(ctor.func)
     if is_random_layer(q):
-        return True
+        return q
     if q in ("keras.Sequential", "keras.models.Sequential"):
         layers = get_arg(ctor, "layers", 0)
         if layers is not None and isinstance(layers.value, (cst.List, cst.Tuple)):
             for el in layers.value.elements:
                 for obj in _resolve_callable(model, el.value):
-                    if isinstance(obj, cst.Call) and _random_object(model, obj, depth + 1):
-                        return True
-    return False
+                    found = _random_object(model, obj, depth + 1) if isinstance(obj, cst.Call) else None
+                    if found:
+                        return found
+    return None
 
 
 def _training_false(call: Optional[CallSite]) -> bool:
@@ -243,8 +244,9 @@ def random_op_in_map(model: SemanticModel, step: ChainStep) -> Optional[str]:
         if eager and q.startswith(_EAGER_RANDOM_PREFIXES):
             return q
     for ctor, invoked_by in reached.objects:
-        if _random_object(model, ctor) and not _training_false(invoked_by):
-            return model.qualname(ctor.func) or "a random layer"
+        layer = _random_object(model, ctor)
+        if layer and not _training_false(invoked_by):
+            return layer
     return None
 
 

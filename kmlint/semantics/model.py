@@ -427,7 +427,7 @@ class SemanticModel:
             if caller.function is call.function:
                 continue  # recursion
             for loop, chain in self.loop_contexts(caller, depth - 1):
-                out.append((loop, [caller] + chain))
+                out.append((loop, chain + [caller]))
         return out
 
     def depends_on_loop(self, expr: Optional[cst.CSTNode], loop: Loop) -> bool:
@@ -472,6 +472,7 @@ class SemanticModel:
         results count as constructor origins."""
         steps: list[ChainStep] = []
         names: list[cst.Name] = []
+        entered: list[CallSite] = []  # helper calls whose return we followed
         depth = 0
 
         def done(origin, q=None) -> Chain:
@@ -485,6 +486,7 @@ class SemanticModel:
                     return done(expr, q)
                 returned = self._helper_return(expr)
                 if returned is not None:
+                    entered.append(self.call_of[id(expr)])
                     expr = returned
                     continue
                 if isinstance(expr.func, cst.Attribute):
@@ -495,6 +497,16 @@ class SemanticModel:
             if isinstance(expr, cst.Name):
                 names.append(expr)
                 b = self.binding_of(expr)
+                if b is not None and b.kind == "param" and entered:
+                    # a parameter of the helper we came through: continue with the argument
+                    site = entered[-1]
+                    fn = self.function_called(site)
+                    if fn is not None and b.scope is fn.scope and expr.value in fn.params:
+                        entered.pop()
+                        arg = self._argument_for(site, fn, expr.value)
+                        if arg is not None:
+                            expr = arg
+                            continue
                 if b is not None and b.kind in ("assign", "annassign", "walrus") and b.value is not None:
                     if not b.path:
                         expr = b.value

@@ -1,0 +1,38 @@
+import tensorflow as tf
+from tensorflow import keras
+from tensorflow.keras import layers
+
+paths = tf.data.Dataset.list_files("flowers/*/*.jpg")
+
+
+def load(path):
+    image = tf.io.decode_jpeg(tf.io.read_file(path), channels=3)
+    return tf.image.resize(image, (180, 180)) / 255.0
+
+
+def augment(image):
+    image = tf.image.random_flip_left_right(image)
+    return tf.image.random_brightness(image, max_delta=0.2)
+
+
+# tf.image.random_* in a def: the flips of epoch 1 are replayed forever.
+train = paths.map(load).map(augment).cache()  # expect: KM107
+
+# Keras random preprocessing layers applied in a lambda, cached after batching.
+data_augmentation = keras.Sequential([
+    layers.RandomFlip("horizontal"),
+    layers.RandomRotation(0.1),
+    layers.RandomZoom(0.1),
+])
+labeled = paths.map(lambda p: (load(p), 0))
+labeled = labeled.map(lambda x, y: (data_augmentation(x, training=True), y)).batch(32).cache()  # expect: KM107
+
+
+# Random noise from tf.random, split over statements.
+def add_noise(image):
+    return image + tf.random.normal(tf.shape(image), stddev=0.05)
+
+
+noisy = paths.map(load)
+noisy = noisy.map(add_noise)
+noisy = noisy.cache()  # expect: KM107
