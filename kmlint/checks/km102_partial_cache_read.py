@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kmlint.findings import UNSAFE, Fix
+from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import consumed_repeatedly, dataset_chain, element_count, move_step_fix, step_arg
+from kmlint.semantics.datasets import consumed_repeatedly, dataset_chain, element_count, move_fix, step_arg, upstream
 from kmlint.semantics.sizes import int_value
 
 # steps between `cache` and `take` that still read the cache only partially
@@ -26,13 +26,8 @@ class PartialCacheRead(Rule):
         if chain is None:
             return
         last = len(chain.steps) - 1
-        for j in range(last - 1, -1, -1):
-            method = chain.steps[j].method
-            if method == "cache":
-                break
-            if method not in _PASSTHROUGH:
-                return
-        else:
+        j = upstream(chain, last, lambda s: s.method == "cache", lambda s: s.method in _PASSTHROUGH)
+        if j is None:
             return
         n = int_value(ctx.model, step_arg(chain.steps[last], "count", 0))
         if n is not None:
@@ -42,11 +37,7 @@ class PartialCacheRead(Rule):
         how = consumed_repeatedly(ctx.model, call.node)
         if how is None:
             return  # a one-off look at a few elements: harmless
-        fix = None
-        if j == last - 1:
-            transform = move_step_fix(ctx.model, chain, last, j)
-            if transform is not None:
-                fix = Fix(UNSAFE, "Take before caching: `.take(n).cache()`", transform)
+        fix = move_fix(ctx.model, chain, last, j, UNSAFE, "Take before caching: `.take(n).cache()`")
         ctx.report(call.node.func.attr,
                    f"`.take()` after `.cache()` reads the cache only partially and {how}: TensorFlow discards an "
                    "incomplete cache, so the data are recomputed every epoch while the partial cache still costs "

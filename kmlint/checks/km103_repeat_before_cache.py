@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
-import libcst as cst
-
-from kmlint.findings import SAFE, Fix
+from kmlint.findings import SAFE
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import dataset_chain, move_step_fix, step_arg
-from kmlint.semantics.names import literal_value
-
-
-def is_endless_repeat(step) -> bool:
-    """``repeat()``, ``repeat(None)`` or ``repeat(-1)``."""
-    count: Optional[cst.BaseExpression] = step_arg(step, "count", 0)
-    if count is None:
-        return True
-    try:
-        return literal_value(count) in (None, -1)
-    except ValueError:
-        return False  # a variable count: bounded as far as we can tell
+from kmlint.semantics.datasets import dataset_chain, is_endless_repeat, move_fix, upstream
 
 
 @register
@@ -37,21 +21,11 @@ class RepeatBeforeCache(Rule):
         if chain is None:
             return
         last = len(chain.steps) - 1
-        for j in range(last - 1, -1, -1):
-            step = chain.steps[j]
-            if step.method == "repeat":
-                if not is_endless_repeat(step):
-                    return
-                break
-            if step.method in ("take", "take_while", "cache"):
-                return  # bounded again, or cached earlier
-        else:
+        # take() bounds the stream again; an earlier cache is the one that matters
+        j = upstream(chain, last, lambda s: s.method == "repeat", lambda s: s.method not in ("take", "take_while", "cache"))
+        if j is None or not is_endless_repeat(chain.steps[j]):
             return
-        fix = None
-        if j == last - 1:
-            transform = move_step_fix(ctx.model, chain, last, j)
-            if transform is not None:
-                fix = Fix(SAFE, "Cache before repeating: `.cache().repeat()`", transform)
+        fix = move_fix(ctx.model, chain, last, j, SAFE, "Cache before repeating: `.cache().repeat()`")
         ctx.report(call.node.func.attr,
                    "`.cache()` on an endless `.repeat()`: the first pass never ends, so the cache never completes "
                    "and keeps every element it has seen until memory runs out; call `.cache()` before `.repeat()`",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kmlint.findings import UNSAFE, Fix
+from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import dataset_chain, move_step_fix, random_op_in_map
+from kmlint.semantics.datasets import dataset_chain, move_fix, random_op_in_map
 
 
 @register
@@ -31,10 +31,8 @@ class CacheAfterRandomAugmentation(Rule):
                 earliest, op = j, found
         if earliest is None:
             return
-        fix = None
-        transform = move_step_fix(ctx.model, chain, last, earliest)
-        if transform is not None:
-            fix = Fix(UNSAFE, "Cache before the random augmentation `map`", transform)
+        fix = move_fix(ctx.model, chain, last, earliest, UNSAFE, "Cache before the random augmentation `map`",
+                       adjacent_only=False)
         op_name = op.replace("tensorflow.", "tf.")
         ctx.report(call.node.func.attr,
                    f"`.cache()` after a `map` that applies random augmentation (`{op_name}`): the cache stores the "

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from kmlint.findings import UNSAFE, Fix
+from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import dataset_chain, forward_uses, move_step_fix, step_arg
-from kmlint.checks.km103_repeat_before_cache import is_endless_repeat
+from kmlint.semantics.datasets import dataset_chain, forward_uses, is_endless_repeat, move_fix, step_arg, upstream
 
 
 def reshuffles(step) -> bool:
@@ -30,23 +29,14 @@ class CacheAfterShuffle(Rule):
         if chain is None:
             return
         last = len(chain.steps) - 1
-        for j in range(last - 1, -1, -1):
-            step = chain.steps[j]
-            if step.method == "shuffle":
-                if not reshuffles(step):
-                    return
-                break
-            if step.method == "cache" or (step.method == "repeat" and is_endless_repeat(step)):
-                return
-        else:
+        # an endless repeat in between is KM103's finding; an earlier cache is the one that matters
+        j = upstream(chain, last, lambda s: s.method == "shuffle",
+                     lambda s: s.method != "cache" and not (s.method == "repeat" and is_endless_repeat(s)))
+        if j is None or not reshuffles(chain.steps[j]):
             return
         if any(use.kind == "method" and use.call.name == "shuffle" for use in forward_uses(ctx.model, call.node)):
             return  # shuffled again after the cache: the order changes every epoch
-        fix = None
-        if j == last - 1:
-            transform = move_step_fix(ctx.model, chain, last, j)
-            if transform is not None:
-                fix = Fix(UNSAFE, "Cache before shuffling: `.cache().shuffle(...)`", transform)
+        fix = move_fix(ctx.model, chain, last, j, UNSAFE, "Cache before shuffling: `.cache().shuffle(...)`")
         ctx.report(call.node.func.attr,
                    "`.cache()` after `.shuffle()` stores the first epoch's shuffled order and replays it every epoch; "
                    "call `.cache()` before `.shuffle()` so each epoch is reshuffled",

@@ -19,14 +19,17 @@ through assignments and helper returns).  What it adds:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import libcst as cst
 
+from kmlint.findings import Fix
 from kmlint.fixes import move_method_call
-from kmlint.semantics.model import DATASET_METHODS, CallSite, Chain, ChainStep, FunctionInfo, Loop, SemanticModel
+from kmlint.semantics.model import (
+    DATASET_METHODS, CallSite, Chain, ChainStep, FunctionInfo, Loop, SemanticModel, names_in,
+)
 from kmlint.semantics.names import get_arg, literal_value
-from kmlint.semantics.sizes import estimate, int_value, shape_of, tfds_example_bytes, tfds_split_examples
+from kmlint.semantics.sizes import estimate, int_value, shape_of, tfds_split_examples
 
 TFDS_LOAD = "tensorflow_datasets.load"
 
@@ -43,9 +46,33 @@ def dataset_chain(model: SemanticModel, call: CallSite) -> Optional[Chain]:
     return chain if model.is_dataset_chain(chain) else None
 
 
+def upstream(chain: Chain, index: int, wanted: Callable[[ChainStep], bool],
+             crossing: Callable[[ChainStep], bool] = lambda step: True) -> Optional[int]:
+    """Index of the nearest step before ``steps[index]`` for which ``wanted``
+    holds, passing only steps for which ``crossing`` holds."""
+    for j in range(index - 1, -1, -1):
+        step = chain.steps[j]
+        if wanted(step):
+            return j
+        if not crossing(step):
+            return None
+    return None
+
+
 def step_arg(step: ChainStep, keyword: str, position: int = 0) -> Optional[cst.BaseExpression]:
     arg = get_arg(step.call, keyword, position)
     return arg.value if arg is not None else None
+
+
+def is_endless_repeat(step: ChainStep) -> bool:
+    """``repeat()``, ``repeat(None)`` or ``repeat(-1)``; a variable count is taken as bounded."""
+    count = step_arg(step, "count", 0)
+    if count is None:
+        return True
+    try:
+        return literal_value(count) in (None, -1)
+    except ValueError:
+        return False
 
 
 def has_filename(cache_call: cst.Call) -> bool:
@@ -404,18 +431,12 @@ def _is_source_of(model: SemanticModel, expr: cst.BaseExpression, chain: Chain) 
     if isinstance(chain.origin, cst.Call) and isinstance(expr, cst.Name):
         sources = set()
         for a in chain.origin.args:
-            sources |= _names(a.value)
+            sources |= names_in(a.value)
         if expr.value in sources:
             return True
     if isinstance(expr, cst.Name) and any(n.value == expr.value for n in chain.names):
         return True
     return False
-
-
-def _names(expr: cst.CSTNode) -> set[str]:
-    from kmlint.semantics.model import names_in
-
-    return names_in(expr)
 
 
 # --------------------------------------------------------------------------- forward flow
@@ -534,6 +555,15 @@ def move_step_fix(model: SemanticModel, chain: Chain, moved: int, target: int):
             return None
         drop = _self_assignment(moved_stmt, moved_call, owner[1])
     return lambda module: move_method_call(module, moved_call, target_call, drop)
+
+
+def move_fix(model: SemanticModel, chain: Chain, moved: int, target: int, applicability: str, description: str,
+             adjacent_only: bool = True) -> Optional[Fix]:
+    """``move_step_fix`` as a Fix; with ``adjacent_only`` only for neighbouring steps."""
+    if adjacent_only and target != moved - 1:
+        return None
+    transform = move_step_fix(model, chain, moved, target)
+    return Fix(applicability, description, transform) if transform is not None else None
 
 
 def _self_assignment(stmt: cst.CSTNode, call: cst.Call, body) -> Optional[cst.CSTNode]:
