@@ -108,3 +108,71 @@ def move_method_call(module: cst.Module, moved: cst.Call, target: cst.Call,
     ``moved`` stood only its receiver ``r`` remains.  ``drop_statement`` (a line
     such as ``ds = ds.m(args)``) is removed instead of being left as ``ds = ds``."""
     return module.visit(_MoveMethodCall(moved, target, drop_statement))
+
+
+def _separator(call: cst.Call) -> cst.Comma:
+    """A comma laid out like the ones between the call's arguments (same line
+    or one argument per line)."""
+    args = call.args
+    if len(args) >= 2 and isinstance(args[0].comma, cst.Comma):
+        return args[0].comma
+    if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+        return cst.Comma(whitespace_after=call.whitespace_before_args)
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def set_keyword_arg(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
+    """``call`` with ``keyword=value``: the existing argument's value replaced,
+    or a new keyword argument placed before the other keywords (after the
+    positional ones), formatted like its neighbours."""
+    args = list(call.args)
+    for i, a in enumerate(args):
+        if a.keyword is not None and a.keyword.value == keyword:
+            args[i] = a.with_changes(value=value)
+            return call.with_changes(args=args)
+    new = cst.Arg(value=value, keyword=cst.Name(keyword),
+                  equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+    if not args:
+        return call.with_changes(args=[new])
+    first_kw = next((i for i, a in enumerate(args) if a.keyword is not None or a.star), len(args))
+    sep = _separator(call)
+    if first_kw < len(args):
+        args.insert(first_kw, new.with_changes(comma=sep))
+    else:
+        last = args[-1]
+        args[-1] = last.with_changes(comma=sep, whitespace_after_arg=cst.SimpleWhitespace(""))
+        args.append(new.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg))
+    return call.with_changes(args=args)
+
+
+class _Rewrite(cst.CSTTransformer):
+    def __init__(self, changes: dict[int, Callable[[cst.CSTNode], object]]):
+        super().__init__()
+        self.changes = changes
+
+    def on_leave(self, original_node, updated_node):
+        change = self.changes.get(id(original_node))
+        return change(updated_node) if change is not None else updated_node
+
+
+def rewrite(module: cst.Module, changes: dict[cst.CSTNode, Callable[[cst.CSTNode], object]]) -> cst.Module:
+    """Several node rewrites in ONE pass (a pass creates new nodes, so nodes
+    found before it cannot be looked up after it).  Each callable receives the
+    updated node and returns its replacement, a FlattenSentinel or a
+    RemovalSentinel."""
+    return module.visit(_Rewrite({id(node): change for node, change in changes.items()}))
+
+
+def del_without(stmt: cst.SimpleStatementLine, name: str):
+    """The ``del`` statement ``stmt`` without ``name`` among its targets
+    (RemoveFromParent when it deletes nothing else)."""
+    small = stmt.body[0]
+    assert isinstance(small, cst.Del)
+    target = small.target
+    kept = [e for e in target.elements if not (isinstance(e.value, cst.Name) and e.value.value == name)] \
+        if isinstance(target, (cst.Tuple, cst.List)) else []
+    if not kept:
+        return cst.RemoveFromParent()
+    kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    new_target = kept[0].value if len(kept) == 1 and not target.lpar else target.with_changes(elements=kept)
+    return stmt.with_changes(body=[small.with_changes(target=new_target)])

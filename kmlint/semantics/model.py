@@ -110,6 +110,11 @@ class NameUse:
     kind: str  # load | store | del
     function: Optional["FunctionInfo"]
     loops: tuple[Loop, ...]
+    stmt: Optional[cst.CSTNode] = None  # innermost statement holding the use
+    parents: tuple[cst.CSTNode, ...] = ()  # nearest ancestors, innermost first (at most PARENT_DEPTH)
+
+
+PARENT_DEPTH = 6
 
 
 @dataclass(eq=False, repr=False)
@@ -199,6 +204,8 @@ MODEL_EVIDENCE_METHODS = {
     "predict_on_batch", "test_on_batch", "summary", "save_weights", "load_weights",
     "get_layer", "add_loss", "add_metric",
 }
+# qualname() answers in keras_synonym() form (keras.models.load_model -> keras.load_model)
+_MODEL_CONSTRUCTORS = {keras_synonym(c) for c in MODEL_CONSTRUCTORS}
 NON_KERAS_ML_MODULES = ("sklearn", "xgboost", "lightgbm", "catboost", "torch", "statsmodels", "jax", "flax")
 
 
@@ -286,6 +293,7 @@ class SemanticModel:
         # id(expr) -> where its value goes: ("receiver", CallSite), ("arg", CallSite),
         # ("iter", Loop), ("bound", Binding), ("return", FunctionInfo)
         self.value_uses: dict[int, list[tuple[str, object]]] = {}
+        self.function_of: dict[int, FunctionInfo] = {}  # id(FunctionDef or Lambda node) -> its FunctionInfo
 
     # ---------------------------------------------------------------- imports
     @property
@@ -432,6 +440,45 @@ class SemanticModel:
 
     def depends_on_loop(self, expr: Optional[cst.CSTNode], loop: Loop) -> bool:
         return bool(names_in(expr) & loop.variant_names)
+
+    def param_derived_names(self, fn: FunctionInfo) -> set[str]:
+        """The parameters of ``fn`` and the local names computed from them
+        (``img = load(path); x = img[None]`` -> path, img, x)."""
+        derived = set(fn.params)
+        changed = True
+        while changed:
+            changed = False
+            for name, bindings in fn.scope.bindings.items():
+                if name in derived:
+                    continue
+                if any(b.value is not None and names_in(b.value) & derived for b in bindings):
+                    derived.add(name)
+                    changed = True
+        return derived
+
+    def depends_on_params(self, fn: FunctionInfo, expr: Optional[cst.CSTNode]) -> bool:
+        return bool(names_in(expr) & self.param_derived_names(fn))
+
+    def function_for(self, expr: Optional[cst.BaseExpression]) -> Optional[FunctionInfo]:
+        """The local function an expression denotes: a lambda, or a name bound
+        by a ``def`` in this file."""
+        if isinstance(expr, cst.Lambda):
+            return self.function_of.get(id(expr))
+        if isinstance(expr, cst.Name):
+            b = self.binding_of(expr)
+            if b is not None and b.kind == "def":
+                return b.function
+        return None
+
+    def alias_for(self, module: str) -> Optional[str]:
+        """The module-level name under which ``module`` is imported
+        (``import numpy as np`` -> ``np``), if any."""
+        for local, target in self.imports.items():
+            if target == module:
+                bs = self.module_scope.bindings.get(local)
+                if bs and bs[-1].kind == "import":
+                    return local
+        return None
 
     @staticmethod
     def literal_iterations(loop: Loop) -> Optional[int]:
@@ -587,7 +634,7 @@ class SemanticModel:
             return False
         if isinstance(expr, cst.Call):
             q = self.qualname(expr.func)
-            if q is not None and (q in MODEL_CONSTRUCTORS or q.startswith("keras.applications.")):
+            if q is not None and (q in _MODEL_CONSTRUCTORS or q.startswith("keras.applications.")):
                 return True
             if q is not None and q.rsplit(".", 1)[-1] in ("Sequential", "load_model") and "." not in q:
                 return True
@@ -663,6 +710,7 @@ class _Builder(cst.CSTVisitor):
         self.ignore: set[int] = set()
         self.pending: list[list[tuple]] = []  # bindings recorded when leaving statements
         self.body_owner: list[cst.CSTNode] = [model.module]
+        self.ancestors: list[cst.CSTNode] = []  # nodes being visited, outermost first
 
     def _next(self) -> int:
         self.order += 1
@@ -682,10 +730,12 @@ class _Builder(cst.CSTVisitor):
         elif isinstance(node, cst.Module):
             for s in node.body:
                 self.m.stmt_body[id(s)] = (node, node.body)
+        self.ancestors.append(node)
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         super().on_leave(original_node)
+        self.ancestors.pop()
         if self.stmt_stack and self.stmt_stack[-1] is original_node:
             self.stmt_stack.pop()
 
@@ -821,7 +871,9 @@ class _Builder(cst.CSTVisitor):
         kind = "load" if st is None else ("del" if st[0] == "del" else "store")
         order = self._next()
         self.m.order_of[key] = order
-        use = NameUse(node.value, node, self.scope, order, self.top_index, kind, self.function, tuple(self.loops))
+        use = NameUse(node.value, node, self.scope, order, self.top_index, kind, self.function, tuple(self.loops),
+                      self.stmt_stack[-1] if self.stmt_stack else None,
+                      tuple(reversed(self.ancestors[-PARENT_DEPTH - 1:-1])))
         self.m._use_of[key] = use
         self.m.uses.setdefault(node.value, []).append(use)
         if kind == "del":
@@ -870,6 +922,7 @@ class _Builder(cst.CSTVisitor):
         scope = Scope("function" if isinstance(node, cst.FunctionDef) else "lambda", node, self.scope, name)
         fn = FunctionInfo(name, node, scope, self.scope, self._next(), class_name=self.class_stack[-1] if self.class_stack else None, top_index=self.top_index)
         scope.function = fn
+        self.m.function_of[id(node)] = fn
         for d in decorators:
             expr = d.decorator
             if isinstance(expr, cst.Call):

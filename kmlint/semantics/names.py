@@ -36,7 +36,7 @@ _KERAS_SYNONYMS = (
     ("keras.engine.training.", "keras."),
     ("keras.engine.sequential.", "keras."),
     ("keras.engine.functional.", "keras."),
-    ("keras.saving.", "keras.models."),
+    ("keras.saving.", "keras."),  # keras.saving.load_model is keras.models.load_model
 )
 
 

@@ -1,0 +1,53 @@
+import math
+
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+model = keras.models.load_model("classifier.keras")
+x_test = np.load("x_test.npy")
+y_test = np.load("y_test.npy")
+batch_size = 64
+num_samples = len(x_test)
+
+
+def batches(x, y, size):
+    while True:
+        for start in range(0, len(x), size):
+            yield x[start:start + size], y[start:start + size]
+
+
+# training: dropping a partial batch per epoch is harmless
+model.fit(batches(x_test, y_test, batch_size), steps_per_epoch=num_samples // batch_size, epochs=2)
+
+# every batch counted
+model.evaluate(batches(x_test, y_test, batch_size), steps=math.ceil(num_samples / batch_size))
+model.predict(batches(x_test, y_test, batch_size), steps=num_samples // batch_size + 1)
+model.predict(batches(x_test, y_test, batch_size), steps=int(np.ceil(num_samples / batch_size)))
+model.predict(batches(x_test, y_test, batch_size), steps=-(-num_samples // batch_size))
+
+# the iterator knows its length
+gen = keras.preprocessing.image.ImageDataGenerator().flow(x_test, y_test, batch_size=batch_size)
+model.predict(gen, steps=len(gen))
+
+# known sizes that divide exactly: nothing is dropped
+model.evaluate(batches(x_test, y_test, 100), steps=10000 // 100)
+
+# the data set itself drops the remainder, so flooring matches it
+exact = tf.data.Dataset.from_tensor_slices((x_test, y_test)).batch(batch_size, drop_remainder=True)
+model.evaluate(exact, steps=num_samples // batch_size)
+
+
+class Runner:
+    """A project's own evaluate method with a steps argument."""
+
+    def evaluate(self, data, steps):
+        return [data] * steps
+
+    def run(self, data):
+        return self.evaluate(data, steps=len(data) // 2)
+
+
+estimator = tf.compat.v1.estimator.DNNClassifier(hidden_units=[10], feature_columns=[])
+estimator.evaluate(input_fn=None, steps=num_samples // batch_size)  # not a Keras model
+pages = num_samples // batch_size  # floor division elsewhere is fine
