@@ -386,7 +386,10 @@ def _apply_suppressions(findings: list[Finding], directives, path: str, codes: s
                     kept.append(_unused(rule, s, path, None))
                 continue
             ours = [c for c in s.codes if c.startswith("KM")]
-            unused = [c for c in ours if c not in s.used and c != UNUSED_SUPPRESSION]
+            # A code whose rule is switched off in this run cannot be judged (it
+            # may be needed under the project's usual selection); unknown codes can.
+            unused = [c for c in ours if c not in s.used and c != UNUSED_SUPPRESSION
+                      and (c in codes or get_rule(c) is None)]
             if unused:
                 kept.append(_unused(rule, s, path, unused))
     return kept

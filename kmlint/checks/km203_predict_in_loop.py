@@ -1,0 +1,112 @@
+"""KM203: ``model.predict`` per item or per small batch inside a Python loop,
+directly or through a helper of this file called from the loop."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from kmlint.findings import UNSAFE, Fix
+from kmlint.fixes import replace_node
+from kmlint.registry import Rule, register
+from kmlint.semantics.names import get_arg
+from kmlint.semantics.sizes import _int_value
+
+# `for i in range(0, n, step)` with a step this large is chunked inference of
+# a whole data set (a handful of calls), not per-item prediction.
+LARGE_CHUNK = 1024
+# predict() arguments that predict_on_batch() does not take but can be dropped
+# without changing the result
+DROPPABLE = {"batch_size", "verbose"}
+
+
+@register
+class PredictInLoop(Rule):
+    code = "KM203"
+    name = "predict-in-loop"
+    summary = "`model.predict()` called per item/small batch inside a loop (a new data adapter each call; memory grows)"
+    fixable = "unsafe"
+    confirmable = True
+    tokens = ("predict",)
+    calls = frozenset({"predict"})
+
+    def check_call(self, call, ctx) -> None:
+        model = ctx.model
+        if not isinstance(call.node.func, cst.Attribute) or model.function_called(call) is not None:
+            return
+        data = get_arg(call.node, "x", 0)
+        if data is None or not model.is_keras_model(call.receiver):
+            return
+        for innermost, helpers in model.loop_contexts(call):
+            if not self._per_iteration(model, call, data.value, innermost, helpers, ctx.settings.tiny_loop_iterations):
+                continue
+            receiver = cst.Module([]).code_for_node(call.receiver)
+            advice = ("collect the inputs and call `predict` once, or use `predict_on_batch(x)` / "
+                      "`model(x, training=False)` inside loops")
+            if helpers:
+                helper = model.function_called(helpers[0])
+                message = (f"`{helper.name}()` calls `{receiver}.predict()` and is called once per loop iteration; "
+                           f"every `predict` call builds a new data adapter and memory grows; {advice}")
+                ctx.report(helpers[0].node, message, self._fix(model, call, data))
+            else:
+                message = (f"`{receiver}.predict()` is called once per loop iteration; every call builds a new "
+                           f"data adapter and memory grows; {advice}")
+                ctx.report(call.node, message, self._fix(model, call, data))
+
+    @staticmethod
+    def _per_iteration(model, call, data, innermost, helpers, tiny: int) -> bool:
+        """Does each iteration of some loop around the call (or around the
+        helper call) predict on its own, loop-dependent input?"""
+        if helpers:
+            # the data must flow from the helpers' parameters down to predict()
+            if not model.depends_on_params(call.function, data):
+                return False
+            for inner in helpers[1:]:
+                if not any(model.depends_on_params(inner.function, a.value) for a in inner.node.args):
+                    return False
+            varying = [a.value for a in helpers[0].node.args]
+        else:
+            varying = [data]
+        loop = innermost
+        while loop is not None:
+            if any(model.depends_on_loop(v, loop) for v in varying) and not _few_iterations(model, loop, tiny):
+                return True
+            loop = loop.parent
+        return False
+
+    @staticmethod
+    def _fix(model, call, data) -> Optional[Fix]:
+        """``predict_on_batch(x)``: the same NumPy result as ``predict`` for
+        in-memory batches, without the per-call adapter.  Not for generators
+        or datasets, nor when predict() gets callbacks or steps."""
+        if any(a is not data and (a.keyword is None or a.keyword.value not in DROPPABLE) for a in call.node.args):
+            return None
+        if model.is_dataset(data.value) or _is_generator_call(model, data.value):
+            return None
+        node = call.node
+        new = node.with_changes(func=node.func.with_changes(attr=cst.Name("predict_on_batch")),
+                                args=[data.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+        dropped = [a.keyword.value for a in node.args if a is not data]
+        note = f"; drops {', '.join(dropped)}" if dropped else ""
+        return Fix(UNSAFE, f"Use `predict_on_batch` (one batch, NumPy result{note})",
+                   lambda module: replace_node(module, node, new))
+
+
+def _few_iterations(model, loop, tiny: int) -> bool:
+    n = model.literal_iterations(loop)
+    if n is not None and n <= tiny:
+        return True
+    it = loop.iter
+    if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range" and len(it.args) == 3:
+        step = _int_value(model, it.args[2].value)
+        return step is not None and step >= LARGE_CHUNK
+    return False
+
+
+def _is_generator_call(model, expr) -> bool:
+    if not isinstance(expr, cst.Call):
+        return False
+    cs = model.call_of.get(id(expr))
+    fn = model.function_called(cs) if cs is not None else None
+    return fn is not None and bool(fn.yields)

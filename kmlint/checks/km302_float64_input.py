@@ -1,0 +1,251 @@
+"""KM302: NumPy float64 data fed to a model, a dataset, or yielded by a batch
+generator: twice the memory of float32, and Keras casts it again anyway."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from kmlint.findings import UNSAFE, Fix
+from kmlint.fixes import replace_node, set_keyword_arg
+from kmlint.registry import Rule, register
+from kmlint.semantics.names import call_name, get_arg
+from kmlint.semantics.sizes import FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
+
+MODEL_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
+GENERATOR_FEEDS = MODEL_METHODS | {"fit_generator", "predict_generator", "evaluate_generator"}
+DATASET_FEEDS = {"tensorflow.data.Dataset.from_tensor_slices", "tensorflow.data.Dataset.from_tensors"}
+# numpy constructors taking ``dtype`` (second positional argument)
+TAKES_DTYPE = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full", "numpy.array", "numpy.asarray"}
+SEQUENCE_BASES = ("Sequence", "PyDataset")
+
+
+@register
+class Float64Input(Rule):
+    code = "KM302"
+    name = "float64-input"
+    summary = "NumPy float64 data fed to a model, a dataset or yielded by a batch generator (2x the memory of float32)"
+    fixable = "unsafe"
+    confirmable = True
+    tokens = ("numpy",)
+
+    def check_module(self, model, ctx) -> None:
+        # each source once, described by the first place that feeds it
+        found: dict[int, tuple[int, cst.CSTNode, str]] = {}
+        for expr, where, order in self._fed(model):
+            source = float64_source(model, expr)
+            if source is not None and (id(source) not in found or order < found[id(source)][0]):
+                found[id(source)] = (order, source, where)
+        np_alias = model.alias_for("numpy")
+        for _, source, where in sorted(found.values(), key=lambda s: model.order(s[1]) or 0):
+            fix = _fix(model, source, f"{np_alias}.float32" if np_alias else '"float32"')
+            text = cst.Module([]).code_for_node(source)
+            if len(text) > 60:
+                text = text[:57] + "..."
+            ctx.report(source, f"`{text}` is float64 and is {where}: twice the memory of float32 (Keras computes in "
+                               f"float32 and converts it again); cast to float32 where it is created", fix)
+
+    # ---------------------------------------------------------------- where data enters
+    def _fed(self, model):
+        code = cst.Module([]).code_for_node
+        for name in MODEL_METHODS:
+            for cs in model.calls_by_name.get(name, ()):
+                if not isinstance(cs.node.func, cst.Attribute) or not model.is_keras_model(cs.receiver):
+                    continue
+                where = f"fed to `{code(cs.node.func)}`"
+                for arg in (get_arg(cs.node, "x", 0), get_arg(cs.node, "validation_data")):
+                    if arg is None:
+                        continue
+                    value = arg.value
+                    if arg.keyword is not None and arg.keyword.value == "validation_data":
+                        value = _first(value)
+                        if value is None:
+                            continue
+                    yield from ((e, where, cs.order) for e in _inputs(value))
+        for cs in model.calls:  # model(x)
+            func = cs.node.func
+            if isinstance(func, cst.Name) and cs.node.args and _may_be_model(model, func) and model.is_keras_model(func):
+                yield from ((e, f"fed to `{func.value}(...)`", cs.order) for e in _inputs(cs.node.args[0].value))
+        for name in ("from_tensor_slices", "from_tensors"):
+            for cs in model.calls_by_name.get(name, ()):
+                if model.qualname(cs.node.func) in DATASET_FEEDS and cs.node.args:
+                    first = _first(cs.node.args[0].value)
+                    if first is not None:
+                        yield first, f"turned into a dataset by `{name}`", cs.order
+        for fn in _batch_generators(model):
+            for y in fn.yields:
+                value = y.value
+                if value is None or isinstance(value, cst.From):
+                    continue
+                first = _first(value) if isinstance(value, cst.Tuple) else value
+                if first is not None:
+                    yield first, f"yielded by the batch generator `{fn.name}()`", fn.order
+            if fn.name == "__getitem__":
+                for r in fn.returns:
+                    first = _first(r) if isinstance(r, cst.Tuple) else r
+                    if first is not None:
+                        yield first, f"returned by `{fn.class_name}.__getitem__`", fn.order
+
+
+def _first(value) -> Optional[cst.BaseExpression]:
+    """Features of an ``(x, y)`` pair."""
+    if isinstance(value, (cst.Tuple, cst.List)):
+        return value.elements[0].value if value.elements and not isinstance(value.elements[0], cst.StarredElement) else None
+    return value
+
+
+def _inputs(value) -> list:
+    """Model inputs: one array or a list of arrays (multi-input models)."""
+    if isinstance(value, (cst.Tuple, cst.List)):
+        return [e.value for e in value.elements if not isinstance(e, cst.StarredElement)]
+    return [value]
+
+
+def _may_be_model(model, func: cst.Name) -> bool:
+    """Skip names that are plainly functions, classes or imports before the
+    (costlier) Keras-model check."""
+    b = model.binding_of(func)
+    return b is None or b.kind not in ("def", "class", "import")
+
+
+def _batch_generators(model):
+    """Generator functions that feed a model: handed to Keras or tf.data in
+    this file, or shaped like a Keras generator (yield (x, y) in a
+    ``while True`` loop or in a TF/Keras file), and ``Sequence.__getitem__``."""
+    fed: set[int] = set()
+    for name in GENERATOR_FEEDS | {"from_generator"}:
+        for cs in model.calls_by_name.get(name, ()):
+            for a in cs.node.args[:1]:
+                value = a.value
+                if isinstance(value, cst.Name):
+                    b = model.binding_of(value)
+                    if b is not None and b.kind == "assign" and isinstance(b.value, cst.Call):
+                        value = b.value
+                target = model.function_for(value) if name == "from_generator" else None
+                if isinstance(value, cst.Call):
+                    inner = model.call_of.get(id(value))
+                    target = model.function_called(inner) if inner is not None else None
+                if target is not None:
+                    fed.add(id(target))
+    out = []
+    for fn in model.functions:
+        if fn.yields:
+            pairs = [y for y in fn.yields if isinstance(y.value, cst.Tuple) and 2 <= len(y.value.elements) <= 3]
+            forever = any(l.function is fn and l.kind == "while" and _is_true(l.node.test) for l in model.loops)
+            if id(fn) in fed or (pairs and (forever or model.uses_tensorflow)):
+                out.append(fn)
+        elif fn.name == "__getitem__" and fn.class_name and _is_sequence_class(model, fn):
+            out.append(fn)
+    return out
+
+
+def _is_true(test) -> bool:
+    return isinstance(test, cst.Name) and test.value == "True" or isinstance(test, cst.Integer) and test.value == "1"
+
+
+def _is_sequence_class(model, fn) -> bool:
+    scope = fn.parent_scope
+    if scope.kind != "class" or not isinstance(scope.node, cst.ClassDef):
+        return False
+    for base in scope.node.bases:
+        q = model.qualname(base.value) or ""
+        if q.rsplit(".", 1)[-1] in SEQUENCE_BASES and (q.startswith("keras.") or "." not in q):
+            return True
+    return False
+
+
+# -------------------------------------------------------------------- sources
+
+
+def float64_source(model, expr, depth: int = 0) -> Optional[cst.BaseExpression]:
+    """The expression that creates float64 NumPy data flowing into ``expr``:
+    a float64-by-default constructor, ``astype(float)``, ``dtype=float``, or a
+    true division of an integer array.  None when unknown or not float64."""
+    if expr is None or depth > 10:
+        return None
+    if isinstance(expr, cst.Name):
+        b = model.binding_of(expr)
+        if b is None or b.kind not in ("assign", "annassign") or b.value is None or b.path:
+            return None
+        return float64_source(model, b.value, depth + 1)
+    if isinstance(expr, cst.Subscript):
+        return float64_source(model, expr.value, depth + 1)
+    if isinstance(expr, cst.Call):
+        q = model.qualname(expr.func)
+        if q in NUMPY_FLOAT64_DEFAULT or q in TAKES_DTYPE:
+            dtype = get_arg(expr, "dtype", 1 if q in TAKES_DTYPE and q != "numpy.full" else None)
+            if q == "numpy.full":
+                dtype = get_arg(expr, "dtype", 2)
+            if dtype is not None:
+                return expr if dtype_name(dtype.value) == "float64" else None
+            if q in NUMPY_FLOAT64_DEFAULT:
+                return expr
+            return float64_source(model, expr.args[0].value, depth + 1) if q in SHAPE_PRESERVING and expr.args else None
+        if call_name(expr) == "astype" and isinstance(expr.func, cst.Attribute) and expr.args:
+            return expr if dtype_name(expr.args[0].value) == "float64" else None
+        if q in SHAPE_PRESERVING and q.startswith("tensorflow.") and expr.args and get_arg(expr, "dtype") is None:
+            return float64_source(model, expr.args[0].value, depth + 1)
+        return None
+    if isinstance(expr, cst.BinaryOperation):
+        if isinstance(expr.operator, (cst.Divide, cst.Multiply, cst.Add, cst.Subtract)):
+            left = _unsliced_estimate(model, expr.left)
+            if left is not None and left.lib == "numpy" and left.dtype in INT_DTYPES:
+                return expr if _makes_float64(expr) else None
+            if left is not None and left.dtype in FLOAT_DTYPES and left.dtype != "float64":
+                return None
+            return float64_source(model, expr.left, depth + 1)
+    return None
+
+
+def _unsliced_estimate(model, expr):
+    """Shape/dtype of an array, looking through slices (``x[:100]`` keeps x's dtype)."""
+    while isinstance(expr, cst.Subscript):
+        expr = expr.value
+    return estimate(model, expr)
+
+
+def _makes_float64(op: cst.BinaryOperation) -> bool:
+    """Integer array <op> right operand gives float64: true division, or a
+    float literal operand."""
+    if isinstance(op.operator, cst.Divide):
+        return True
+    right = op.right
+    if isinstance(right, cst.BinaryOperation):
+        return any(isinstance(side, cst.Float) for side in (right.left, right.right))
+    return isinstance(right, cst.Float)
+
+
+def _fix(model, source, float32: str) -> Fix:
+    """Make the source float32: ``dtype=``, ``astype``'s argument, a cast of the
+    integer operand before the division, or ``.astype`` appended."""
+    f32 = cst.parse_expression(float32)
+    if isinstance(source, cst.BinaryOperation):
+        left = source.left
+        if not isinstance(left, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) and not left.lpar:
+            left = left.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        new = source.with_changes(left=_astype(left, f32))
+        description = "Cast the integer data to float32 before dividing"
+    elif call_name(source) == "astype":
+        new = source.with_changes(args=[source.args[0].with_changes(value=f32)])
+        description = "Cast to float32 instead"
+    elif model.qualname(source.func) in TAKES_DTYPE:
+        new = _set_dtype(source, f32)
+        description = "Create the array as float32"
+    else:
+        new = _astype(source, f32)
+        description = f"Append `.astype({float32})`"
+    return Fix(UNSAFE, description, lambda module: replace_node(module, source, new))
+
+
+def _set_dtype(call: cst.Call, f32) -> cst.Call:
+    position = 2 if call_name(call) == "full" else 1
+    positional = [a for a in call.args if a.keyword is None]
+    if len(positional) > position:
+        target = positional[position]
+        return call.with_changes(args=[a.with_changes(value=f32) if a is target else a for a in call.args])
+    return set_keyword_arg(call, "dtype", f32)
+
+
+def _astype(expr, f32) -> cst.Call:
+    return cst.Call(func=cst.Attribute(value=expr, attr=cst.Name("astype")), args=[cst.Arg(f32)])

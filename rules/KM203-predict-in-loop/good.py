@@ -1,0 +1,56 @@
+import numpy as np
+import tensorflow as tf
+from sklearn.ensemble import RandomForestClassifier
+from tensorflow import keras
+
+model = keras.models.load_model("classifier.keras")
+x_test = np.load("x_test.npy")
+x_val, y_val = np.load("x_val.npy"), np.load("y_val.npy")
+test_ds = tf.data.Dataset.from_tensor_slices(x_test).batch(8)
+
+# the right tools inside loops
+for batch in test_ds:
+    fast = model.predict_on_batch(batch)
+    direct = model(batch, training=False)
+
+# every call gets the whole data set
+for epoch in range(20):
+    model.fit(x_val, y_val, epochs=1, verbose=0)
+    val_probs = model.predict(x_val, verbose=0)
+
+
+def evaluate_all():
+    return model.predict(x_test)
+
+
+for epoch in range(3, 30):
+    evaluate_all()
+
+# tiny literal loops (test-time augmentation)
+for k in range(3):
+    shifted = model.predict(np.roll(x_test, k, axis=1))
+for scale in (0.9, 1.0, 1.1):
+    scaled = model.predict(x_test * scale)
+
+# chunked inference of the whole data set: a handful of calls
+chunks = [model.predict(x_test[start:start + 8192]) for start in range(0, len(x_test), 8192)]
+
+# an ensemble: each model predicts the whole data set once
+ensemble = [keras.models.load_model(f"member_{i}.keras") for i in range(8)]
+votes = [member.predict(x_test) for member in ensemble]
+
+# scikit-learn has predict too
+forest = RandomForestClassifier().fit(x_val.reshape(len(x_val), -1), y_val)
+for row in x_test.reshape(len(x_test), -1):
+    forest.predict(row[None])
+
+
+class Pipeline:
+    """A project's own predict method."""
+
+    def predict(self, item):
+        return item
+
+
+pipeline = Pipeline()
+outputs = [pipeline.predict(item) for item in x_test]

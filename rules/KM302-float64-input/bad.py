@@ -1,0 +1,31 @@
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10)])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+
+# dividing uint8 images by 255 gives float64
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_train = x_train / 255.0  # expect: KM302
+x_val = x_test[:1000].astype(float)  # expect: KM302
+model.fit(x_train, y_train, validation_data=(x_val, y_test[:1000]), epochs=1)
+
+# random and zero-filled arrays default to float64
+noise = np.random.rand(256, 28, 28)  # expect: KM302
+predictions = model.predict(noise)
+rows = np.loadtxt("features.csv", delimiter=",")
+features = np.array(rows, dtype=float)  # expect: KM302
+tabular = tf.data.Dataset.from_tensor_slices((features, np.zeros(len(features)))).batch(32)
+
+
+# a batch generator filling a float64 buffer
+def batch_generator(images, labels, batch_size):
+    while True:
+        idx = np.random.randint(0, len(images), batch_size)
+        batch = np.zeros((batch_size, 28, 28))  # expect: KM302
+        batch[:] = images[idx]
+        yield batch, labels[idx]
+
+
+model.fit(batch_generator(x_test, y_test, 64), steps_per_epoch=10, epochs=1)

@@ -1,0 +1,46 @@
+import numpy as np
+import tensorflow as tf
+from sklearn.linear_model import LinearRegression
+from tensorflow import keras
+
+model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10)])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+
+# astype("float32") before the division
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_train = x_train.astype("float32") / 255.0
+x_test = x_test.astype(np.float32) / 255
+model.fit(x_train, y_train, validation_data=(x_test, y_test), epochs=1)
+
+# float32 / float16 data
+noise = np.random.rand(256, 28, 28).astype(np.float32)
+model.predict(noise)
+half = np.zeros((64, 28, 28), dtype=np.float16)
+model.predict(half)
+buffer = np.empty((32, 28, 28), "float32")
+model(buffer, training=False)
+gaussian = tf.random.normal((64, 28, 28))
+model.predict(gaussian)
+ds = tf.data.Dataset.from_tensor_slices((np.ones((100, 28, 28), dtype="float32"), np.zeros(100)))
+
+# integer inputs (labels, token ids) are not float64
+token_ids = np.random.randint(0, 1000, size=(64, 28, 28))
+model.predict(token_ids)
+
+# tiny toy arrays never fed to a model
+toy = np.random.rand(3, 3)
+print(toy @ toy.T)
+weights = np.ones(10) / 10
+
+# float64 for a non-Keras model is its business
+regressor = LinearRegression().fit(np.random.rand(100, 4), np.random.rand(100))
+
+
+# a float32 batch generator
+def batches(images, labels, batch_size):
+    while True:
+        idx = np.random.randint(0, len(images), batch_size)
+        yield images[idx].astype("float32") / 255.0, labels[idx]
+
+
+model.fit(batches(x_train, y_train, 64), steps_per_epoch=10, epochs=1)

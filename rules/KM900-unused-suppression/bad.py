@@ -1,0 +1,18 @@
+import numpy as np
+from tensorflow import keras
+
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+x = np.zeros((64, 8), dtype="float32")  # noqa: KM302  # expect: KM900
+y = np.zeros((64, 1), dtype="float32")
+
+
+def batches():
+    while True:
+        yield x, y
+
+
+model.fit(x, y, epochs=1)  # kmlint: ignore[KM203]  # expect: KM900
+model.fit_generator(batches(), steps_per_epoch=2)  # noqa: KM201, KM205  # expect: KM900
+preds = model.predict(x)  # kmlint: ignore  # expect: KM900
+model.save("model.keras")  # noqa: KM999  # expect: KM900
