@@ -29,7 +29,8 @@ class DiscoveryProblem:
 
 
 def _spec(patterns: list[str]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    # GitIgnoreSpec follows git's own precedence rules (e.g. re-including files)
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def _is_venv(d: Path) -> bool:
