@@ -32,6 +32,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +41,7 @@ from pathlib import Path
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
 SUFFIXES = (".py", ".pyi", ".ipynb")
 INTERNAL_ERROR = "KM000"
+NEUTRAL_CWD = tempfile.gettempdir()
 
 
 def corpus_files(roots: list[Path]) -> list[Path]:
@@ -63,8 +65,10 @@ def kmlint_env(kmlint_root: str | None) -> dict:
 
 def run_kmlint(files: list[Path], extra: list[str], env: dict) -> dict:
     cmd = [sys.executable, "-m", "kmlint", "check", "--output-format", "json", "--no-cache",
-           "--exit-zero", *extra, "--", *map(str, files)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+           "--exit-zero", *extra, "--", *(str(f.resolve()) for f in files)]
+    # `python -m` puts the working directory first on sys.path: run from a
+    # neutral directory so a kmlint checkout there cannot shadow --kmlint-root.
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=NEUTRAL_CWD)
     outcome = {"rc": proc.returncode, "stderr": proc.stderr, "findings": None}
     try:
         outcome["findings"] = json.loads(proc.stdout)
@@ -104,7 +108,7 @@ def refused_files(stderr: str) -> list[str]:
 
 def registered_rules(env: dict) -> list[str]:
     proc = subprocess.run([sys.executable, "-m", "kmlint", "rules", "--output-format", "json"],
-                          capture_output=True, text=True, env=env)
+                          capture_output=True, text=True, env=env, cwd=NEUTRAL_CWD)
     try:
         return [r["code"] for r in json.loads(proc.stdout)]
     except (json.JSONDecodeError, KeyError, TypeError):
