@@ -28,6 +28,7 @@ from typing import Iterable, Iterator, Optional, Union
 import libcst as cst
 
 from kmlint.semantics.names import canonical, dotted_name, keras_synonym, literal_value
+from kmlint.semantics.walk import FastVisitor
 
 # --------------------------------------------------------------------------- records
 
@@ -693,7 +694,7 @@ class SemanticModel:
 # --------------------------------------------------------------------------- builder
 
 
-class _Builder(cst.CSTVisitor):
+class _Builder(FastVisitor):
     def __init__(self, model: SemanticModel):
         super().__init__()
         self.m = model
@@ -952,18 +953,18 @@ class _Builder(cst.CSTVisitor):
         self.ignore.add(id(node.name))
         # decorators and defaults are evaluated in the enclosing scope: visit them first
         for d in node.decorators:
-            d.visit(self)
+            self.walk(d)
         for p in list(node.params.params) + list(node.params.kwonly_params) + list(node.params.posonly_params):
             if p.default is not None:
-                p.default.visit(self)
+                self.walk(p.default)
         self._enter_function(node, node.name.value, node.params, node.decorators)
-        node.body.visit(self)
+        self.walk(node.body)
         self._leave_function()
         return False  # children were visited by hand, in evaluation order
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         self._enter_function(node, "<lambda>", node.params)
-        node.body.visit(self)
+        self.walk(node.body)
         fn = self.function
         if fn is not None:
             fn.returns.append(node.body)
@@ -974,18 +975,18 @@ class _Builder(cst.CSTVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self.ignore.add(id(node.name))
         for d in node.decorators:
-            d.visit(self)
+            self.walk(d)
         for a in node.bases:
-            a.visit(self)
+            self.walk(a)
         for a in node.keywords:
-            a.visit(self)
+            self.walk(a)
         self._bind(node.name.value, "class", node)
         scope = Scope("class", node, self.scope, node.name.value)
         self.m.scopes.append(scope)
         saved = self.scope
         self.scope = scope
         self.class_stack.append(node.name.value)
-        node.body.visit(self)
+        self.walk(node.body)
         self.class_stack.pop()
         self.scope = saved
         return False
@@ -1014,28 +1015,28 @@ class _Builder(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> bool:
         # the iterable is evaluated once, outside the loop
-        node.iter.visit(self)
+        self.walk(node.iter)
         loop = self._push_loop(node, "for", node.iter, node.target)
         for n, p in self._mark_targets(node.target, "for"):
             pass
-        node.target.visit(self)
+        self.walk(node.target)
         for n, p in _target_names(node.target):
             self._bind(n.value, "for", n, node.iter, p)
-        node.body.visit(self)
+        self.walk(node.body)
         loop.end_order = self._next()
         self.loops.pop()
         if node.orelse is not None:
-            node.orelse.visit(self)
+            self.walk(node.orelse)
         return False
 
     def visit_While(self, node: cst.While) -> bool:
         loop = self._push_loop(node, "while", None, None)
-        node.test.visit(self)
-        node.body.visit(self)
+        self.walk(node.test)
+        self.walk(node.body)
         loop.end_order = self._next()
         self.loops.pop()
         if node.orelse is not None:
-            node.orelse.visit(self)
+            self.walk(node.orelse)
         return False
 
     def _visit_comp(self, node, elts: list[cst.CSTNode]) -> bool:
@@ -1049,20 +1050,20 @@ class _Builder(cst.CSTVisitor):
             # the first iterable is evaluated in the enclosing scope
             if not first:
                 self.scope = scope
-            comp_for.iter.visit(self)
+            self.walk(comp_for.iter)
             self.scope = scope
             first = False
             loop = self._push_loop(node, "comp", comp_for.iter, comp_for.target)
             pushed += 1
             self._mark_targets(comp_for.target, "comp")
-            comp_for.target.visit(self)
+            self.walk(comp_for.target)
             for n, p in _target_names(comp_for.target):
                 self._bind(n.value, "comp", n, comp_for.iter, p, scope=scope)
             for cond in comp_for.ifs:
-                cond.visit(self)
+                self.walk(cond)
             comp_for = comp_for.inner_for_in
         for e in elts:
-            e.visit(self)
+            self.walk(e)
         for _ in range(pushed):
             self.loops[-1].end_order = self._next()
             self.loops.pop()
@@ -1084,5 +1085,5 @@ class _Builder(cst.CSTVisitor):
 
 def build_model(module: cst.Module, source: str = "", is_notebook: bool = False) -> SemanticModel:
     model = SemanticModel(module, source, is_notebook)
-    module.visit(_Builder(model))
+    _Builder(model).walk(module)
     return model
