@@ -218,6 +218,7 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
             continue
         raw.extend(ctx.out)
 
+    result.dependencies = sorted(model.dependencies)
     findings = _locate(raw, module, path)
     findings = _dedupe(findings)
     if directives or (raw and has_directives(source)):

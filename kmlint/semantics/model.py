@@ -135,6 +135,29 @@ class FunctionInfo:
     top_index: int = -1
 
 
+@dataclass(eq=False, repr=False)
+class TargetStore:
+    """An assignment to an attribute or subscript target (``cfg.gpu_options.allow_growth
+    = True``, ``os.environ["X"] = "1"``, ``self.x = np.load(p)``)."""
+
+    target: cst.BaseExpression
+    value: Optional[cst.BaseExpression]
+    scope: Scope
+    function: Optional["FunctionInfo"]
+    loops: tuple[Loop, ...]
+    stmt: Optional[cst.CSTNode]
+    top_index: int
+    order: int
+
+
+@dataclass(eq=False, repr=False)
+class StringLiteral:
+    node: cst.SimpleString
+    function: Optional["FunctionInfo"]
+    top_index: int
+    order: int
+
+
 @dataclass
 class ChainStep:
     method: str
@@ -295,6 +318,14 @@ class SemanticModel:
         # ("iter", Loop), ("bound", Binding), ("return", FunctionInfo)
         self.value_uses: dict[int, list[tuple[str, object]]] = {}
         self.function_of: dict[int, FunctionInfo] = {}  # id(FunctionDef or Lambda node) -> its FunctionInfo
+        self.target_stores: list[TargetStore] = []  # attribute/subscript assignment targets
+        self.strings: list[StringLiteral] = []
+        # id(child) -> parent for the value of a Subscript/Attribute and the arguments of a Call
+        self.parent_of: dict[int, cst.CSTNode] = {}
+        self.with_items: dict[int, cst.WithItem] = {}  # id(item expression) -> WithItem
+        # other project files whose content influenced this file's findings (project-scope rules)
+        self.dependencies: set[str] = set()
+        self._memo: dict = {}  # per-file caches of derived analyses (semantics.* modules)
 
     # ---------------------------------------------------------------- imports
     @property
@@ -438,6 +469,33 @@ class SemanticModel:
             for loop, chain in self.loop_contexts(caller, depth - 1):
                 out.append((loop, chain + [caller]))
         return out
+
+    def executes_in(self, call: CallSite, loop: Loop, depth: int = 3) -> bool:
+        """Whether ``call`` runs on every iteration of ``loop``: it is inside the
+        loop, or inside a helper called (transitively) from inside it."""
+        if loop in call.loops:
+            return True
+        if depth <= 0 or call.function is None:
+            return False
+        return any(self.executes_in(c, loop, depth - 1) for c in self.callers(call.function) if c.function is not call.function)
+
+    def module_entry(self, call: CallSite, depth: int = 4) -> Optional[tuple[tuple[int, int], ...]]:
+        """Execution position of ``call`` when the file runs as a script: the
+        (top statement, order) of the module-level call that reaches it, followed
+        by the orders inside each helper; None when no module-level code reaches it.
+        Tuples compare in execution order (first reaching caller wins)."""
+        if call.function is None:
+            return ((call.top_index, call.order),)
+        if depth <= 0:
+            return None
+        best = None
+        for c in self.callers(call.function):
+            if c.function is call.function:
+                continue
+            outer = self.module_entry(c, depth - 1)
+            if outer is not None and (best is None or outer < best):
+                best = outer
+        return None if best is None else best + ((0, call.order),)
 
     def depends_on_loop(self, expr: Optional[cst.CSTNode], loop: Loop) -> bool:
         return bool(names_in(expr) & loop.variant_names)
@@ -781,12 +839,9 @@ class _Builder(FastVisitor):
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if node.relative:
-            base = ""
-        else:
-            base = dotted_name(node.module) if node.module is not None else ""
-        base = base or ""
-        if base:
+        base = (dotted_name(node.module) if node.module is not None else "") or ""
+        dots = "." * len(node.relative)
+        if base and not dots:
             self.m.imported_roots.add(base.split(".")[0])
         if isinstance(node.names, cst.ImportStar):
             return False
@@ -794,6 +849,10 @@ class _Builder(FastVisitor):
             name = dotted_name(alias.name) or ""
             local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
             full = f"{base}.{name}" if base else name
+            if dots:
+                # relative: kept as ".pkg.name" for project-module resolution
+                self._bind(local, "import", node, imported=dots + full)
+                continue
             self._bind(local, "import", node, imported=canonical(full) if base else None)
             if self.scope is self.m.module_scope and base:
                 self.m.imports[local] = canonical(full)
@@ -811,6 +870,7 @@ class _Builder(FastVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
             self._mark_targets(t.target, "assign", node.value)
+            self._store_target(t.target, node.value)
 
     def leave_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
@@ -819,6 +879,7 @@ class _Builder(FastVisitor):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._mark_targets(node.target, "annassign", node.value)
+        self._store_target(node.target, node.value)
 
     def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
         for n, p in _target_names(node.target):
@@ -842,6 +903,7 @@ class _Builder(FastVisitor):
             self.store[id(n)] = ("del", None)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
+        self.m.with_items[id(node.item)] = node
         if node.asname is not None:
             self._mark_targets(node.asname.name, "with", node.item)
 
@@ -858,7 +920,23 @@ class _Builder(FastVisitor):
     # ------------------------------------------------------------ names
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self.ignore.add(id(node.attr))
+        self.m.parent_of[id(node.value)] = node
         self.m.attribute_loads.setdefault(node.attr.value, []).append((node, self._next()))
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self.m.parent_of[id(node.value)] = node
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self.m.strings.append(StringLiteral(node, self.function, self.top_index, self._next()))
+
+    def _store_target(self, target: cst.BaseExpression, value) -> None:
+        if isinstance(target, (cst.Attribute, cst.Subscript)):
+            self.m.target_stores.append(TargetStore(
+                target, value, self.scope, self.function, tuple(self.loops),
+                self.stmt_stack[-1] if self.stmt_stack else None, self.top_index, self._next()))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for i, el in enumerate(target.elements):
+                self._store_target(el.value, unpack_value(value, (i,)))
 
     def visit_Arg(self, node: cst.Arg) -> None:
         if node.keyword is not None:
@@ -903,6 +981,8 @@ class _Builder(FastVisitor):
             self.m.value_uses.setdefault(id(receiver), []).append(("receiver", cs))
         for a in node.args:
             self.m.value_uses.setdefault(id(a.value), []).append(("arg", cs))
+        for a in node.args:
+            self.m.parent_of[id(a.value)] = node
         if name is not None:
             self.m.calls_by_name.setdefault(name, []).append(cs)
             # `from x import ImageDataGenerator as IDG; IDG()` is also indexed

@@ -1,0 +1,107 @@
+"""KM204: a new Keras model per loop iteration without clear_session()."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from kmlint.findings import UNSAFE, Fix
+from kmlint.fixes import replace_node
+from kmlint.registry import Rule, register
+from kmlint.semantics.model import CallSite, Loop, SemanticModel
+from kmlint.semantics.tensors import builds_keras_model, is_clear_session
+
+KEEPING_METHODS = {"append", "insert", "add", "extend", "setdefault", "update"}
+
+
+def clear_session_call(model: SemanticModel) -> Optional[str]:
+    """Source text calling ``clear_session`` with the file's own Keras/TF alias."""
+    for local, target in sorted(model.imports.items()):
+        if target == "keras.backend.clear_session" or target == "keras.utils.clear_session":
+            return f"{local}()"
+    for local, target in sorted(model.imports.items()):
+        if target in ("keras.backend", "keras.utils"):
+            return f"{local}.clear_session()"
+    for local, target in sorted(model.imports.items()):
+        if target == "keras":
+            return f"{local}.backend.clear_session()"
+    for local, target in sorted(model.imports.items()):
+        if target == "tensorflow":
+            return f"{local}.keras.backend.clear_session()"
+    return None
+
+
+def _model_kept(model: SemanticModel, site: CallSite, loop: Loop) -> bool:
+    """The model is deliberately kept (an ensemble): the name it is bound to is
+    appended to / stored in a container inside the loop."""
+    stmt = site.stmt
+    if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)):
+        return False
+    names = {t.target.value for t in stmt.body[0].targets if isinstance(t.target, cst.Name)}
+    for name in names:
+        for use in model.uses.get(name, ()):
+            if use.kind != "load" or loop not in use.loops:
+                continue
+            parent = model.parent_of.get(id(use.node))
+            if isinstance(parent, cst.Call) and isinstance(parent.func, cst.Attribute) and parent.func.attr.value in KEEPING_METHODS:
+                return True
+    for st in model.target_stores:
+        if isinstance(st.target, cst.Subscript) and isinstance(st.value, cst.Name) and st.value.value in names and loop in st.loops:
+            return True
+    return False
+
+
+@register
+class ModelInLoopNoClearSession(Rule):
+    code = "KM204"
+    name = "model-in-loop-no-clear-session"
+    summary = "A new Keras model is built on every loop iteration without `keras.backend.clear_session()`"
+    fixable = "unsafe"
+    confirmable = True
+    tokens = ("Sequential", "Model", "load_model", "clone_model", "model_from", "applications")
+
+    def check_module(self, model, ctx) -> None:
+        clears = [cs for name in ("clear_session", "reset_default_graph") for cs in model.calls_by_name.get(name, ())
+                  if is_clear_session(model, cs)]
+        reported: set[int] = set()
+        for cs in model.calls:
+            built = builds_keras_model(model, cs)
+            if built is None:
+                continue
+            for loop, chain in model.loop_contexts(cs):
+                if id(loop) in reported or loop.kind == "comp":
+                    continue  # comprehensions build collections of models on purpose
+                n = model.literal_iterations(loop)
+                if n is not None and n <= ctx.settings.tiny_loop_iterations:
+                    continue
+                site = next((c for c in chain if loop in c.loops), cs)
+                around = set(site.loops)
+                if any(model.executes_in(c, lp) for c in clears for lp in around):
+                    continue
+                if _model_kept(model, site, loop):
+                    continue
+                reported.add(id(loop))
+                short = built.replace("keras.", "", 1) if built.startswith("keras.") else built
+                if site is not cs:
+                    what = f"`{site.name}()` builds a new Keras model (`{short}`)"
+                else:
+                    what = f"`{short}(...)` builds a new Keras model"
+                ctx.report(site.node, f"{what} on every iteration of this loop and nothing calls "
+                           "`keras.backend.clear_session()` in it: Keras keeps each model's layers and graph state, so "
+                           "memory grows with every iteration; call `clear_session()` at the top of the loop body",
+                           self._fix(model, loop))
+
+    @staticmethod
+    def _fix(model: SemanticModel, loop: Loop) -> Optional[Fix]:
+        text = clear_session_call(model)
+        node = loop.node
+        if text is None or not isinstance(node, (cst.For, cst.While)) or not isinstance(node.body, cst.IndentedBlock):
+            return None
+        stmt = cst.parse_statement(text + "\n")
+
+        def transform(module: cst.Module) -> cst.Module:
+            body = node.body.with_changes(body=[stmt, *node.body.body])
+            return replace_node(module, node, node.with_changes(body=body))
+
+        return Fix(UNSAFE, f"Call `{text}` at the top of the loop body", transform)

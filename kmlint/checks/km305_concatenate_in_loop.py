@@ -1,0 +1,102 @@
+"""KM305: an array grown by concatenation inside a loop (quadratic copying)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from kmlint.registry import Rule, register
+from kmlint.semantics.model import CallSite, SemanticModel
+from kmlint.semantics.names import dotted_name, get_arg
+
+# canonical callee -> how the grown array is passed: "sequence" (first argument is
+# a list/tuple of arrays) or "first" (first argument is the array itself)
+GROWERS = {
+    "numpy.concatenate": "sequence", "numpy.vstack": "sequence", "numpy.hstack": "sequence",
+    "numpy.row_stack": "sequence", "numpy.column_stack": "sequence", "numpy.dstack": "sequence",
+    "numpy.append": "first", "tensorflow.concat": "sequence", "keras.ops.concatenate": "sequence",
+    "keras.ops.append": "first", "tensorflow.experimental.numpy.concatenate": "sequence",
+}
+METADATA_ATTRIBUTES = {"shape", "dtype", "ndim", "size", "nbytes"}
+
+
+def _grown_parts(call: cst.Call, how: str) -> list[cst.BaseExpression]:
+    first = get_arg(call, "arr" if how == "first" else "values", 0)
+    if first is None:
+        return []
+    if how == "first":
+        return [first.value]
+    if isinstance(first.value, (cst.List, cst.Tuple)):
+        return [el.value for el in first.value.elements]
+    return []
+
+
+@register
+class ConcatenateInLoop(Rule):
+    code = "KM305"
+    name = "concatenate-in-loop"
+    summary = "An array grown with `np.concatenate`/`np.append`/`tf.concat` in a loop is copied whole on every iteration"
+    tokens = ("concatenate", "append(", "stack(", "concat(")
+    calls = frozenset({"concatenate", "append", "vstack", "hstack", "row_stack", "column_stack", "dstack", "concat"})
+
+    def check_call(self, call: CallSite, ctx) -> None:
+        model = ctx.model
+        if not call.loops:
+            return
+        how = GROWERS.get(model.qualname(call.node.func) or "")
+        if how is None:
+            return
+        target = self._assigned_target(call)
+        if target is None:
+            return
+        grown = [p for p in _grown_parts(call.node, how) if dotted_name(p) == target]
+        if not grown:
+            return
+        loop = next((lp for lp in reversed(call.loops) if target.split(".")[0] not in lp.targets), None)
+        if loop is None:
+            return
+        n = model.literal_iterations(loop)
+        if n is not None and n <= ctx.settings.tiny_loop_iterations:
+            return
+        if self._read_in_loop(model, target, loop, set(map(id, grown))):
+            return  # the grown array is needed whole each iteration (e.g. autoregressive decoding)
+        func = cst.Module([]).code_for_node(call.node.func)
+        ctx.report(call.node, f"`{target}` grows by `{func}` on every iteration: each call copies the whole array "
+                   "(quadratic time, twice the memory at the peak); append the pieces to a list and concatenate "
+                   "once after the loop")
+
+    @staticmethod
+    def _assigned_target(call: CallSite) -> Optional[str]:
+        stmt = call.stmt
+        if not isinstance(stmt, cst.SimpleStatementLine) or not isinstance(stmt.body[0], cst.Assign):
+            return None
+        targets = stmt.body[0].targets
+        if len(targets) != 1:
+            return None
+        return dotted_name(targets[0].target)
+
+    @staticmethod
+    def _read_in_loop(model: SemanticModel, target: str, loop, grown_ids: set[int]) -> bool:
+        """Whether the loop passes the growing array to a call, or indexes it,
+        anywhere but in the concatenation itself."""
+        head, _, attr = target.partition(".")
+        for use in model.uses.get(head, ()):
+            if use.kind != "load" or loop not in use.loops:
+                continue
+            node: cst.CSTNode = use.node
+            if attr:
+                parent = model.parent_of.get(id(node))
+                if not (isinstance(parent, cst.Attribute) and parent.attr.value == attr):
+                    continue
+                node = parent
+            if id(node) in grown_ids:
+                continue
+            parent = model.parent_of.get(id(node))
+            if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in METADATA_ATTRIBUTES:
+                continue
+            if isinstance(parent, cst.Call) and isinstance(parent.func, cst.Name) and parent.func.value == "len":
+                continue
+            if isinstance(parent, (cst.Call, cst.Subscript)):
+                return True
+        return False

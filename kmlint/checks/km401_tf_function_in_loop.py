@@ -1,0 +1,87 @@
+"""KM401: a tf.function created inside a loop."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from kmlint.registry import Rule, register
+from kmlint.semantics.model import FunctionInfo, Loop, SemanticModel, names_in
+from kmlint.semantics.tensors import TfFunction, decorated_tf_function, tf_function_call
+
+
+def free_names(fn: FunctionInfo) -> set[str]:
+    """Names a function reads from enclosing scopes."""
+    return names_in(fn.node.body) - set(fn.params) - set(fn.scope.bindings)
+
+
+def _depends_on_iteration(model: SemanticModel, tf: TfFunction, loop: Loop) -> bool:
+    """A function that closes over something rebuilt in each iteration (a new
+    model, optimizer, ...) needs a new trace anyway: hoisting would not help."""
+    variant = loop.variant_names
+    if tf.function is not None:
+        return bool((free_names(tf.function) - {tf.function.name}) & variant)
+    return tf.wrapped is not None and bool(names_in(tf.wrapped) & variant)
+
+
+@register
+class TfFunctionInLoop(Rule):
+    code = "KM401"
+    name = "tf-function-in-loop"
+    summary = "A `tf.function` created inside a loop is traced again on every iteration"
+    confirmable = True
+    tokens = ("function",)
+
+    def check_module(self, model, ctx) -> None:
+        for fn in model.functions:
+            tf = decorated_tf_function(model, fn)
+            if tf is None:
+                continue
+            loop = self._def_loop(model, fn)
+            if loop is not None and not _depends_on_iteration(model, tf, loop):
+                ctx.report(tf.declaration, f"`@tf.function` on `{fn.name}` inside a loop creates and traces a new "
+                           "function (and keeps its graph) on every iteration; define it once before the loop")
+        for cs in model.calls_by_name.get("function", ()):
+            tf = tf_function_call(model, cs.node)
+            if tf is None or tf.declaration is not cs.node:
+                continue
+            if cs.loops:
+                if not _depends_on_iteration(model, tf, cs.loops[-1]):
+                    ctx.report(cs.node, "`tf.function(...)` inside a loop creates and traces a new function (and keeps "
+                               "its graph) on every iteration; create it once before the loop")
+                continue
+            self._throwaway_in_helper(model, ctx, cs, tf)
+
+    @staticmethod
+    def _def_loop(model: SemanticModel, fn: FunctionInfo) -> Optional[Loop]:
+        for b in fn.parent_scope.bindings.get(fn.name, ()):
+            if b.kind == "def" and b.function is fn:
+                return b.loops[-1] if b.loops else None
+        return None
+
+    @staticmethod
+    def _throwaway_in_helper(model: SemanticModel, ctx, cs, tf: TfFunction) -> None:
+        """A helper that wraps and calls a tf.function each time it runs, called
+        from a loop: ``def predict(x): return tf.function(net)(x)``."""
+        helper = cs.function
+        if helper is None or not _called_in(model, cs.node, helper):
+            return
+        for loop, chain in model.loop_contexts(cs):
+            if chain and not _depends_on_iteration(model, tf, loop):
+                name = helper.name
+                ctx.report(chain[0].node, f"`{name}()` is called in a loop and creates a new `tf.function` on every call "
+                           f"(traced again each time, graphs kept); create the tf.function once outside `{name}`")
+                return
+
+
+def _called_in(model: SemanticModel, created: cst.Call, helper: FunctionInfo) -> bool:
+    for other in helper.calls:
+        func = other.node.func
+        if func is created:
+            return True
+        if isinstance(func, cst.Name):
+            b = model.lookup(func.value, other.scope, other.order)
+            if b is not None and b.value is created:
+                return True
+    return False

@@ -1,0 +1,115 @@
+"""Project scope: resolve imports of a file to other files of the same project
+and analyse them (parsed once per process, re-parsed when they change).
+
+The project root of a file is the nearest directory above it holding
+``pyproject.toml``, ``setup.py``, ``setup.cfg`` or ``.git``; without one, the
+file's own directory.  ``import utils.gpu`` / ``from utils.gpu import f`` /
+``from .gpu import f`` are looked up next to the file and at the root.  Every
+project file consulted is recorded in ``model.dependencies`` so cached results
+can be invalidated when one of them changes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import libcst as cst
+
+from kmlint.semantics.model import SemanticModel, build_model
+from kmlint.semantics.names import dotted_name
+
+ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+MAX_BYTES = 1_000_000  # larger "helper modules" are generated code: not analysed
+
+_models: dict[str, tuple[tuple[int, int], Optional[SemanticModel]]] = {}
+
+
+def project_root(file: Path) -> Path:
+    start = file.parent
+    for d in [start, *start.parents]:
+        if any((d / m).exists() for m in ROOT_MARKERS):
+            return d
+    return start
+
+
+def _module_file(base: Path, parts: list[str]) -> Optional[Path]:
+    if not parts:
+        init = base / "__init__.py"
+        return init if init.is_file() else None
+    p = base.joinpath(*parts)
+    if p.with_suffix(".py").is_file():
+        return p.with_suffix(".py")
+    if (p / "__init__.py").is_file():
+        return p / "__init__.py"
+    return None
+
+
+def resolve(importer: Path, dotted: str) -> Optional[tuple[Path, list[str]]]:
+    """The project file a dotted name lives in, and the attribute path left
+    inside it: ``utils.gpu.setup_gpu`` -> (``<root>/utils/gpu.py``, ["setup_gpu"])."""
+    level = len(dotted) - len(dotted.lstrip("."))
+    parts = [p for p in dotted.lstrip(".").split(".") if p]
+    if level:
+        base = importer.parent
+        for _ in range(level - 1):
+            base = base.parent
+        bases = [base]
+    else:
+        root = project_root(importer)
+        bases = [importer.parent] if importer.parent == root else [importer.parent, root]
+    for base in bases:
+        for k in range(len(parts), -1 if level else 0, -1):
+            f = _module_file(base, parts[:k])
+            if f is not None and f.resolve() != importer.resolve():
+                return f, parts[k:]
+    return None
+
+
+def load(file: Path) -> Optional[SemanticModel]:
+    """The semantic model of a project file; None when unreadable or unparsable."""
+    key = str(file.resolve())
+    try:
+        st = os.stat(key)
+    except OSError:
+        return None
+    sig = (st.st_mtime_ns, st.st_size)
+    cached = _models.get(key)
+    if cached is not None and cached[0] == sig:
+        return cached[1]
+    model = None
+    if st.st_size <= MAX_BYTES:
+        try:
+            text = Path(key).read_text(encoding="utf-8")
+            model = build_model(cst.parse_module(text), text)
+        except (OSError, UnicodeDecodeError, cst.ParserSyntaxError, RecursionError, ValueError):
+            model = None
+    _models[key] = (sig, model)
+    return model
+
+
+def imported_project_modules(model: SemanticModel, importer: Path) -> dict[str, tuple[Path, list[str]]]:
+    """Import targets of a file (as the model spells them) that are project files."""
+    memo = model._memo.get("project_imports")
+    if memo is not None:
+        return memo
+    out: dict[str, tuple[Path, list[str]]] = {}
+    targets: list[str] = []
+    for scope in model.scopes:
+        for bindings in scope.bindings.values():
+            for b in bindings:
+                if b.kind != "import":
+                    continue
+                if isinstance(b.node, cst.Import):  # import utils.gpu binds `utils`; calls read utils.gpu.f
+                    targets.extend(dotted_name(a.name) or "" for a in b.node.names)
+                elif b.imported:
+                    targets.append(b.imported)
+    for target in targets:
+        if target and target not in out:
+            found = resolve(importer, target)
+            if found is not None:
+                out[target] = found
+                model.dependencies.add(str(found[0].resolve()))
+    model._memo["project_imports"] = out
+    return out

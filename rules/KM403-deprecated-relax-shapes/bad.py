@@ -1,0 +1,16 @@
+import tensorflow as tf
+
+embedding = tf.keras.layers.Embedding(1000, 16)
+
+
+@tf.function(experimental_relax_shapes=True)  # expect: KM403
+def encode(tokens):
+    return embedding(tokens)
+
+
+def pool(x):
+    return tf.reduce_mean(x, axis=1)
+
+
+fast_pool = tf.function(pool, experimental_relax_shapes=True)  # expect: KM403
+both = tf.function(pool, reduce_retracing=True, experimental_relax_shapes=True)  # expect: KM403
