@@ -13,4 +13,3 @@ def pool(x):
 
 
 fast_pool = tf.function(pool, reduce_retracing=True)  # expect: KM403
-both = tf.function(pool, reduce_retracing=True, experimental_relax_shapes=True)  # expect: KM403

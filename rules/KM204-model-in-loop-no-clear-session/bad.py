@@ -1,0 +1,42 @@
+import numpy as np
+from tensorflow import keras
+
+x = np.random.rand(600, 20).astype("float32")
+y = np.random.randint(0, 2, 600)
+folds = np.array_split(np.arange(600), 10)
+
+
+def build_model(units):
+    model = keras.Sequential([
+        keras.Input((20,)),
+        keras.layers.Dense(units, activation="relu"),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+
+
+def run_trial(units):
+    model = build_model(units)
+    model.fit(x, y, epochs=2, verbose=0)
+    return model.evaluate(x, y, verbose=0)
+
+
+# k-fold: one clear_session() before the loop does NOT free the models built inside it
+keras.backend.clear_session()
+for fold, val_idx in enumerate(folds):
+    model = build_model(32)  # expect: KM204
+    train_idx = np.setdiff1d(np.arange(600), val_idx)
+    model.fit(x[train_idx], y[train_idx], epochs=2, verbose=0)
+
+# hyper-parameter trials through a per-trial function
+scores = {}
+for units in [8, 16, 32, 64, 128, 256]:
+    scores[units] = run_trial(units)  # expect: KM204
+
+# bootstrap with the functional API, directly in the loop body
+for seed in range(20):
+    inputs = keras.Input((20,))
+    outputs = keras.layers.Dense(1)(inputs)
+    net = keras.Model(inputs, outputs)  # expect: KM204
+    net.compile(optimizer="sgd", loss="mse")

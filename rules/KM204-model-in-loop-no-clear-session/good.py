@@ -1,0 +1,64 @@
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+x = np.random.rand(600, 20).astype("float32")
+y = np.random.randint(0, 2, 600)
+folds = np.array_split(np.arange(600), 10)
+
+
+def build_model(units):
+    model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(units), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def run_trial(units):
+    model = build_model(units)
+    model.fit(x, y, epochs=2, verbose=0)
+    score = model.evaluate(x, y, verbose=0)
+    keras.backend.clear_session()  # at the end of the per-trial function: runs once per trial
+    return score
+
+
+# clear_session() inside the loop body
+for fold, val_idx in enumerate(folds):
+    keras.backend.clear_session()
+    model = build_model(32)
+    model.fit(x[val_idx], y[val_idx], epochs=2, verbose=0)
+
+# the per-trial function clears the session itself
+for units in [8, 16, 32, 64, 128, 256]:
+    run_trial(units)
+
+# tf.keras spelling, at the end of the body
+for seed in range(20):
+    net = build_model(4)
+    net.fit(x, y, epochs=1, verbose=0)
+    tf.keras.backend.clear_session()
+
+# an ensemble: every model is kept on purpose
+ensemble = []
+for seed in range(10):
+    member = build_model(8)
+    ensemble.append(member)
+
+# a comprehension building a fixed set of models
+candidates = [build_model(u) for u in range(8, 64, 8)]
+
+# a tiny literal loop (at most 5 iterations)
+for units in (16, 32):
+    small = build_model(units)
+
+# one model built before the loop and trained inside it
+model = build_model(16)
+for epoch in range(10):
+    model.fit(x, y, epochs=1, verbose=0)
+
+
+class Sequential:
+    """A project's own class that shares the name."""
+
+
+for i in range(10):
+    s = Sequential()

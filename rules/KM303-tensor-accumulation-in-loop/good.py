@@ -1,0 +1,77 @@
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+x = np.random.rand(256, 8).astype("float32")
+y = np.random.rand(256, 1).astype("float32")
+train_ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
+model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])
+optimizer = keras.optimizers.Adam()
+loss_fn = keras.losses.MeanSquaredError()
+
+
+@tf.function
+def train_step(xb, yb):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(yb, model(xb, training=True))
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return loss
+
+
+history = []
+for epoch in range(20):
+    # a per-epoch list, reset every epoch and reduced at once
+    epoch_losses = []
+    for xb, yb in train_ds:
+        loss = train_step(xb, yb)
+        epoch_losses.append(loss)
+        # converted to Python numbers before appending
+        history.append(float(loss))
+        history.append(loss.numpy())
+        history.append(loss.numpy().item())
+    history.append(float(tf.reduce_mean(epoch_losses)))
+
+# numpy results of predict
+all_preds = []
+for xb, yb in train_ds:
+    all_preds.append(model.predict(xb, verbose=0))
+
+
+# Keras callback logs values are Python floats in Keras 3
+class LossHistory(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.losses = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.losses.append(logs["loss"])
+
+
+batch_losses = []
+
+
+def on_batch_end(batch, logs=None):
+    batch_losses.append(logs.get("loss"))
+
+
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y, epochs=2, callbacks=[LossHistory(), keras.callbacks.LambdaCallback(on_batch_end=on_batch_end)])
+
+
+# appends while tracing a tf.function run once per trace, not per step
+@tf.function
+def unrolled(xb):
+    outputs = []
+    for i in range(4):
+        outputs.append(tf.nn.relu(xb * i))
+    return tf.add_n(outputs)
+
+
+# building per-layer tensors inside a model's call is graph construction, not a training loop
+class Tower(keras.Model):
+    def call(self, inputs):
+        branches = []
+        for scale in (1.0, 2.0, 3.0):
+            branches.append(inputs * scale)
+        return tf.concat(branches, axis=-1)

@@ -1,0 +1,36 @@
+import numpy as np
+import tensorflow as tf
+
+model = tf.keras.Sequential([tf.keras.Input((None, 8)), tf.keras.layers.Dense(1)])
+optimizer = tf.keras.optimizers.SGD()
+train_ds = tf.data.Dataset.from_tensor_slices(np.zeros((64, 10, 8), "float32")).batch(16)
+sequence = np.random.rand(1, 200, 8).astype("float32")
+EPOCHS = 30
+
+
+@tf.function
+def train_step(x, epoch, lr):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(model(x, training=True)) * tf.cast(epoch, tf.float32)
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.learning_rate.assign(lr)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return loss
+
+
+def score(x):
+    return tf.reduce_sum(model(x))
+
+
+fast_score = tf.function(score)
+
+lr = 0.1
+for epoch in range(EPOCHS):
+    for x in train_ds:
+        train_step(x, epoch, 0.1)  # expect: KM402
+    for x in train_ds:
+        train_step(x, tf.constant(epoch), lr)  # expect: KM402
+    lr *= 0.95
+
+for length in range(1, 200):
+    fast_score(sequence[:, :length])  # expect: KM402
