@@ -9,7 +9,7 @@ import libcst as cst
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import Binding, CallSite, SemanticModel
+from kmlint.semantics.model import CallSite, unpack_value
 from kmlint.semantics.tensors import TensorValue, inside_tf_function, is_training_loop, tensor_value
 
 # what a list starts as: [] / list()
@@ -39,7 +39,7 @@ class TensorAccumulationInLoop(Rule):
         if not isinstance(receiver, cst.Name) or len(call.node.args) != 1 or call.node.args[0].keyword is not None:
             return
         lst = model.lookup(receiver.value, call.scope, call.order)
-        if lst is None or lst.kind not in ("assign", "annassign") or lst.path or not _is_new_list(lst.value):
+        if lst is None or lst.kind not in ("assign", "annassign") or not _is_new_list(unpack_value(lst.value, lst.path)):
             return
         if inside_tf_function(model, call.function):
             return  # appends while tracing run once per trace, not per step

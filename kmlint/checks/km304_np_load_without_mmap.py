@@ -26,7 +26,7 @@ def _classify(model: SemanticModel, node: cst.BaseExpression, loops, function, u
     """One read of the loaded array: a slice, metadata, or a use of the whole array."""
     parent = model.parent_of.get(id(node))
     if isinstance(parent, cst.Subscript) and parent.value is node:
-        if id(parent) in written or any(_is_string_key(el.slice) for el in parent.slice):
+        if id(parent) in written or any(_is_string_key(model, el.slice) for el in parent.slice):
             uses.whole = True  # written in place (mmap is read-only) or an .npz archive
         elif loops or function is not None:
             uses.batched += 1
@@ -35,13 +35,23 @@ def _classify(model: SemanticModel, node: cst.BaseExpression, loops, function, u
         return
     if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in METADATA_ATTRIBUTES:
         return
+    # anything else, including an archive's `.files`, reads the object as a whole
     if isinstance(parent, cst.Call) and isinstance(parent.func, cst.Name) and parent.func.value == "len":
         return
     uses.whole = True
 
 
-def _is_string_key(s: cst.BaseSlice) -> bool:
-    return isinstance(s, cst.Index) and isinstance(s.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
+def _is_string_key(model: SemanticModel, s: cst.BaseSlice) -> bool:
+    """An ``.npz`` member access: a string key, or a loop variable over string literals."""
+    if not isinstance(s, cst.Index):
+        return False
+    value = s.value
+    if isinstance(value, cst.Name):
+        b = model.binding_of(value)
+        if b is not None and b.kind == "for" and not b.path and isinstance(b.value, (cst.List, cst.Tuple)):
+            return any(isinstance(e.value, (cst.SimpleString, cst.ConcatenatedString)) for e in b.value.elements)
+        return False
+    return isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
 
 
 @register

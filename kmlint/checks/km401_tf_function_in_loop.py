@@ -8,7 +8,7 @@ import libcst as cst
 
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import FunctionInfo, Loop, SemanticModel, names_in
-from kmlint.semantics.tensors import TfFunction, decorated_tf_function, tf_function_call
+from kmlint.semantics.tensors import TfFunction, decorated_tf_function, tf_function_call, tf_function_calls
 
 
 def free_names(fn: FunctionInfo) -> set[str]:
@@ -42,7 +42,7 @@ class TfFunctionInLoop(Rule):
             if loop is not None and not _depends_on_iteration(model, tf, loop):
                 ctx.report(tf.declaration, f"`@tf.function` on `{fn.name}` inside a loop creates and traces a new "
                            "function (and keeps its graph) on every iteration; define it once before the loop")
-        for cs in model.calls_by_name.get("function", ()):
+        for cs in tf_function_calls(model):
             tf = tf_function_call(model, cs.node)
             if tf is None or tf.declaration is not cs.node:
                 continue

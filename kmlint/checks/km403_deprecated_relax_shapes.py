@@ -8,7 +8,7 @@ from kmlint.findings import SAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
 from kmlint.semantics.names import get_arg
-from kmlint.semantics.tensors import is_tf_function_qualname
+from kmlint.semantics.tensors import tf_function_calls
 
 
 @register
@@ -18,11 +18,12 @@ class DeprecatedRelaxShapes(Rule):
     summary = "`experimental_relax_shapes=` is deprecated; use `reduce_retracing=`"
     fixable = "safe"
     tokens = ("experimental_relax_shapes",)
-    calls = frozenset({"function"})
 
-    def check_call(self, call, ctx) -> None:
-        if not is_tf_function_qualname(ctx.model.qualname(call.node.func)):
-            return
+    def check_module(self, model, ctx) -> None:
+        for call in tf_function_calls(model):
+            self._check(call, ctx)
+
+    def _check(self, call, ctx) -> None:
         old = get_arg(call.node, "experimental_relax_shapes")
         if old is None:
             return

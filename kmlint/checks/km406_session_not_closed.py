@@ -10,18 +10,23 @@ from kmlint.semantics.names import dotted_name
 from kmlint.semantics.tensors import session_class
 
 
-def _released(model: SemanticModel, target: str) -> bool:
+def _released(model: SemanticModel, target: str, call: CallSite) -> bool:
     """``target.close()``, ``with target:``, or the session handed on (returned,
-    passed to a call such as ``set_session(sess)``) so its owner closes it."""
-    for cs in model.calls_by_name.get("close", ()):
-        if cs.receiver is not None and dotted_name(cs.receiver) == target:
-            return True
-    head = target.split(".")[0]
+    passed to a call such as ``set_session(sess)``) so its owner closes it.
+    A plain name is followed through its binding; ``self.sess`` by attribute."""
+    head, _, attr = target.partition(".")
+    binding = None
+    if not attr:
+        binding = next((b for b in call.scope.bindings.get(head, ()) if b.value is call.node), None)
+        if binding is None:
+            return True  # cannot tell: do not flag
     for use in model.uses.get(head, ()):
         if use.kind != "load":
             continue
+        if binding is not None and model.lookup(head, use.scope, use.order) is not binding:
+            continue
         node = use.node
-        if "." in target:
+        if attr:
             parent = model.parent_of.get(id(node))
             if not (isinstance(parent, cst.Attribute) and dotted_name(parent) == target):
                 continue
@@ -29,6 +34,8 @@ def _released(model: SemanticModel, target: str) -> bool:
         if id(node) in model.with_items:
             return True
         parent = model.parent_of.get(id(node))
+        if isinstance(parent, cst.Attribute) and parent.attr.value == "close":
+            return True
         if isinstance(parent, cst.Call) and parent.func is not node:
             return True
         if isinstance(use.stmt, cst.SimpleStatementLine) and any(
@@ -58,7 +65,7 @@ class SessionNotClosed(Rule):
             pass  # tf.Session().run(x): used once and never closed
         elif isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign) and stmt.body[0].value is node:
             targets = [dotted_name(t.target) for t in stmt.body[0].targets]
-            if any(t is None or _released(model, t) for t in targets):
+            if any(t is None or _released(model, t, call) for t in targets):
                 return
         elif not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr) and stmt.body[0].value is node):
             return

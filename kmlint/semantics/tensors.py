@@ -132,6 +132,15 @@ def tf_function_call(model: SemanticModel, expr: Optional[cst.BaseExpression]) -
     return None
 
 
+def tf_function_calls(model: SemanticModel) -> list[CallSite]:
+    """Every call of ``tf.function`` itself, whatever the import alias."""
+    memo = model._memo.get("tf_function_calls")
+    if memo is None:
+        memo = [cs for cs in model.calls if cs.name is not None and is_tf_function_qualname(model.qualname(cs.node.func))]
+        model._memo["tf_function_calls"] = memo
+    return memo
+
+
 def _local_function(model: SemanticModel, expr: cst.BaseExpression) -> Optional[FunctionInfo]:
     if isinstance(expr, cst.Lambda):
         for f in model.functions:
@@ -157,6 +166,9 @@ def callee_tf_function(model: SemanticModel, call: CallSite) -> Optional[TfFunct
         if b is not None and b.kind in ("assign", "annassign") and not b.path:
             return tf_function_call(model, b.value)
         return None
+    method = _method_of_instance(model, func)
+    if method is not None:
+        return decorated_tf_function(model, method)
     if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
         # self.step = tf.function(self._step) in __init__
         for st in model.target_stores:
@@ -166,6 +178,22 @@ def callee_tf_function(model: SemanticModel, call: CallSite) -> Optional[TfFunct
                 found = tf_function_call(model, st.value)
                 if found is not None:
                     return found
+    return None
+
+
+def _method_of_instance(model: SemanticModel, func: cst.BaseExpression) -> Optional[FunctionInfo]:
+    """``trainer.step`` where ``trainer = Trainer(...)`` and ``Trainer`` is a class of this file."""
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+        return None
+    b = model.binding_of(func.value)
+    if b is None or b.kind != "assign" or b.path or not isinstance(b.value, cst.Call) or not isinstance(b.value.func, cst.Name):
+        return None
+    cls = model.lookup(b.value.func.value, b.scope, b.order)
+    if cls is None or cls.kind != "class":
+        return None
+    for f in model.functions:
+        if f.class_name == cls.name and f.name == func.attr.value and f.parent_scope.node is cls.node:
+            return f
     return None
 
 
@@ -185,7 +213,7 @@ def _wrapped_somewhere(model: SemanticModel, fn: FunctionInfo) -> bool:
     memo = model._memo.get("tf_wrapped")
     if memo is None:
         memo = set()
-        for cs in model.calls_by_name.get("function", ()):
+        for cs in tf_function_calls(model):
             tf = tf_function_call(model, cs.node)
             if tf is not None and tf.function is not None:
                 memo.add(id(tf.function))
