@@ -86,7 +86,9 @@ def test_image_data_generator_without_shuffle_finding(seed_run):
 def test_per_item_predict_in_loop(seed_run):
     blocks, findings = seed_run
     name = block_with(blocks, "for i in range(", "model.predict(")
-    assert found_in(findings, name) == [(line_of(blocks[name], "model.predict("), "KM203")]
+    # the test images are np.load-ed whole and then only read in batches: KM304 too
+    assert found_in(findings, name) == [(line_of(blocks[name], "= np.load("), "KM304"),
+                                        (line_of(blocks[name], "model.predict("), "KM203")]
 
 
 def test_large_tensor_alive_through_fit(seed_run):
@@ -110,4 +112,4 @@ def test_look_alikes_stay_clean(seed_run):
 def test_nothing_else_is_reported(seed_run):
     """The findings above are the complete list: every other block is clean."""
     _, findings = seed_run
-    assert sorted(f["code"] for f in findings) == ["KM201", "KM201", "KM203", "KM205", "KM206", "KM301", "KM302"]
+    assert sorted(f["code"] for f in findings) == ["KM201", "KM201", "KM203", "KM205", "KM206", "KM301", "KM302", "KM304"]

@@ -145,7 +145,7 @@ def hides_all_gpus(model: SemanticModel) -> bool:
     for st in model.target_stores:
         if _env_key(st.target) == VISIBLE_ENV and _hides_gpus(st.value):
             return True
-    for cs in model.calls_by_name.get("setdefault", ()) + model.calls_by_name.get("putenv", ()):
+    for cs in [*model.calls_by_name.get("setdefault", ()), *model.calls_by_name.get("putenv", ())]:
         if len(cs.node.args) >= 2 and _string(cs.node.args[0].value) == VISIBLE_ENV and _hides_gpus(cs.node.args[1].value):
             return True
     return False
