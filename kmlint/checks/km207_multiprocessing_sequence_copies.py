@@ -9,7 +9,7 @@ import libcst as cst
 
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import CallSite, FunctionInfo, SemanticModel, names_in
-from kmlint.semantics.names import get_arg, literal_value
+from kmlint.semantics.names import get_arg, literal_value, source_text
 from kmlint.semantics.sizes import ArrayInfo, describe_mb, estimate
 
 FIT_METHODS = {"fit", "fit_generator", "evaluate", "evaluate_generator", "predict", "predict_generator"}
@@ -76,7 +76,7 @@ def _large(model: SemanticModel, expr: cst.BaseExpression, threshold: int) -> Op
     if info is None:
         return None
     if (info.nbytes is not None and info.nbytes >= threshold) or (info.nbytes is None and info.whole_dataset):
-        return cst.Module([]).code_for_node(expr), info
+        return source_text(expr), info
     return None
 
 
@@ -102,7 +102,7 @@ class MultiprocessingSequenceCopies(Rule):
                     continue
                 (what, info), holder = held
                 size = describe_mb(info.nbytes) if info.nbytes is not None else "a whole data set"
-                workers_code = cst.Module([]).code_for_node(workers_arg.value)
+                workers_code = source_text(workers_arg.value)
                 ctx.report(flag, f"`use_multiprocessing=True` with `workers={workers_code}`: `{holder}` holds `{what}` ({size}) in memory and every worker process gets its "
                            "own copy; keep file paths in it and load each batch from disk instead")
                 break

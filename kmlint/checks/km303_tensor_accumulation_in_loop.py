@@ -10,6 +10,7 @@ from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import CallSite, unpack_value
+from kmlint.semantics.names import source_text
 from kmlint.semantics.tensors import TensorValue, inside_tf_function, is_training_loop, tensor_value
 
 # what a list starts as: [] / list()
@@ -17,10 +18,6 @@ def _is_new_list(expr: Optional[cst.BaseExpression]) -> bool:
     if isinstance(expr, cst.List):
         return True
     return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "list" and not expr.args
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
 
 
 @register
@@ -67,4 +64,4 @@ class TensorAccumulationInLoop(Rule):
         def transform(module: cst.Module) -> cst.Module:
             return replace_node(module, value, cst.Call(cst.Name("float"), [cst.Arg(value)]))
 
-        return Fix(UNSAFE, f"Append `float({_code(value)})`", transform)
+        return Fix(UNSAFE, f"Append `float({source_text(value)})`", transform)

@@ -10,7 +10,7 @@ from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import CallSite, SemanticModel
-from kmlint.semantics.names import get_arg, literal_value
+from kmlint.semantics.names import get_arg, literal_value, source_text
 
 METADATA_ATTRIBUTES = {"shape", "dtype", "ndim", "size", "nbytes"}
 BATCH_METHODS = {"__getitem__", "on_epoch_end"}
@@ -89,7 +89,7 @@ class NpLoadWithoutMmap(Rule):
             return
         if uses.whole or not uses.batched:
             return
-        ctx.report(node, f"`np.load` reads the whole array into memory, but `{_code(target)}` is only read in slices or "
+        ctx.report(node, f"`np.load` reads the whole array into memory, but `{source_text(target)}` is only read in slices or "
                    "batches: `np.load(..., mmap_mode=\"r\")` maps the file and reads just the parts used",
                    self._fix(node))
 
@@ -153,7 +153,3 @@ def _is_npz(expr: cst.BaseExpression) -> bool:
     except ValueError:
         return False
     return isinstance(v, str) and v.lower().endswith(".npz")
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)

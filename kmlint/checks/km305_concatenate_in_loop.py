@@ -8,7 +8,7 @@ import libcst as cst
 
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import CallSite, SemanticModel
-from kmlint.semantics.names import dotted_name, get_arg
+from kmlint.semantics.names import dotted_name, get_arg, source_text
 
 # canonical callee -> how the grown array is passed: "sequence" (first argument is
 # a list/tuple of arrays) or "first" (first argument is the array itself)
@@ -61,7 +61,7 @@ class ConcatenateInLoop(Rule):
             return
         if self._read_in_loop(model, target, loop, set(map(id, grown))):
             return  # the grown array is needed whole each iteration (e.g. autoregressive decoding)
-        func = cst.Module([]).code_for_node(call.node.func)
+        func = source_text(call.node.func)
         ctx.report(call.node, f"`{target}` grows by `{func}` on every iteration: each call copies the whole array "
                    "(quadratic time, twice the memory at the peak); append the pieces to a list and concatenate "
                    "once after the loop")

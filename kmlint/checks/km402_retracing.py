@@ -11,15 +11,11 @@ from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import CallSite, Loop, SemanticModel
-from kmlint.semantics.names import get_arg, literal_value
+from kmlint.semantics.names import get_arg, literal_value, source_text
 from kmlint.semantics.sizes import ARRAY_CONSTRUCTORS
 from kmlint.semantics.tensors import (
     TfFunction, callee_tf_function, inside_tf_function, is_python_scalar, tf_alias, varies_in,
 )
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
 
 
 def _is_zero_or_none(expr: Optional[cst.BaseExpression]) -> bool:
@@ -72,7 +68,7 @@ class Retracing(Rule):
             self._check_args(model, ctx, cs, tf)
 
     def _check_args(self, model: SemanticModel, ctx, cs: CallSite, tf: TfFunction) -> None:
-        callee = _code(cs.node.func)
+        callee = source_text(cs.node.func)
         for arg in cs.node.args:
             if arg.star:
                 continue
@@ -84,12 +80,12 @@ class Retracing(Rule):
                     continue
                 if is_python_scalar(model, arg.value):
                     ctx.report(arg.value, f"`{callee}` is a `tf.function` called with the Python number "
-                               f"`{_code(arg.value)}`, which changes on every iteration: each new value traces a new "
+                               f"`{source_text(arg.value)}`, which changes on every iteration: each new value traces a new "
                                "graph that stays in memory; pass a tensor (`tf.constant(...)`) or declare an "
                                "`input_signature`", self._tensor_fix(model, arg))
                     return
                 if changes_shape(model, arg.value, loop):
-                    ctx.report(arg.value, f"`{callee}` is a `tf.function` called with `{_code(arg.value)}`, whose shape "
+                    ctx.report(arg.value, f"`{callee}` is a `tf.function` called with `{source_text(arg.value)}`, whose shape "
                                "changes on every iteration: each new shape traces a new graph that stays in memory; "
                                "add `reduce_retracing=True` or an `input_signature` with `None` dimensions",
                                self._relax_fix(model, tf))
@@ -106,7 +102,7 @@ class Retracing(Rule):
             wrapped = cst.Call(cst.Attribute(cst.Name(alias), cst.Name("constant")), [cst.Arg(value)])
             return replace_node(module, value, wrapped)
 
-        return Fix(UNSAFE, f"Pass `{alias}.constant({_code(value)})`", transform)
+        return Fix(UNSAFE, f"Pass `{alias}.constant({source_text(value)})`", transform)
 
     @staticmethod
     def _relax_fix(model: SemanticModel, tf: TfFunction) -> Optional[Fix]:

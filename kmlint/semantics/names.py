@@ -118,3 +118,11 @@ def literal_value(node: Optional[cst.BaseExpression]):
     if isinstance(node, (cst.Tuple, cst.List)):
         return tuple(literal_value(e.value) for e in node.elements)
     raise ValueError("not a literal")
+
+
+_EMPTY = cst.Module([])
+
+
+def source_text(node: cst.CSTNode) -> str:
+    """The source code of a node, for messages (``x_train[:i]``)."""
+    return _EMPTY.code_for_node(node)

@@ -14,7 +14,7 @@ from typing import Optional
 import libcst as cst
 
 from kmlint.semantics.model import MODEL_CONSTRUCTORS, CallSite, FunctionInfo, Loop, SemanticModel, names_in
-from kmlint.semantics.names import get_arg, literal_value
+from kmlint.semantics.names import get_arg, literal_value, source_text
 
 # --------------------------------------------------------------------------- tf ops
 
@@ -350,7 +350,7 @@ def tensor_value(model: SemanticModel, expr: Optional[cst.BaseExpression], depth
         if method in NOT_TENSOR_METHODS:
             return None
         if method == "result" and _is_metric(model, func.value):
-            return TensorValue(f"`{_code(func.value)}.result()`", True)
+            return TensorValue(f"`{source_text(func.value)}.result()`", True)
         if method == "gradient" and _is_gradient_tape(model, func.value):
             return TensorValue("gradients from `tape.gradient`", False)
     q = model.qualname(func)
@@ -371,7 +371,7 @@ def tensor_value(model: SemanticModel, expr: Optional[cst.BaseExpression], depth
                 kind = "loss" if cq.startswith("keras.losses.") else "metric"
                 return TensorValue(f"a {kind} tensor from `{func.value}(...)`", kind == "loss" and get_arg(b.value, "reduction") is None)
     if model.is_keras_model(func) and not isinstance(func, cst.Call):
-        return TensorValue(f"the outputs of `{_code(func)}(...)`", False)
+        return TensorValue(f"the outputs of `{source_text(func)}(...)`", False)
     cs = model.call_of.get(id(expr))
     if cs is not None:
         tf = callee_tf_function(model, cs)
@@ -380,17 +380,13 @@ def tensor_value(model: SemanticModel, expr: Optional[cst.BaseExpression], depth
             if tf.function is not None and tf.function.returns:
                 rets = [tensor_value(model, r, depth + 1) for r in tf.function.returns]
                 scalar = all(r is not None and r.scalar for r in rets)
-            return TensorValue(f"the result of the tf.function `{_code(func)}`", scalar)
+            return TensorValue(f"the result of the tf.function `{source_text(func)}`", scalar)
         fn = model.function_called(cs)
         if fn is not None and fn.returns and not fn.yields:
             rets = [tensor_value(model, r, depth + 1) for r in fn.returns]
             if all(r is not None for r in rets):
-                return TensorValue(f"the result of `{_code(func)}()` ({rets[0].what})", all(r.scalar for r in rets))
+                return TensorValue(f"the result of `{source_text(func)}()` ({rets[0].what})", all(r.scalar for r in rets))
     return None
-
-
-def _code(expr: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(expr)
 
 
 def _is_metric(model: SemanticModel, expr: cst.BaseExpression) -> bool:
