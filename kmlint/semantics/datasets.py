@@ -43,7 +43,11 @@ def dataset_chain(model: SemanticModel, call: CallSite) -> Optional[Chain]:
     chain = model.chain(call.node)
     if not chain.steps or chain.steps[-1].call is not call.node:
         return None  # the call is a helper or constructor, not a method step
-    return chain if model.is_dataset_chain(chain) else None
+    if not model.is_dataset_chain(chain):
+        return None
+    # steps bound in branches exclusive of this call never run before it
+    chain.steps = [s for s in chain.steps if not s.other_branch]
+    return chain
 
 
 def upstream(chain: Chain, index: int, wanted: Callable[[ChainStep], bool],
@@ -469,6 +473,10 @@ def forward_uses(model: SemanticModel, expr: cst.BaseExpression, max_depth: int 
                     yield Use("call", target)
             elif kind == "arg":
                 yield Use("arg", target)
+                param = _parameter_receiving(model, target, node)
+                if param is not None:  # a helper of this file: follow it inside
+                    for load in model.loads_of(param):
+                        todo.append((load.node, depth + 1))
             elif kind == "iter":
                 yield Use("iter", loop=target)
             elif kind == "bound":
@@ -478,6 +486,24 @@ def forward_uses(model: SemanticModel, expr: cst.BaseExpression, max_depth: int 
                 yield Use("return")
                 for caller in model.callers(target):
                     todo.append((caller.node, depth + 1))
+
+
+def _parameter_receiving(model: SemanticModel, call: CallSite, value: cst.BaseExpression):
+    """The parameter binding of a local function that receives ``value`` at ``call``."""
+    fn = model.function_called(call)
+    if fn is None:
+        return None
+    offset = 1 if fn.class_name and fn.params[:1] == ["self"] and isinstance(call.node.func, cst.Attribute) else 0
+    positional = [a for a in call.node.args if a.keyword is None and not a.star]
+    name = None
+    for a in call.node.args:
+        if a.value is value:
+            if a.keyword is not None:
+                name = a.keyword.value
+            elif a in positional and positional.index(a) + offset < len(fn.params):
+                name = fn.params[positional.index(a) + offset]
+    bindings = fn.scope.bindings.get(name or "", [])
+    return bindings[0] if bindings and bindings[0].kind == "param" else None
 
 
 def _fit_runs_epochs(call: CallSite) -> bool:

@@ -163,6 +163,9 @@ class ChainStep:
     method: str
     call: cst.Call
     order: int
+    # bound in a branch that excludes the chain's end (``if cache: .. else: ..``):
+    # on no path do both run
+    other_branch: bool = False
 
 
 @dataclass
@@ -580,6 +583,9 @@ class SemanticModel:
         names: list[cst.Name] = []
         entered: list[CallSite] = []  # helper calls whose return we followed
         depth = 0
+        start = self.call_of.get(id(expr)) if isinstance(expr, cst.Call) else None
+        end_branches = self._branches(start.stmt) if start is not None else None
+        other_branch = False
 
         def done(origin, q=None) -> Chain:
             return Chain(origin, q, list(reversed(steps)), names)
@@ -596,7 +602,7 @@ class SemanticModel:
                     expr = returned
                     continue
                 if isinstance(expr.func, cst.Attribute):
-                    steps.append(ChainStep(expr.func.attr.value, expr, self.order_of.get(id(expr), -1)))
+                    steps.append(ChainStep(expr.func.attr.value, expr, self.order_of.get(id(expr), -1), other_branch))
                     expr = expr.func.value
                     continue
                 return done(expr, q)
@@ -615,6 +621,9 @@ class SemanticModel:
                             continue
                 if b is not None and b.kind in ("assign", "annassign", "walrus") and b.value is not None:
                     if not b.path:
+                        if end_branches is not None and b.stmt is not None:
+                            bound = self._branches(b.stmt)
+                            other_branch = bool(end_branches - bound) and bool(bound - end_branches)
                         expr = b.value
                         continue
                     if isinstance(b.value, cst.Call):
@@ -624,6 +633,22 @@ class SemanticModel:
                 return done(expr)
             break
         return done(expr)
+
+    def _branches(self, stmt: Optional[cst.CSTNode]) -> frozenset[tuple[int, int]]:
+        """The conditional blocks around a statement, as (compound statement,
+        block) pairs: an ``if`` body and its ``else`` are different blocks.  A
+        ``try`` body counts as always run."""
+        out: set[tuple[int, int]] = set()
+        s = stmt
+        while s is not None:
+            parent = self.parent_stmt.get(id(s))
+            if isinstance(parent, (cst.If, cst.For, cst.While, cst.Try, cst.TryStar, cst.Match)):
+                owner = self.stmt_body.get(id(s))
+                block = owner[0] if owner is not None else s  # an `elif` sits in `orelse` directly
+                if not (isinstance(parent, (cst.Try, cst.TryStar)) and block is parent.body):
+                    out.add((id(parent), id(block)))
+            s = parent
+        return frozenset(out)
 
     def _helper_return(self, call: cst.Call) -> Optional[cst.BaseExpression]:
         """What a call of a (non-recursive) helper defined in this file returns:

@@ -31,3 +31,17 @@ class Buffer:
 
 b = Buffer().repeat().cache()
 text = "ds.repeat().cache() in a string is not code"
+
+
+# repeat() and cache() in mutually exclusive branches (from a real input pipeline):
+# on no path does the cache follow the endless repeat.
+def build(dataset, is_training, use_cache):
+    if is_training and not use_cache:
+        dataset = dataset.repeat()
+    dataset = dataset.map(lambda x: x * 2.0)
+    if use_cache:
+        dataset = dataset.cache()
+    return dataset
+
+
+configured = build(tf.data.Dataset.from_tensor_slices(features), True, False)

@@ -28,3 +28,29 @@ ordered = tf.data.Dataset.from_tensor_slices(paths).cache()
 base = tf.data.Dataset.from_tensor_slices((x_train, y_train))
 shuffled = base.shuffle(1000)
 cached = base.cache()
+
+
+# Reshuffled after the cache inside a helper that receives the cached pipeline
+# (from a real ImageNet input function): file order shuffled, records cached,
+# then a record-level shuffle every epoch.
+def process_record_dataset(dataset, shuffle_buffer):
+    dataset = dataset.shuffle(buffer_size=shuffle_buffer)
+    return dataset.batch(32)
+
+
+def input_fn(filenames, is_training):
+    dataset = tf.data.Dataset.from_tensor_slices(filenames)
+    if is_training:
+        dataset = dataset.shuffle(buffer_size=len(filenames))
+    dataset = dataset.interleave(tf.data.TFRecordDataset, cycle_length=10)
+    dataset = dataset.cache()
+    return process_record_dataset(dataset=dataset, shuffle_buffer=10_000)
+
+
+# shuffle() and cache() in the two arms of one if/else.
+def pick(dataset, train):
+    if train:
+        dataset = dataset.shuffle(1000)
+    else:
+        dataset = dataset.cache()
+    return dataset
