@@ -56,7 +56,9 @@ def main() -> None:
 @click.option("--ignore", multiple=True, help="Rules to disable.")
 @click.option("--extend-select", multiple=True, help="Rules to enable on top of the selection.")
 @click.option("--preview", is_flag=True, default=None, help="Enable preview rules and behaviour.")
-@click.option("--output-format", type=str, default=None, help="text (default) or json.")
+@click.option("--output-format", type=str, default=None, help="text (default), json, sarif, github, gitlab or junit.")
+@click.option("--output-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to this file instead of stdout.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file instead of discovering one.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
@@ -67,8 +69,17 @@ def main() -> None:
 @click.option("--stdin-filename", type=str, default=None, help="The name to report for source read from '-'.")
 @click.option("--extend-exclude", multiple=True, help="Extra glob patterns to exclude.")
 @click.option("--force-exclude", is_flag=True, help="Apply exclusions to files named explicitly too (for pre-commit).")
-def check(paths, select, ignore, extend_select, preview, output_format, config_path, no_cache, jobs,
-          exit_zero, statistics, quiet, stdin_filename, extend_exclude, force_exclude) -> None:
+@click.option("--fix", is_flag=True, help="Apply safe fixes.")
+@click.option("--unsafe-fixes", is_flag=True, help="Apply unsafe fixes as well (implies --fix unless --diff).")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing; exit 1 if there are any.")
+@click.option("--show-fixes", is_flag=True, help="List every fix applied.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Report only findings not recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Record the current findings in this baseline file and exit 0.")
+def check(paths, select, ignore, extend_select, preview, output_format, output_file, config_path, no_cache, jobs,
+          exit_zero, statistics, quiet, stdin_filename, extend_exclude, force_exclude, fix, unsafe_fixes, diff,
+          show_fixes, baseline_path, write_baseline) -> None:
     """Lint PATHS (files or directories; default: current directory; '-' reads stdin)."""
     from kmlint.output import FORMATS
 
@@ -98,37 +109,60 @@ def check(paths, select, ignore, extend_select, preview, output_format, config_p
         sys.exit(EXIT_ERROR)
 
     paths = list(paths) or ["."]
-    from kmlint.engine.runner import RunResult, run
+    from kmlint import reporting
+    from kmlint.engine.runner import run
 
+    fixing = fix or unsafe_fixes or diff
+    stdin = paths == ["-"]
+    fixes: list = []
     try:
-        if paths == ["-"]:
-            from kmlint.engine.linter import lint_bytes
-
+        if stdin:
             name = stdin_filename or "-"
             settings = resolver.for_file(Path(name)) if stdin_filename else base
-            data = sys.stdin.buffer.read()
-            res = lint_bytes(data, name, settings)
-            result = RunResult(res.findings, 1, [], res.internal_errors, [res])
+            result, fixes = reporting.check_stdin(sys.stdin.buffer.read(), name, settings, fixing, unsafe_fixes)
         else:
             if "-" in paths:
                 raise click.UsageError("'-' (stdin) cannot be combined with other paths")
-            result = run(paths, resolver, force_exclude=force_exclude, use_cache=not no_cache,
-                         jobs=jobs if jobs is not None else base.jobs)
+            if fixing:
+                from kmlint.fixer import fix_run
+
+                result, fixes = fix_run(paths, resolver, unsafe=unsafe_fixes, write=not diff, force_exclude=force_exclude)
+            else:
+                result = run(paths, resolver, force_exclude=force_exclude, use_cache=not no_cache,
+                             jobs=jobs if jobs is not None else base.jobs)
     except ConfigError as e:
         click.echo(f"kmlint: error: {e}", err=True)
         sys.exit(EXIT_ERROR)
 
     for p in result.problems:
         click.echo(f"kmlint: error: {p.path}: {p.message}", err=True)
-    info = {"files": result.files, "quiet": quiet, "statistics": statistics}
-    out = FORMATS[fmt](result.findings, info)
-    click.echo(out, nl=False)
-    for f in result.findings:
+    failed = reporting.fix_problems(fixes)
+    if diff:
+        code = reporting.show_diff(fixes, quiet)
+        sys.exit(EXIT_ERROR if failed or result.problems or result.internal_errors else code)
+    source = reporting.source_reader(fixes if stdin else [])
+    if write_baseline is not None:
+        ok = reporting.write_baseline_file(write_baseline, result.findings, source)
+        sys.exit(EXIT_OK if ok and not failed else EXIT_ERROR)
+    findings = result.findings
+    baseline_file = baseline_path or (base.root / base.baseline if base.baseline else None)
+    if baseline_file is not None:
+        findings = reporting.apply_baseline(findings, baseline_file, result, resolver, source)
+        if findings is None:
+            sys.exit(EXIT_ERROR)
+    if stdin and fixing:  # like Ruff: the fixed source on stdout, the report on stderr
+        click.get_binary_stream("stdout").write(fixes[0].new_bytes or fixes[0].original_bytes or b"")
+    info = {"files": result.files, "quiet": quiet, "statistics": statistics, "source": source}
+    if not reporting.emit(FORMATS[fmt](findings, info), output_file, err=stdin and fixing):
+        sys.exit(EXIT_ERROR)
+    if fixing:
+        reporting.fix_summary(fixes, show_fixes, quiet, err=fmt != "text" or output_file is not None or stdin)
+    for f in findings:
         if f.code == "KM000":
             click.echo(f"kmlint: internal error: {f.path}: {f.message}", err=True)
-    if result.internal_errors or result.problems:
+    if result.internal_errors or result.problems or failed:
         sys.exit(EXIT_ERROR)
-    if result.findings and not exit_zero:
+    if findings and not exit_zero:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_OK)
 

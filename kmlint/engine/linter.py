@@ -26,6 +26,7 @@ from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
 from kmlint.engine.positions import resolve_positions
 from kmlint.engine.suppressions import has_directives, is_skip_file, parse_suppressions
 from kmlint.findings import Edit, Finding, Fix, SAFE
+from kmlint.fixes import line_hunks
 from kmlint.registry import Rule, all_rules, get_rule, resolve_selection
 
 PARSE_ERROR = "KM901"
@@ -224,7 +225,7 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
     if directives or (raw and has_directives(source)):
         found = parse_suppressions(source)
         if found.by_line:
-            findings = _apply_suppressions(findings, found, path, codes)
+            findings = _apply_suppressions(findings, found, path, codes, source)
     if notebook is not None:
         findings = [_to_cell(f, notebook) for f in findings]
     result.findings = sorted(cell_errors + result.findings + findings, key=lambda f: f.sort_key)
@@ -335,22 +336,13 @@ def _locate(raw: list[RawFinding], module: cst.Module, path: str) -> list[Findin
 
 
 def _edits_for(fix: Fix, module: cst.Module, positions, r: RawFinding) -> list[Edit]:
-    """Describe a transform-based fix as one replacement of the changed
-    top-level statement span (exact, cheap, and enough for editors/JSON)."""
+    """Describe a transform-based fix as whole-line replacements, one per
+    changed hunk (exact, and precise enough for editors, JSON and SARIF)."""
     try:
         new = fix.transform(module)
     except Exception:
         return []
-    old_lines = module.code.splitlines(keepends=True)
-    new_lines = new.code.splitlines(keepends=True)
-    i = 0
-    while i < min(len(old_lines), len(new_lines)) and old_lines[i] == new_lines[i]:
-        i += 1
-    j = 0
-    while j < min(len(old_lines), len(new_lines)) - i and old_lines[-1 - j] == new_lines[-1 - j]:
-        j += 1
-    content = "".join(new_lines[i:len(new_lines) - j])
-    return [Edit(content, i + 1, 1, len(old_lines) - j + 1, 1)]
+    return [Edit("".join(lines), start + 1, 1, end + 1, 1) for start, end, lines in line_hunks(module.code, new.code)]
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -364,7 +356,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _apply_suppressions(findings: list[Finding], directives, path: str, codes: set[str]) -> list[Finding]:
+def _apply_suppressions(findings: list[Finding], directives, path: str, codes: set[str], source: str = "") -> list[Finding]:
     sups = directives.by_line
     kept = []
     for f in findings:
@@ -379,12 +371,13 @@ def _apply_suppressions(findings: list[Finding], directives, path: str, codes: s
     if UNUSED_SUPPRESSION not in codes:
         return kept
     rule = get_rule(UNUSED_SUPPRESSION)
+    lines = source.split("\n")
     for line, items in sups.items():
         for s in items:
             if s.codes is None:
                 # a blanket "# noqa" may serve other linters; only our own blanket form is checked
                 if s.kind == "kmlint" and not s.used:
-                    kept.append(_unused(rule, s, path, None))
+                    kept.append(_unused(rule, s, path, None, lines))
                 continue
             ours = [c for c in s.codes if c.startswith("KM")]
             # A code whose rule is switched off in this run cannot be judged (it
@@ -392,11 +385,11 @@ def _apply_suppressions(findings: list[Finding], directives, path: str, codes: s
             unused = [c for c in ours if c not in s.used and c != UNUSED_SUPPRESSION
                       and (c in codes or get_rule(c) is None)]
             if unused:
-                kept.append(_unused(rule, s, path, unused))
+                kept.append(_unused(rule, s, path, unused, lines))
     return kept
 
 
-def _unused(rule, s, path: str, unused: Optional[list[str]]) -> Finding:
+def _unused(rule, s, path: str, unused: Optional[list[str]], lines: list[str]) -> Finding:
     if unused is None:
         msg = "Unused blanket `kmlint: ignore` directive"
         remaining: list[str] = []
@@ -412,10 +405,11 @@ def _unused(rule, s, path: str, unused: Optional[list[str]]) -> Finding:
     else:
         # drop the directive; drop the whole comment when it held nothing else
         only = s.comment.strip() == s.text.strip()
-        if only:
-            edit = Edit("", s.line, s.comment_column + 1, s.line, s.comment_column + len(s.comment) + 1)
-        else:
-            edit = Edit("", s.line, s.column + 1, s.line, s.end_column + 1)
+        start, end = (s.comment_column, s.comment_column + len(s.comment)) if only else (s.column, s.end_column)
+        text = lines[s.line - 1] if s.line <= len(lines) else ""
+        if not text[end:].strip():
+            start = len(text[:start].rstrip())  # no trailing whitespace left behind
+        edit = Edit("", s.line, start + 1, s.line, end + 1)
     fix = Fix(SAFE, "Remove unused suppression", None, [edit])
     return Finding(rule.code, rule.name, msg, path, s.line, s.column + 1, s.line, s.end_column + 1, rule.severity, fix)
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from typing import Callable
 
+from kmlint.output.github import render_github
+from kmlint.output.gitlab import render_gitlab
 from kmlint.output.json_format import render_json
+from kmlint.output.junit import render_junit
+from kmlint.output.sarif import render_sarif
 from kmlint.output.text import render_text
 
 FORMATS: dict[str, Callable] = {
     "text": render_text,
     "json": render_json,
+    "sarif": render_sarif,
+    "github": render_github,
+    "gitlab": render_gitlab,
+    "junit": render_junit,
 }

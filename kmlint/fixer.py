@@ -1,0 +1,483 @@
+"""Applying fixes: ``fix_source`` (pure, text in and text out; the language
+server calls it too) and ``fix_file`` (encoding, notebooks on disk, atomic
+writes).
+
+libcst does not keep node identity across transformations, so after one fix
+is applied the nodes the other findings point at are gone.  Like Ruff we
+iterate: lint, turn every applicable fix into line hunks against the current
+text, apply the fixes whose hunks do not conflict (in position order, then by
+code), lint again, until nothing is left to fix or ``MAX_ITERATIONS`` passes.
+Identical hunks (two fixes both adding ``import math``) are shared.
+
+Notebooks are fixed on the module kmlint analyses (code cells joined, magics
+neutralised); the changed lines are written back into their cells, unchanged
+lines are copied from the original cell source (so magics survive), and the
+rest of the notebook JSON is kept as it was.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import os
+import re
+import stat
+import tempfile
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from kmlint.config import Settings
+from kmlint.engine.linter import FileResult, _fast_syntax_error, lint_bytes, lint_text
+from kmlint.engine.notebooks import NotebookSource, cell_text
+from kmlint.findings import SAFE, UNSAFE, Finding
+from kmlint.fixes import line_hunks, split_lines
+
+MAX_ITERATIONS = 100
+
+Hunk = tuple[int, int, tuple[str, ...]]  # replace lines [start, end) with the new lines
+
+
+@dataclass
+class FixOutcome:
+    text: str  # the fixed file text (a .ipynb: the whole notebook JSON)
+    applied: list[Finding] = field(default_factory=list)  # as located when their fix was applied
+    remaining: list[Finding] = field(default_factory=list)  # after the last re-lint
+    error: Optional[str] = None  # fixing was abandoned; text is then the input text
+    warnings: list[str] = field(default_factory=list)
+    original: str = field(default="", repr=False)
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+
+# ----------------------------------------------------------------- fix_source
+
+
+def fix_source(text: str, path: str, settings: Settings, *, unsafe: bool = False) -> FixOutcome:
+    """Apply every safe fix (and unsafe ones with ``unsafe``) to ``text``."""
+    allowed = {SAFE, UNSAFE} if unsafe else {SAFE}
+    current = text
+    result = first = lint_text(current, path, settings, keep_tree=True)
+    outcome = FixOutcome(text, original=text)
+    seen_texts = {hash(current)}
+    for _ in range(MAX_ITERATIONS):
+        if result.module is None:
+            break
+        batch = _choose(result, allowed, outcome.warnings)
+        if not batch:
+            break
+        new = _apply(result, current, [h for _, hunks in batch for h in hunks])
+        broken = _syntax_error(new, result)
+        if broken is not None:
+            culprit = _first_breaking(result, current, batch) or batch[0][0]
+            return FixOutcome(text, [], [f.detached() for f in first.findings],
+                              f"the fix for {culprit.code} at {_where(culprit)} produced code that does not parse "
+                              f"({broken}); file left unchanged", outcome.warnings, text)
+        outcome.applied.extend(f.detached() for f, _ in batch)
+        if hash(new) in seen_texts:  # fixes undoing each other
+            outcome.warnings.append("fixes did not converge (they undo each other); stopped")
+            current = new
+            result = lint_text(current, path, settings, keep_tree=True)
+            break
+        seen_texts.add(hash(new))
+        current = new
+        result = lint_text(current, path, settings, keep_tree=True)
+    else:
+        if _choose(result, allowed, []):
+            outcome.warnings.append(f"fixes did not converge after {MAX_ITERATIONS} passes")
+    outcome.text = current
+    outcome.remaining = [f.detached() for f in result.findings]
+    return outcome
+
+
+def _where(f: Finding) -> str:
+    if f.cell is not None:
+        return f"cell {f.cell + 1}, line {f.line}"
+    return f"line {f.line}"
+
+
+def _module_lines(result: FileResult) -> list[str]:
+    return split_lines(result.module.code)
+
+
+def _module_line_finder(nb: Optional[NotebookSource]):
+    """A function giving the 1-based module line of a (cell, line) position."""
+    if nb is None:
+        return lambda cell, line: line
+    index = {pos: i + 1 for i, pos in enumerate(nb.line_map)}
+    return lambda cell, line: line if cell is None else index.get((cell, line))
+
+
+def _candidates(result: FileResult, allowed: set[str], warnings: list[str]) -> list[tuple[tuple, Finding, list[Hunk]]]:
+    out = []
+    nb = result.notebook
+    module_line = _module_line_finder(nb)
+    lines = None
+    for f in result.findings:
+        if f.fix is None or f.fix.applicability not in allowed:
+            continue
+        start = module_line(f.cell, f.line)
+        if start is None:
+            continue
+        if f.fix.transform is not None and f.node is not None:
+            try:
+                new_code = f.fix.transform(result.module).code
+            except Exception as e:  # a fix bug must not stop the other fixes
+                warnings.append(f"{f.path}: the fix for {f.code} at {_where(f)} failed: {type(e).__name__}: {e}")
+                continue
+            hunks = line_hunks(result.module.code, new_code)
+        elif f.fix.edits:
+            if lines is None:
+                lines = _module_lines(result)
+            hunks = _edit_hunks(lines, f, module_line)
+        else:
+            continue
+        if hunks and nb is not None and not _fits_cells(hunks, result):
+            warnings.append(f"{f.path}: the fix for {f.code} at {_where(f)} spans notebook cells or IPython "
+                            "magics; not applied")
+            continue
+        if hunks:
+            out.append(((start, f.column, f.code), f, hunks))
+    out.sort(key=lambda c: c[0])
+    return out
+
+
+def _edit_hunks(lines: list[str], f: Finding, module_line) -> list[Hunk]:
+    """Column edits (1-based, end exclusive) as one hunk over the lines they touch."""
+    located = []
+    for e in f.fix.edits:
+        line = module_line(f.cell, e.line)
+        end_line = module_line(f.cell, e.end_line)
+        if line is None or end_line is None:
+            return []
+        located.append((line, e.column, end_line, e.end_column, e.content))
+    first = min(x[0] for x in located) - 1
+    last = max(x[2] for x in located)
+    if first < 0 or last > len(lines):
+        return []
+    span = "".join(lines[first:last])
+    offsets = [0]
+    for line in lines[first:last]:
+        offsets.append(offsets[-1] + len(line))
+    for line, col, end_line, end_col, content in sorted(located, reverse=True):
+        a = offsets[line - 1 - first] + col - 1
+        b = offsets[end_line - 1 - first] + end_col - 1
+        span = span[:a] + content + span[b:]
+    new_lines = tuple(split_lines(span))
+    if new_lines == tuple(lines[first:last]):
+        return []
+    return [(first, last, new_lines)]
+
+
+def _overlap(a: Hunk, b: Hunk) -> bool:
+    if a[0] == a[1] and b[0] == b[1]:
+        return a[0] == b[0]  # two insertions at one point: their order would be arbitrary
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _choose(result: FileResult, allowed: set[str], warnings: list[str]) -> list[tuple[Finding, list[Hunk]]]:
+    """The fixes of this pass: position order, skipping any that conflicts with
+    one already chosen (it is retried on the next pass)."""
+    chosen: list[tuple[Finding, list[Hunk]]] = []
+    taken: list[Hunk] = []
+    for _, f, hunks in _candidates(result, allowed, warnings):
+        new = [h for h in hunks if h not in taken]
+        if any(_overlap(h, t) for h in new for t in taken):
+            continue
+        taken.extend(new)
+        chosen.append((f, new))
+    return chosen
+
+
+def _apply(result: FileResult, current: str, hunks: list[Hunk]) -> str:
+    lines = _module_lines(result)
+    origin: list[Optional[int]] = list(range(len(lines)))  # index of each line in the old module
+    new_lines: list[str] = []
+    new_origin: list[Optional[int]] = []
+    inserted_cell: list[Optional[int]] = []
+    pos = 0
+    nb = result.notebook
+    for start, end, repl in sorted(set(hunks), key=lambda h: (h[0], h[1])):
+        new_lines.extend(lines[pos:start])
+        new_origin.extend(origin[pos:start])
+        inserted_cell.extend([None] * (start - pos))
+        cell = _cell_for(nb, start, end) if nb is not None else None
+        new_lines.extend(repl)
+        new_origin.extend([None] * len(repl))
+        inserted_cell.extend([cell] * len(repl))
+        pos = end
+    new_lines.extend(lines[pos:])
+    new_origin.extend(origin[pos:])
+    inserted_cell.extend([None] * (len(lines) - pos))
+    if nb is None:
+        return "".join(new_lines)
+    return _notebook_text(current, nb, new_lines, new_origin, inserted_cell)
+
+
+# ----------------------------------------------------------------- notebooks
+
+
+def _cell_for(nb: NotebookSource, start: int, end: int) -> Optional[int]:
+    """The cell new lines belong to: the replaced lines' cell, or for an
+    insertion the cell of the line before it (a statement added after the last
+    line of a cell stays in that cell)."""
+    if not nb.line_map:
+        return None
+    index = start if end > start else max(start - 1, 0)
+    return nb.line_map[min(index, len(nb.line_map) - 1)][0]
+
+
+def _raw_cell_lines(nb: NotebookSource, cell: int) -> list[str]:
+    lines = nb.cell_sources[cell].split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _fits_cells(hunks: list[Hunk], result: FileResult) -> bool:
+    """A hunk may only replace lines of one cell, and never a neutralised magic
+    (writing the neutralised comment back would destroy it)."""
+    nb = result.notebook
+    module_lines = _module_lines(result)
+    for start, end, _ in hunks:
+        cells = {nb.line_map[i][0] for i in range(start, min(end, len(nb.line_map)))}
+        if len(cells) > 1 or end > len(nb.line_map):
+            return False
+        for i in range(start, end):
+            cell, line = nb.line_map[i]
+            raw = _raw_cell_lines(nb, cell)[line - 1].rstrip("\r")
+            if raw != module_lines[i].rstrip("\n"):
+                return False
+    return True
+
+
+def _notebook_text(current: str, nb: NotebookSource, lines: list[str], origin: list[Optional[int]],
+                   inserted_cell: list[Optional[int]]) -> str:
+    per_cell: dict[int, list[str]] = {}
+    for i, line in enumerate(lines):
+        if origin[i] is not None:
+            cell, cell_line = nb.line_map[origin[i]]
+            per_cell.setdefault(cell, []).append(_raw_cell_lines(nb, cell)[cell_line - 1])
+        else:
+            cell = inserted_cell[i]
+            eol = "\r" if "\r\n" in nb.cell_sources.get(cell, "") else ""
+            per_cell.setdefault(cell, []).append(line.rstrip("\n") + eol)
+    data = json.loads(current)
+    for cell, raw in nb.cell_sources.items():
+        src = "\n".join(per_cell.get(cell, []))
+        if src and raw.endswith("\n"):
+            src += "\n"
+        if src == raw:
+            continue
+        original = data["cells"][cell].get("source")
+        data["cells"][cell]["source"] = split_lines(src) if isinstance(original, list) else src
+    return dump_notebook(data, current)
+
+
+def dump_notebook(data: dict, like: str) -> str:
+    """JSON text in the layout of the original notebook text ``like`` (indent,
+    ASCII escaping, final newline); key order is kept as loaded."""
+    m = re.match(r"\{\s*?\n([ \t]+)\"", like)
+    indent = m.group(1) if m else None
+    compact = (",", ":") if indent is None and '": ' not in like else None
+    text = json.dumps(data, indent=indent, ensure_ascii=like.isascii(), separators=compact)
+    if like.endswith("\n"):
+        text += "\n"
+    if "\r\n" in like:
+        text = text.replace("\n", "\r\n")
+    return text
+
+
+def _syntax_error(new: str, result: FileResult) -> Optional[str]:
+    """Why the fixed text does not parse, or None.  In a notebook only the
+    changed cells are checked (each cell must parse on its own, and a cell that
+    was already broken is not the fix's doing)."""
+    if result.notebook is None:
+        return _describe(_fast_syntax_error(new))
+    from kmlint.engine.notebooks import NotebookError, load_notebook
+
+    try:
+        nb = load_notebook(new)
+    except NotebookError as e:
+        return str(e)
+    lines = split_lines(nb.source)
+    chunks: dict[int, list[str]] = {}
+    for i, (cell, _) in enumerate(nb.line_map):
+        chunks.setdefault(cell, []).append(lines[i])
+    for cell, raw in nb.cell_sources.items():
+        if raw != result.notebook.cell_sources.get(cell):
+            error = _describe(_fast_syntax_error("".join(chunks.get(cell, []))))
+            if error:
+                return f"cell {cell + 1}: {error}"
+    return None
+
+
+def _describe(err: Optional[SyntaxError]) -> Optional[str]:
+    if err is None:
+        return None
+    return f"{err.msg} at line {err.lineno}" if err.lineno else err.msg
+
+
+def _first_breaking(result: FileResult, current: str, batch) -> Optional[Finding]:
+    for f, hunks in batch:
+        if _syntax_error(_apply(result, current, hunks), result) is not None:
+            return f
+    return None
+
+
+# ----------------------------------------------------------------- files
+
+
+@dataclass
+class FileFix:
+    path: Path
+    shown: str
+    outcome: Optional[FixOutcome] = None
+    original_text: Optional[str] = None
+    original_bytes: Optional[bytes] = None
+    new_bytes: Optional[bytes] = None
+    findings: list[Finding] = field(default_factory=list)  # remaining
+    error: Optional[str] = None  # not fixed (or not written), and why
+    written: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.new_bytes is not None
+
+
+def decode_with_encoding(data: bytes, is_notebook: bool) -> tuple[str, str]:
+    """(text, encoding to write it back with); 'utf-8-sig' keeps a BOM."""
+    if is_notebook:
+        encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    else:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding), encoding
+
+
+def fix_bytes(data: bytes, path: Path, shown: str, settings: Settings, unsafe: bool) -> FileFix:
+    """Fix one file's content (nothing is written)."""
+    result = FileFix(path, shown, original_bytes=data)
+    try:
+        text, encoding = decode_with_encoding(data, shown.endswith(".ipynb"))
+    except (UnicodeDecodeError, SyntaxError, LookupError):
+        # undecodable: nothing to fix, the linter reports it as KM901
+        result.findings = lint_bytes(data, shown, settings).findings
+        return result
+    outcome = fix_source(text, shown, settings, unsafe=unsafe)
+    result.outcome, result.original_text, result.findings = outcome, text, outcome.remaining
+    if outcome.error:
+        result.error = outcome.error
+    elif outcome.text != text:
+        try:
+            result.new_bytes = outcome.text.encode(encoding)
+        except UnicodeEncodeError as e:
+            result.error = f"the fixed text cannot be encoded as {encoding} ({e.reason}); file left unchanged"
+            result.findings = lint_text(text, shown, settings).findings
+    return result
+
+
+def write_atomic(path: Path, data: bytes, expected: bytes) -> Optional[str]:
+    """Replace ``path`` with ``data`` unless its content is no longer
+    ``expected``; a temporary file in the same directory is renamed over it, so
+    a reader never sees half a file.  Returns an error message or None."""
+    real = Path(os.path.realpath(path))  # write through symlinks, keep the link
+    try:
+        if real.read_bytes() != expected:
+            return "changed on disk while kmlint was fixing it; not written (run kmlint again)"
+        st = real.stat()
+    except OSError as e:
+        return f"cannot read it again before writing: {e.strerror or e}"
+    if not os.access(real, os.W_OK):
+        return "not writable; not fixed"
+    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".kmlint-tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        os.replace(tmp, real)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return f"cannot write: {e.strerror or e}"
+    return None
+
+
+def fix_file(path: Path, shown: str, settings: Settings, *, unsafe: bool, write: bool) -> FileFix:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return FileFix(path, shown, error=f"cannot read: {e.strerror or e}")
+    result = fix_bytes(data, path, shown, settings, unsafe)
+    if write and result.changed:
+        error = write_atomic(path, result.new_bytes, data)
+        if error:
+            result.error = error
+            result.findings = lint_text(result.original_text, shown, settings).findings
+        else:
+            result.written = True
+    return result
+
+
+# ----------------------------------------------------------------- diffs
+
+
+def unified_diff(fix: FileFix) -> str:
+    """The change as a unified diff; notebooks are diffed cell by cell."""
+    if not fix.changed:
+        return ""
+    old, new = fix.original_text, fix.outcome.text
+    if not fix.shown.endswith(".ipynb"):
+        return _diff(old, new, fix.shown)
+    old_cells, new_cells = json.loads(old)["cells"], json.loads(new)["cells"]
+    parts = []
+    for i, (a, b) in enumerate(zip(old_cells, new_cells)):
+        if a.get("cell_type") == "code" and cell_text(a) != cell_text(b):
+            parts.append(_diff(cell_text(a), cell_text(b), f"{fix.shown}:cell {i + 1}"))
+    return "".join(parts)
+
+
+def _diff(old: str, new: str, name: str) -> str:
+    out = []
+    for line in difflib.unified_diff(split_lines(old), split_lines(new), f"a/{name}", f"b/{name}"):
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+# ----------------------------------------------------------------- a whole run
+
+
+def fix_run(paths: list[str], resolver, *, unsafe: bool, write: bool, force_exclude: bool = False):
+    """Fix (or with ``write=False`` only compute the fixes of) every file the
+    check would lint.  Returns the run's remaining findings and each file's fix."""
+    from kmlint.engine.discovery import discover
+    from kmlint.engine.runner import RunResult, crashed_result, display_path
+
+    run = RunResult()
+    fixes: list[FileFix] = []
+    for path in discover(paths, resolver, run.problems, force_exclude):
+        shown = display_path(path)
+        try:
+            fix = fix_file(path, shown, resolver.for_file(path), unsafe=unsafe, write=write)
+        except Exception as e:  # an engine bug must cost one file, not the run
+            fix = FileFix(path, shown, findings=crashed_result(shown, f"kmlint crashed fixing this file: "
+                                                                      f"{type(e).__name__}: {e}").findings)
+        if fix.outcome is None and fix.error:  # unreadable
+            from kmlint.engine.discovery import DiscoveryProblem
+
+            run.problems.append(DiscoveryProblem(shown, fix.error))
+            continue
+        fixes.append(fix)
+        run.files += 1
+        run.findings.extend(fix.findings)
+        run.internal_errors += sum(1 for f in fix.findings if f.code == "KM000")
+        run.results.append(FileResult(shown, fix.findings))
+    run.findings.sort(key=lambda f: f.sort_key)
+    return run, fixes
