@@ -39,7 +39,8 @@ def test_unused_suppression_fix_edits():
     f = [f for f in lint("x = 1  # noqa: KM201\n") if f.code == "KM900"][0]
     assert f.fix is not None and f.fix.applicability == "safe"
     e = f.fix.edits[0]
-    assert (e.line, e.column, e.end_column, e.content) == (1, 8, 21, "")
+    # the comment goes with the spaces before it: no trailing whitespace is left
+    assert (e.line, e.column, e.end_column, e.content) == (1, 6, 21, "")
     f = [f for f in lint(f"{BAD}  # noqa: KM201, KM205\n") if f.code == "KM900"][0]
     assert f.message == "Unused suppression for KM205"
     assert f.fix.edits[0].content == "# noqa: KM201"
