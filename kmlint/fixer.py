@@ -57,9 +57,12 @@ class FixOutcome:
 # ----------------------------------------------------------------- fix_source
 
 
-def fix_source(text: str, path: str, settings: Settings, *, unsafe: bool = False) -> FixOutcome:
-    """Apply every safe fix (and unsafe ones with ``unsafe``) to ``text``."""
-    allowed = {SAFE, UNSAFE} if unsafe else {SAFE}
+def fix_source(text: str, path: str, settings: Settings, *, unsafe: bool = False,
+               only: Optional[set[str]] = None) -> FixOutcome:
+    """Apply every safe fix (and unsafe ones with ``unsafe``) to ``text``;
+    ``only`` restricts fixing to those rule codes (all enabled rules still run,
+    e.g. KM900 needs them to know which suppressions are used)."""
+    allowed = _Allowed({SAFE, UNSAFE} if unsafe else {SAFE}, only)
     current = text
     result = first = lint_text(current, path, settings, keep_tree=True)
     outcome = FixOutcome(text, original=text)
@@ -112,13 +115,23 @@ def _module_line_finder(nb: Optional[NotebookSource]):
     return lambda cell, line: line if cell is None else index.get((cell, line))
 
 
-def _candidates(result: FileResult, allowed: set[str], warnings: list[str]) -> list[tuple[tuple, Finding, list[Hunk]]]:
+@dataclass
+class _Allowed:
+    applicability: set[str]
+    codes: Optional[set[str]]
+
+    def __contains__(self, f: Finding) -> bool:
+        return f.fix is not None and f.fix.applicability in self.applicability and \
+            (self.codes is None or f.code in self.codes)
+
+
+def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> list[tuple[tuple, Finding, list[Hunk]]]:
     out = []
     nb = result.notebook
     module_line = _module_line_finder(nb)
     lines = None
     for f in result.findings:
-        if f.fix is None or f.fix.applicability not in allowed:
+        if f not in allowed:
             continue
         start = module_line(f.cell, f.line)
         if start is None:
@@ -179,7 +192,7 @@ def _overlap(a: Hunk, b: Hunk) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def _choose(result: FileResult, allowed: set[str], warnings: list[str]) -> list[tuple[Finding, list[Hunk]]]:
+def _choose(result: FileResult, allowed: _Allowed, warnings: list[str]) -> list[tuple[Finding, list[Hunk]]]:
     """The fixes of this pass: position order, skipping any that conflicts with
     one already chosen (it is retried on the next pass)."""
     chosen: list[tuple[Finding, list[Hunk]]] = []
