@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from kmlint.config import Settings
 from kmlint.engine.linter import lint_text
@@ -25,6 +26,32 @@ def lint(source: str, path: str = "snippet.py", select: Optional[list[str]] = No
 
 def codes(source: str, path: str = "snippet.py", **kw) -> list[tuple[int, str]]:
     return sorted((f.line, f.code) for f in lint(source, path, **kw))
+
+
+def apply_fixes(text: str, code: str, path: str = "snippet.py", limit: int = 50) -> str:
+    """Apply the rule's fixes (safe and unsafe) one at a time, each computed on
+    a fresh parse, until none is left."""
+    for _ in range(limit):
+        res = lint_text(text, path, Settings(select=[code]), keep_tree=True)
+        fixes = [f.fix for f in res.findings if f.code == code and f.fix is not None and f.fix.transform]
+        if not fixes:
+            return text
+        new = fixes[0].transform(res.module).code
+        assert new != text, "a fix that changes nothing"
+        compile(new, "fixed", "exec")  # a fix never leaves broken code
+        text = new
+    raise AssertionError("fixes did not converge")
+
+
+def notebook(*cells: Union[str, tuple[str, str]], language: str = "python") -> str:
+    """A notebook's JSON: plain strings are code cells, ("markdown", text) others."""
+    out = []
+    for c in cells:
+        if isinstance(c, tuple):
+            out.append({"cell_type": c[0], "metadata": {}, "source": c[1]})
+        else:
+            out.append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": c})
+    return json.dumps({"cells": out, "metadata": {"kernelspec": {"language": language}}, "nbformat": 4, "nbformat_minor": 5})
 
 
 def expectations(text: str) -> set[tuple[int, str]]:

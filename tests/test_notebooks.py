@@ -2,16 +2,7 @@ import json
 
 from kmlint.engine.notebooks import load_notebook
 from tests.helpers import codes, lint
-
-
-def nb(*cells, language="python"):
-    out = []
-    for c in cells:
-        if isinstance(c, tuple):
-            out.append({"cell_type": c[0], "metadata": {}, "source": c[1]})
-        else:
-            out.append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": c})
-    return json.dumps({"cells": out, "metadata": {"kernelspec": {"language": language}}, "nbformat": 4, "nbformat_minor": 5})
+from tests.helpers import notebook as nb
 
 
 def test_magics_are_neutralised_without_moving_code():

@@ -15,7 +15,7 @@ from kmlint.docs import dossier_dir
 from kmlint.engine.linter import lint_text
 from kmlint.registry import get_rule
 from kmlint.semantics.sizes import tfds_example_bytes, tfds_split_examples
-from tests.helpers import lint
+from tests.helpers import apply_fixes, lint
 
 
 def found(source: str, code: str, path: str = "snippet.py", **settings) -> list:
@@ -24,20 +24,6 @@ def found(source: str, code: str, path: str = "snippet.py", **settings) -> list:
 
 def lines(source: str, code: str, **settings) -> list[int]:
     return [f.line for f in found(source, code, **settings)]
-
-
-def apply_fixes(text: str, code: str, limit: int = 20) -> str:
-    """Apply the rule's fixes one at a time (each is computed on a fresh parse)."""
-    for _ in range(limit):
-        res = lint_text(text, "snippet.py", Settings(select=[code]), keep_tree=True)
-        fixes = [f.fix for f in res.findings if f.code == code and f.fix is not None and f.fix.transform]
-        if not fixes:
-            return text
-        new = fixes[0].transform(res.module).code
-        assert new != text, "a fix that changes nothing"
-        compile(new, "fixed", "exec")  # a fix never leaves broken code
-        text = new
-    raise AssertionError("fixes did not converge")
 
 
 def fix_once(source: str, code: str) -> str:

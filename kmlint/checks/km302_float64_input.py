@@ -3,6 +3,7 @@ generator: twice the memory of float32, and Keras casts it again anyway."""
 
 from __future__ import annotations
 
+import builtins
 from typing import Optional
 
 import libcst as cst
@@ -19,6 +20,9 @@ DATASET_FEEDS = {"tensorflow.data.Dataset.from_tensor_slices", "tensorflow.data.
 # numpy constructors taking ``dtype`` (second positional argument)
 TAKES_DTYPE = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full", "numpy.array", "numpy.asarray"}
 SEQUENCE_BASES = ("Sequence", "PyDataset")
+# array methods whose result has the array's dtype
+DTYPE_KEEPING = {"reshape", "squeeze", "transpose", "flatten", "ravel", "swapaxes", "copy"}
+BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 @register
@@ -28,7 +32,7 @@ class Float64Input(Rule):
     summary = "NumPy float64 data fed to a model, a dataset or yielded by a batch generator (2x the memory of float32)"
     fixable = "unsafe"
     confirmable = True
-    tokens = ("numpy",)
+    tokens = ("numpy", "np.", "load_data")  # keras.datasets arrays are NumPy arrays too
 
     def check_module(self, model, ctx) -> None:
         # each source once, described by the first place that feeds it
@@ -65,7 +69,8 @@ class Float64Input(Rule):
                     yield from ((e, where, cs.order) for e in _inputs(value))
         for cs in model.calls:  # model(x)
             func = cs.node.func
-            if isinstance(func, cst.Name) and cs.node.args and _may_be_model(model, func) and model.is_keras_model(func):
+            if isinstance(func, cst.Name) and func.value not in BUILTIN_NAMES and cs.node.args \
+                    and _may_be_model(model, func) and model.is_keras_model(func):
                 yield from ((e, f"fed to `{func.value}(...)`", cs.order) for e in _inputs(cs.node.args[0].value))
         for name in ("from_tensor_slices", "from_tensors"):
             for cs in model.calls_by_name.get(name, ()):
@@ -171,6 +176,8 @@ def float64_source(model, expr, depth: int = 0) -> Optional[cst.BaseExpression]:
         return float64_source(model, b.value, depth + 1)
     if isinstance(expr, cst.Subscript):
         return float64_source(model, expr.value, depth + 1)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in DTYPE_KEEPING:
+        return float64_source(model, expr.func.value, depth + 1)
     if isinstance(expr, cst.Call):
         q = model.qualname(expr.func)
         if q in NUMPY_FLOAT64_DEFAULT or q in TAKES_DTYPE:
@@ -199,10 +206,15 @@ def float64_source(model, expr, depth: int = 0) -> Optional[cst.BaseExpression]:
 
 
 def _unsliced_estimate(model, expr):
-    """Shape/dtype of an array, looking through slices (``x[:100]`` keeps x's dtype)."""
-    while isinstance(expr, cst.Subscript):
-        expr = expr.value
-    return estimate(model, expr)
+    """Dtype of an array, looking through slices and reshapes (``x[:100]``,
+    ``x.reshape(-1, 784)`` keep x's dtype; the shape is not needed here)."""
+    while True:
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in DTYPE_KEEPING:
+            expr = expr.func.value
+        else:
+            return estimate(model, expr)
 
 
 def _makes_float64(op: cst.BinaryOperation) -> bool:

@@ -141,19 +141,12 @@ class _Reached:
     objects: list[tuple[cst.Call, CallSite]]  # (constructor of the object, the call invoking it)
 
 
-def _function_by_node(model: SemanticModel, node: cst.CSTNode) -> Optional[FunctionInfo]:
-    for fn in model.functions:
-        if fn.node is node:
-            return fn
-    return None
-
-
 def _resolve_callable(model: SemanticModel, expr: Optional[cst.BaseExpression], depth: int = 0):
     """Functions (FunctionInfo) or object constructors (cst.Call) that ``expr`` names."""
     if expr is None or depth > 6:
         return []
     if isinstance(expr, cst.Lambda):
-        fn = _function_by_node(model, expr)
+        fn = model.function_of.get(id(expr))
         return [fn] if fn is not None else []
     if isinstance(expr, cst.Name):
         b = model.binding_of(expr)
@@ -231,6 +224,22 @@ def is_decoding_map(model: SemanticModel, step: ChainStep) -> bool:
         if q and q.startswith(_READERS):
             return True
     return False
+
+
+_RECORD_PARSERS = ("tensorflow.io.parse_", "tensorflow.parse_")
+
+
+def file_decoder_in_map(model: SemanticModel, step: ChainStep) -> Optional[str]:
+    """The call by which a ``map``/``interleave``/``flat_map`` function reads or
+    decodes files (images, audio, arrays), not counting the parsing of
+    serialized records; None when the function shows none."""
+    if step.method not in ("map", "interleave", "flat_map", "parallel_interleave"):
+        return None
+    for cs, _ in _reach(model, map_function(step)).calls:
+        q = _plain(model.qualname(cs.node.func))
+        if q and q.startswith(_READERS) and not q.startswith(_RECORD_PARSERS):
+            return q
+    return None
 
 
 def _random_object(model: SemanticModel, ctor: cst.Call, depth: int = 0) -> Optional[str]:
