@@ -28,21 +28,6 @@ def codes(source: str, path: str = "snippet.py", **kw) -> list[tuple[int, str]]:
     return sorted((f.line, f.code) for f in lint(source, path, **kw))
 
 
-def apply_fixes(text: str, code: str, path: str = "snippet.py", limit: int = 50) -> str:
-    """Apply the rule's fixes (safe and unsafe) one at a time, each computed on
-    a fresh parse, until none is left."""
-    for _ in range(limit):
-        res = lint_text(text, path, Settings(select=[code]), keep_tree=True)
-        fixes = [f.fix for f in res.findings if f.code == code and f.fix is not None and f.fix.transform]
-        if not fixes:
-            return text
-        new = fixes[0].transform(res.module).code
-        assert new != text, "a fix that changes nothing"
-        compile(new, "fixed", "exec")  # a fix never leaves broken code
-        text = new
-    raise AssertionError("fixes did not converge")
-
-
 def notebook(*cells: Union[str, tuple[str, str]], language: str = "python") -> str:
     """A notebook's JSON: plain strings are code cells, ("markdown", text) others."""
     out = []

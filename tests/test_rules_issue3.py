@@ -1,20 +1,18 @@
-"""The issue-3 rules (KM101, KM202, KM203, KM205, KM301, KM302, KM900) on
-realistic code: the demo project's script and notebook through the CLI,
-helpers and notebook cells, thresholds from the settings, and the fixes,
-applied."""
+"""The issue-3 rules (KM101, KM202, KM203, KM205, KM301, KM302) on realistic
+code: the demo project's script and notebook through the CLI, helpers and
+notebook cells, thresholds from the settings, and the fixes, applied.
+(fixed.py == fixes(bad.py) for every dossier is tests/test_dossier_fixes.py.)"""
 
 from __future__ import annotations
 
 import json
 import textwrap
 
-import pytest
 
 from kmlint.config import Settings
-from kmlint.docs import dossier_dir
 from kmlint.engine.linter import lint_text
-from kmlint.registry import get_rule
-from tests.helpers import FIXTURES, apply_fixes, lint, notebook, run_cli
+from tests.fixing import apply_fixes
+from tests.helpers import FIXTURES, lint, notebook, run_cli
 
 
 def found(source: str, code: str, path: str = "snippet.py", **settings) -> list:
@@ -28,29 +26,6 @@ def lines(source: str, code: str, **settings) -> list[int]:
 def fixes_of(source: str, code: str, path: str = "snippet.py") -> list:
     res = lint_text(textwrap.dedent(source), path, Settings(select=[code]), keep_tree=True)
     return [(f.fix, res.module) for f in res.findings if f.code == code]
-
-
-# --------------------------------------------------------------------------- dossier fixes
-
-
-@pytest.mark.parametrize("code", ["KM202", "KM203", "KM205", "KM301", "KM302"])
-def test_fixed_py_is_exactly_what_the_fixes_make_of_bad_py(code):
-    folder = dossier_dir(get_rule(code))
-    bad = (folder / "bad.py").read_text(encoding="utf-8")
-    assert apply_fixes(bad, code, str(folder / "bad.py")) == (folder / "fixed.py").read_text(encoding="utf-8")
-
-
-def test_km900_fixed_py_is_bad_py_with_the_text_edits_applied():
-    folder = dossier_dir(get_rule("KM900"))
-    text = (folder / "bad.py").read_text(encoding="utf-8")
-    edits = [e for f in lint(text, "bad.py", select=["ALL"]) if f.code == "KM900" for e in f.fix.edits]
-    assert len(edits) == 5
-    rows = text.splitlines(keepends=True)
-    for e in sorted(edits, key=lambda e: (e.line, e.column), reverse=True):
-        assert e.line == e.end_line
-        row = rows[e.line - 1]
-        rows[e.line - 1] = row[:e.column - 1] + e.content + row[e.end_column - 1:]
-    assert "".join(rows) == (folder / "fixed.py").read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- the demo project

@@ -15,7 +15,8 @@ from kmlint.docs import dossier_dir
 from kmlint.engine.linter import lint_text
 from kmlint.registry import get_rule
 from kmlint.semantics.sizes import tfds_example_bytes, tfds_split_examples
-from tests.helpers import apply_fixes, lint
+from tests.fixing import apply_fixes
+from tests.helpers import lint
 
 
 def found(source: str, code: str, path: str = "snippet.py", **settings) -> list:
