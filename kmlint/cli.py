@@ -14,6 +14,7 @@ import click
 from kmlint import __version__
 from kmlint.config import ConfigError, ConfigResolver
 from kmlint.registry import SelectorError, all_rules, expand_selector, get_rule
+from kmlint.runtime.cli_options import runtime_options, runtime_requested
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -77,11 +78,14 @@ def main() -> None:
               help="Report only findings not recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Record the current findings in this baseline file and exit 0.")
+@runtime_options
 def check(paths, select, ignore, extend_select, preview, output_format, output_file, config_path, no_cache, jobs,
           exit_zero, statistics, quiet, stdin_filename, extend_exclude, force_exclude, fix, unsafe_fixes, diff,
-          show_fixes, baseline_path, write_baseline) -> None:
+          show_fixes, baseline_path, write_baseline, **runtime_kw) -> None:
     """Lint PATHS (files or directories; default: current directory; '-' reads stdin)."""
     from kmlint.output import FORMATS
+
+    runtime = runtime_requested(runtime_kw)
 
     overrides: dict = {}
     if select:
@@ -113,6 +117,8 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
     from kmlint.engine.runner import run
 
     fixing = fix or unsafe_fixes or diff
+    if runtime and fixing:
+        raise click.UsageError("--runtime cannot be combined with --fix, --unsafe-fixes or --diff")
     stdin = paths == ["-"]
     fixes: list = []
     try:
@@ -129,7 +135,7 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
                 result, fixes = fix_run(paths, resolver, unsafe=unsafe_fixes, write=not diff, force_exclude=force_exclude)
             else:
                 result = run(paths, resolver, force_exclude=force_exclude, use_cache=not no_cache,
-                             jobs=jobs if jobs is not None else base.jobs)
+                             jobs=jobs if jobs is not None else base.jobs, keep_tree=runtime)
     except ConfigError as e:
         click.echo(f"kmlint: error: {e}", err=True)
         sys.exit(EXIT_ERROR)
@@ -152,8 +158,17 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
             sys.exit(EXIT_ERROR)
     if stdin and fixing:  # like Ruff: the fixed source on stdout, the report on stderr
         click.get_binary_stream("stdout").write(fixes[0].new_bytes or fixes[0].original_bytes or b"")
+    if runtime:
+        from kmlint.runtime.cli_options import run_runtime
+
+        run_runtime(result, findings, dict(runtime_kw, jobs=jobs))
     info = {"files": result.files, "quiet": quiet, "statistics": statistics, "source": source}
-    if not reporting.emit(FORMATS[fmt](findings, info), output_file, err=stdin and fixing):
+    out = FORMATS[fmt](findings, info)
+    if runtime and fmt == "text":
+        from kmlint.runtime.report import render_runtime
+
+        out += render_runtime(findings)
+    if not reporting.emit(out, output_file, err=stdin and fixing):
         sys.exit(EXIT_ERROR)
     if fixing:
         reporting.fix_summary(fixes, show_fixes, quiet, err=fmt != "text" or output_file is not None or stdin)

@@ -1,0 +1,351 @@
+"""Runtime confirmation of findings: plan the runs, execute them in sandboxed
+children (in parallel), fall back to scenarios, rerun inconclusive ones once,
+and attach the result to ``finding.extra["runtime"]``.
+
+Per finding:
+
+1. The user's own file, instrumented (``instrument.py``), run from its folder:
+   the flagged variant, and beside it the fixed variant: the rule's autofix
+   applied to the file, the pipeline without the flagged step (``tf.data``
+   rules), or, with neither, the rule's fixed scenario.
+2. When the user's code cannot run or does not reach the flagged code (a
+   missing data file, an undefined name, the time limit), the rule's scenario
+   (``rules/<CODE>-*/runtime.py``) runs instead, parameterised from the
+   flagged code where possible; the report says which one ran.
+3. An ``inconclusive`` result is measured once more, with twice the
+   iterations.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from kmlint.findings import Finding
+from kmlint.runtime import instrument as ins
+from kmlint.runtime.sandbox import Limits, run_child
+from kmlint.runtime.specs import SPECS, Spec, scenario_file, scenario_params
+from kmlint.runtime.verdict import (
+    INCONCLUSIVE, NOT_REACHED, THRESHOLDS, Measurement, peak_ratio, peak_verdict, slope_ratio,
+    slope_verdict, summarise,
+)
+
+YOUR_CODE, SCENARIO = "your code", "scenario"
+
+
+def default_memory_limit(jobs: int) -> int:
+    """Per child: 60% of the machine's memory shared by the parallel children, at most 8 GiB."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        total = 8 << 30
+    return max(1 << 30, min(8 << 30, int(total * 0.6 / max(jobs, 1))))
+
+
+@dataclass
+class Options:
+    iterations: int = 30
+    device: str = "auto"  # auto | cpu | gpu
+    jobs: int = 0  # 0: the number of cores
+    timeout_s: float = 120.0
+    memory_limit: int = 0  # bytes per child; 0: default_memory_limit
+    plots_dir: Optional[Path] = None
+    user_code: bool = True  # False: scenarios only
+
+    def resolved(self) -> "Options":
+        jobs = self.jobs or os.cpu_count() or 1
+        return Options(self.iterations, self.device, jobs, self.timeout_s,
+                       self.memory_limit or default_memory_limit(jobs), self.plots_dir, self.user_code)
+
+
+@dataclass
+class Source:
+    """What runtime mode needs from the static run for one file."""
+
+    path: Path  # on disk
+    code: str
+    module: object = None  # the libcst module the rules saw (autofixes transform it)
+    notebook: bool = False
+
+
+@dataclass
+class _Variant:
+    job: dict
+    ran: str
+    label: str  # how the variant was made, for the report
+    cwd: Optional[str] = None
+
+
+@dataclass
+class _Plan:
+    finding: Finding
+    spec: Spec
+    scenario: Optional[Path]
+    flagged: Optional[_Variant] = None
+    fixed: Optional[_Variant] = None
+    region: str = ""
+    notes: list[str] = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+
+
+class Progress:
+    """One line per finished run on stderr (readable in CI logs as in a terminal)."""
+
+    def __init__(self, stream=None, enabled: bool = True) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.done = 0
+        self.total = 0
+        self.lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self.lock:
+            self.total += n
+
+    def finished(self, what: str, m: Measurement) -> None:
+        with self.lock:
+            self.done += 1
+            if self.enabled:
+                width = 20
+                filled = int(width * self.done / max(self.total, 1))
+                bar = "#" * filled + "-" * (width - filled)
+                state = m.status if m.status != "ok" else "measured"
+                print(f"kmlint runtime: [{bar}] {self.done}/{self.total} {what}: {state} ({m.wall_s:.1f} s)",
+                      file=self.stream, flush=True)
+
+    def say(self, text: str) -> None:
+        if self.enabled:
+            print(f"kmlint runtime: {text}", file=self.stream, flush=True)
+
+
+def confirmable(finding: Finding) -> bool:
+    return finding.code in SPECS
+
+
+def confirm(findings: list[Finding], sources: dict[str, Source], options: Options,
+            progress: Optional[Progress] = None) -> list[Finding]:
+    """Measure every confirmable finding; results go to ``finding.extra["runtime"]``.
+    Returns the findings that were measured."""
+    options = options.resolved()
+    progress = progress or Progress()
+    targets = [f for f in findings if confirmable(f)]
+    if not targets:
+        progress.say("no runtime-confirmable findings")
+        return []
+    plans = [_plan(f, sources.get(f.path), options) for f in targets]
+    for plan in plans:
+        _announce(plan, progress)
+    limits = Limits(timeout_s=options.timeout_s, rss_bytes=options.memory_limit)
+    children = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="kmlint-child")
+
+    def measure(variant: _Variant, kind: str, what: str) -> Measurement:
+        outcome = run_child(variant.job, limits, options.device, variant.cwd)
+        m = summarise(outcome, kind)
+        if outcome.status not in ("ok",) and outcome.log_tail and m.status != "not reached":
+            m.notes.append("child output: " + outcome.log_tail.strip().splitlines()[-1][:300])
+        progress.finished(what, m)
+        return m
+
+    def run_pair(plan: _Plan, flagged: _Variant, fixed: Optional[_Variant]) -> tuple[Measurement, Optional[Measurement]]:
+        where = f"{plan.finding.code} {plan.finding.path}:{plan.finding.line}"
+        progress.add(1 + (fixed is not None))
+        a = children.submit(measure, flagged, plan.spec.kind, f"{where} flagged ({flagged.ran})")
+        b = children.submit(measure, fixed, plan.spec.kind, f"{where} fixed ({fixed.ran})") if fixed else None
+        return a.result(), (b.result() if b else None)
+
+    try:
+        with ThreadPoolExecutor(max_workers=min(len(plans), 64), thread_name_prefix="kmlint-finding") as pool:
+            list(pool.map(lambda p: _confirm_one(p, options, run_pair), plans))
+    finally:
+        children.shutdown(wait=True)
+    if options.plots_dir is not None:
+        from kmlint.runtime.plots import write_plots
+
+        for path in write_plots(targets, options.plots_dir, progress):
+            progress.say(f"wrote {path}")
+    return targets
+
+
+# ----------------------------------------------------------------- planning
+
+
+def _scenario_job(scenario: Path, variant: str, params: dict, iterations: int) -> dict:
+    return {"kind": "scenario", "file": str(scenario), "variant": variant, "params": params, "cap": iterations}
+
+
+def _plan(finding: Finding, source: Optional[Source], options: Options) -> _Plan:
+    spec = SPECS[finding.code]
+    plan = _Plan(finding, spec, scenario_file(finding.code))
+    if source is not None:
+        plan.params, notes = scenario_params(spec, source.code, finding.line, finding.column, options.iterations)
+        plan.notes.extend(f"scenario parameter {n}" for n in notes)
+    else:
+        plan.params = {"iterations": options.iterations}
+    if not options.user_code:
+        plan.notes.append("--runtime-scenarios-only: your code was not run")
+    elif source is None or source.notebook:
+        plan.notes.append("your code was not run: notebooks and standard input are measured with the scenario")
+    else:
+        try:
+            _plan_user(plan, source, options)
+        except ins.NotInstrumentable as e:
+            plan.notes.append(f"your code was not run: {e}")
+            plan.flagged = plan.fixed = None
+    if plan.flagged is None and plan.scenario is not None:
+        _plan_scenario(plan, options)
+    return plan
+
+
+def _plan_scenario(plan: _Plan, options: Options) -> None:
+    assert plan.scenario is not None
+    plan.flagged = _Variant(_scenario_job(plan.scenario, "bad", plan.params, options.iterations), SCENARIO, "bad")
+    plan.fixed = _Variant(_scenario_job(plan.scenario, "fixed", plan.params, options.iterations), SCENARIO,
+                          "fixed scenario")
+    plan.region = f"scenario {_shown(plan.scenario)}"
+
+
+def _user_job(source: Source, code: str, options: Options) -> dict:
+    return {"kind": "user", "file": str(source.path.resolve()), "code": code, "cap": options.iterations,
+            "drain_seconds": max(5.0, options.timeout_s / 2)}
+
+
+def _plan_user(plan: _Plan, source: Source, options: Options) -> None:
+    f, spec = plan.finding, plan.spec
+    region = ins.find_region(source.code, spec.mode, f.line, f.column, spec.method)
+    cwd = str(source.path.resolve().parent)
+    flagged_code = ins.instrument(source.code, region, record_data=spec.data_reference)
+    plan.flagged = _Variant(_user_job(source, flagged_code, options), YOUR_CODE, "as written", cwd)
+    plan.region = f"{_shown(source.path)}: {region.description}"
+    if spec.mode == "drain":
+        reference = ins.instrument(source.code, region, reference=True)
+        plan.fixed = _Variant(_user_job(source, reference, options), YOUR_CODE,
+                              f"the same pipeline without .{spec.method}()", cwd)
+        return
+    if spec.data_reference:
+        return  # judged against the flagged array's own size
+    fixed_code = _autofix(f, source)
+    if fixed_code is not None:
+        moved = ins.Region(region.mode, ins.map_line(source.code, fixed_code, region.anchor_line), region.description,
+                           region.call_line, region.call_column, region.method)
+        try:
+            plan.fixed = _Variant(_user_job(source, ins.instrument(fixed_code, moved), options), YOUR_CODE,
+                                  f"autofix: {f.fix.description}" if f.fix else "autofix", cwd)
+            return
+        except ins.NotInstrumentable as e:
+            plan.notes.append(f"the autofix could not be measured: {e}")
+    if spec.kind == "peak" or plan.scenario is None:
+        # a peak is only meaningful against the same program: measure the scenario pair instead
+        raise ins.NotInstrumentable("no fixed variant of your code to compare the peak with")
+    plan.fixed = _Variant(_scenario_job(plan.scenario, "fixed", plan.params, options.iterations), SCENARIO,
+                          "fixed scenario (no autofix for this finding)")
+
+
+def _autofix(finding: Finding, source: Source) -> Optional[str]:
+    fix = finding.fix
+    if fix is None or fix.transform is None or source.module is None:
+        return None
+    try:
+        return fix.transform(source.module).code
+    except Exception:  # a fix that cannot apply here is simply not measured
+        return None
+
+
+def _shown(path: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _announce(plan: _Plan, progress: Progress) -> None:
+    f = plan.finding
+    if plan.flagged is None:
+        progress.say(f"{f.code} {f.path}:{f.line}: nothing to run (no scenario found)")
+        return
+    if plan.flagged.ran == YOUR_CODE:
+        text = (f"{f.code} {f.path}:{f.line}: will run your code {plan.region}, at most "
+                f"{plan.flagged.job['cap']} iterations, from {plan.flagged.cwd}; fixed variant: {plan.fixed.label if plan.fixed else 'none'}")
+    else:
+        text = f"{f.code} {f.path}:{f.line}: will run the {plan.region} (bad and fixed variants)"
+    progress.say(text)
+
+
+# ----------------------------------------------------------------- measuring
+
+
+def _reached_failure(m: Measurement) -> bool:
+    """A failure the user's program had before it reached the flagged code."""
+    return m.status != "ok" and not m.reached
+
+
+def _confirm_one(plan: _Plan, options: Options, run_pair: Callable) -> None:
+    f = plan.finding
+    if plan.flagged is None:
+        f.extra["runtime"] = {"verdict": NOT_REACHED, "ran": None, "notes": plan.notes + ["no runtime scenario"]}
+        return
+    flagged, fixed = run_pair(plan, plan.flagged, plan.fixed)
+    if plan.flagged.ran == YOUR_CODE and (flagged.status == "not reached" or _reached_failure(flagged)):
+        reason = "did not reach the flagged code" if flagged.status == "not reached" else flagged.detail
+        plan.notes.append(f"your code: {reason}; the scenario ran instead")
+        if plan.scenario is not None:
+            _plan_scenario(plan, options)
+            flagged, fixed = run_pair(plan, plan.flagged, plan.fixed)
+    verdict = _verdict(plan.spec, flagged, fixed)
+    reruns = 0
+    if verdict == INCONCLUSIVE:
+        reruns = 1
+        plan.notes.append("inconclusive at first: measured again with twice the iterations")
+        for variant in (plan.flagged, plan.fixed):
+            if variant is not None:
+                variant.job = dict(variant.job, cap=variant.job["cap"] * 2,
+                                   params=dict(variant.job.get("params") or {}, iterations=variant.job["cap"] * 2))
+        flagged, fixed = run_pair(plan, plan.flagged, plan.fixed)
+        verdict = _verdict(plan.spec, flagged, fixed)
+    f.extra["runtime"] = _report(plan, verdict, flagged, fixed, reruns)
+
+
+def _verdict(spec: Spec, flagged: Measurement, fixed: Optional[Measurement]) -> str:
+    if spec.kind == "slope":
+        return slope_verdict(flagged)
+    return peak_verdict(flagged, fixed)
+
+
+def _report(plan: _Plan, verdict: str, flagged: Measurement, fixed: Optional[Measurement], reruns: int) -> dict:
+    spec = plan.spec
+    out: dict = {
+        "verdict": verdict,
+        "ran": plan.flagged.ran if plan.flagged else None,
+        "kind": spec.kind,
+        "device": flagged.device,
+        "metric": flagged.metric,
+        "region": plan.region,
+        "flagged": flagged.to_json(),
+        "reruns": reruns,
+        "thresholds": THRESHOLDS,
+    }
+    if plan.flagged and plan.flagged.ran == SCENARIO:
+        out["params"] = plan.flagged.job.get("params")
+    if fixed is not None and plan.fixed is not None:
+        out["fixed"] = dict(fixed.to_json(), variant=plan.fixed.label, ran=plan.fixed.ran)
+        if spec.kind == "slope":
+            out["fixed"]["verdict"] = slope_verdict(fixed)
+            ratio = slope_ratio(flagged, fixed)
+        else:
+            ratio = peak_ratio(flagged, fixed) if flagged.peak_growth is not None and fixed.peak_growth is not None else None
+            # the fixed variant judged like a flagged one against itself: does its peak stand out? never
+            out["fixed"]["verdict"] = "reference"
+        if ratio is not None:
+            out["ratio"] = round(ratio, 2)
+    elif spec.data_reference and flagged.data_bytes and flagged.peak_growth is not None:
+        out["ratio_to_data"] = round(flagged.peak_growth / flagged.data_bytes, 2)
+    if flagged.detail:
+        out["error"] = flagged.detail
+    notes = plan.notes + flagged.notes
+    if notes:
+        out["notes"] = notes
+    return out
