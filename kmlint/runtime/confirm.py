@@ -91,6 +91,7 @@ class _Plan:
     region: str = ""
     notes: list[str] = field(default_factory=list)
     params: dict = field(default_factory=dict)
+    param_notes: list[str] = field(default_factory=list)  # where scenario parameters came from
 
 
 class Progress:
@@ -143,9 +144,9 @@ def confirm(findings: list[Finding], sources: dict[str, Source], options: Option
     limits = Limits(timeout_s=options.timeout_s, rss_bytes=options.memory_limit)
     children = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="kmlint-child")
 
-    def measure(variant: _Variant, kind: str, what: str) -> Measurement:
+    def measure(variant: _Variant, spec: Spec, what: str) -> Measurement:
         outcome = run_child(variant.job, limits, options.device, variant.cwd)
-        m = summarise(outcome, kind)
+        m = summarise(outcome, spec.kind, spec.compare if variant.ran == YOUR_CODE else "peak")
         if outcome.status not in ("ok",) and outcome.log_tail and m.status != "not reached":
             m.notes.append("child output: " + outcome.log_tail.strip().splitlines()[-1][:300])
         progress.finished(what, m)
@@ -154,8 +155,8 @@ def confirm(findings: list[Finding], sources: dict[str, Source], options: Option
     def run_pair(plan: _Plan, flagged: _Variant, fixed: Optional[_Variant]) -> tuple[Measurement, Optional[Measurement]]:
         where = f"{plan.finding.code} {plan.finding.path}:{plan.finding.line}"
         progress.add(1 + (fixed is not None))
-        a = children.submit(measure, flagged, plan.spec.kind, f"{where} flagged ({flagged.ran})")
-        b = children.submit(measure, fixed, plan.spec.kind, f"{where} fixed ({fixed.ran})") if fixed else None
+        a = children.submit(measure, flagged, plan.spec, f"{where} flagged ({flagged.ran})")
+        b = children.submit(measure, fixed, plan.spec, f"{where} fixed ({fixed.ran})") if fixed else None
         return a.result(), (b.result() if b else None)
 
     try:
@@ -181,11 +182,10 @@ def _scenario_job(scenario: Path, variant: str, params: dict, iterations: int) -
 def _plan(finding: Finding, source: Optional[Source], options: Options) -> _Plan:
     spec = SPECS[finding.code]
     plan = _Plan(finding, spec, scenario_file(finding.code))
+    plan.params = {"iterations": options.iterations}
     if source is not None:
-        plan.params, notes = scenario_params(spec, source.code, finding.line, finding.column, options.iterations)
-        plan.notes.extend(f"scenario parameter {n}" for n in notes)
-    else:
-        plan.params = {"iterations": options.iterations}
+        plan.params, plan.param_notes = scenario_params(spec, source.code, finding.line, finding.column,
+                                                        options.iterations)
     if not options.user_code:
         plan.notes.append("--runtime-scenarios-only: your code was not run")
     elif source is None or source.notebook:
@@ -207,6 +207,7 @@ def _plan_scenario(plan: _Plan, options: Options) -> None:
     plan.fixed = _Variant(_scenario_job(plan.scenario, "fixed", plan.params, options.iterations), SCENARIO,
                           "fixed scenario")
     plan.region = f"scenario {_shown(plan.scenario)}"
+    plan.notes.extend(f"scenario parameter {n}" for n in plan.param_notes)
 
 
 def _user_job(source: Source, code: str, options: Options) -> dict:
@@ -268,8 +269,10 @@ def _announce(plan: _Plan, progress: Progress) -> None:
         progress.say(f"{f.code} {f.path}:{f.line}: nothing to run (no scenario found)")
         return
     if plan.flagged.ran == YOUR_CODE:
-        text = (f"{f.code} {f.path}:{f.line}: will run your code {plan.region}, at most "
-                f"{plan.flagged.job['cap']} iterations, from {plan.flagged.cwd}; fixed variant: {plan.fixed.label if plan.fixed else 'none'}")
+        cap = f", at most {plan.flagged.job['cap']} iterations" if plan.spec.mode == "loop" else ""
+        fixed = plan.fixed.label if plan.fixed else "none (judged against the array's own size)"
+        text = (f"{f.code} {f.path}:{f.line}: will run your code {plan.region}{cap}, "
+                f"from {plan.flagged.cwd}; fixed variant: {fixed}")
     else:
         text = f"{f.code} {f.path}:{f.line}: will run the {plan.region} (bad and fixed variants)"
     progress.say(text)
@@ -336,13 +339,13 @@ def _report(plan: _Plan, verdict: str, flagged: Measurement, fixed: Optional[Mea
             out["fixed"]["verdict"] = slope_verdict(fixed)
             ratio = slope_ratio(flagged, fixed)
         else:
-            ratio = peak_ratio(flagged, fixed) if flagged.peak_growth is not None and fixed.peak_growth is not None else None
+            ratio = peak_ratio(flagged, fixed) if flagged.growth is not None and fixed.growth is not None else None
             # the fixed variant judged like a flagged one against itself: does its peak stand out? never
             out["fixed"]["verdict"] = "reference"
         if ratio is not None:
             out["ratio"] = round(ratio, 2)
-    elif spec.data_reference and flagged.data_bytes and flagged.peak_growth is not None:
-        out["ratio_to_data"] = round(flagged.peak_growth / flagged.data_bytes, 2)
+    elif spec.data_reference and flagged.data_bytes and flagged.growth is not None:
+        out["ratio_to_data"] = round(flagged.growth / flagged.data_bytes, 2)
     if flagged.detail:
         out["error"] = flagged.detail
     notes = plan.notes + flagged.notes

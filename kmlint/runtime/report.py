@@ -29,7 +29,10 @@ def _amount(kind: str, m: dict) -> str:
         if m.get("slope") is None:
             return "-"
         return f"{human_bytes(m['slope'])}/iter"
-    return f"peak {human_bytes(m.get('peak_growth'))}" if m.get("peak_growth") is not None else "-"
+    key = "held_growth" if m.get("compared") == "held" else "peak_growth"
+    if m.get(key) is None:
+        return "-"
+    return f"{'held' if key == 'held_growth' else 'peak'} {human_bytes(m[key])}"
 
 
 def row(f: Finding) -> tuple[str, ...]:

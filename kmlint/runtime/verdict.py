@@ -82,11 +82,17 @@ class Measurement:
     malloc_slope: Optional[float] = None
     peak_growth: Optional[int] = None  # bytes over the region's baseline
     malloc_peak_growth: Optional[int] = None
+    held_growth: Optional[int] = None  # bytes still held at the region's end
+    compared: str = "peak"  # which of peak_growth / held_growth the verdict compares
     baseline: Optional[int] = None
     data_bytes: Optional[int] = None
     wall_s: float = 0.0
     series: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+
+    @property
+    def growth(self) -> Optional[int]:
+        return self.held_growth if self.compared == "held" else self.peak_growth
 
     def to_json(self) -> dict:
         out = {k: v for k, v in self.__dict__.items() if v not in (None, [], "")}
@@ -96,7 +102,7 @@ class Measurement:
         return out
 
 
-def summarise(outcome, kind: str) -> Measurement:
+def summarise(outcome, kind: str, compared: str = "peak") -> Measurement:
     """A ``Measurement`` from a child's ``RunOutcome``."""
     start = outcome.first("start") or {}
     device_event = outcome.first("device") or {}
@@ -105,7 +111,7 @@ def summarise(outcome, kind: str) -> Measurement:
     gpu = device == "GPU" and any("tf_current" in s for s in samples)
     metric = "tf_current" if gpu else "rss_anon"
     m = Measurement("ok", outcome.reached, start.get("ran", ""), outcome.detail, device, metric,
-                    wall_s=round(outcome.wall_s, 2))
+                    wall_s=round(outcome.wall_s, 2), compared=compared)
     m.notes = [e["message"] for e in outcome.of("note")]
     data = outcome.first("data")
     if data is not None and data.get("nbytes"):
@@ -137,6 +143,9 @@ def summarise(outcome, kind: str) -> Measurement:
             m.peak_growth = int(top[metric] - base.get(metric, 0))
             if "malloc" in top and "malloc" in base:
                 m.malloc_peak_growth = int(top["malloc"] - base["malloc"])
+            end = samples[-1] if samples else None
+            if end is not None and metric in end:
+                m.held_growth = int(end[metric] - base.get(metric, 0))
         m.iterations = sum(1 for s in samples if s.get("phase") == "loop")
     return m
 
@@ -168,16 +177,17 @@ def peak_verdict(flagged: Measurement, reference: Optional[Measurement]) -> str:
     failed = failure_verdict(flagged)
     if failed:
         return failed
-    if flagged.peak_growth is None:
+    growth = flagged.growth
+    if growth is None:
         return INCONCLUSIVE
-    if reference is None or reference.status != "ok" or reference.peak_growth is None:
+    if reference is None or reference.status != "ok" or reference.growth is None:
         if flagged.data_bytes:
-            share = flagged.peak_growth / flagged.data_bytes
-            if share >= DATA_CONFIRM and flagged.peak_growth >= PEAK_CONFIRM_BYTES:
+            share = growth / flagged.data_bytes
+            if share >= DATA_CONFIRM and growth >= PEAK_CONFIRM_BYTES:
                 return CONFIRMED
             return NOT_CONFIRMED if share < DATA_REFUTE else INCONCLUSIVE
         return INCONCLUSIVE
-    excess = flagged.peak_growth - reference.peak_growth
+    excess = growth - reference.growth
     ratio = peak_ratio(flagged, reference)
     if excess >= PEAK_CONFIRM_BYTES and ratio >= PEAK_CONFIRM_RATIO:
         return CONFIRMED
@@ -188,7 +198,7 @@ def peak_verdict(flagged: Measurement, reference: Optional[Measurement]) -> str:
 
 def peak_ratio(flagged: Measurement, reference: Measurement) -> float:
     # a reference that barely grows counts as 1 MiB, so ratios stay finite and meaningful
-    return (flagged.peak_growth or 0) / max(reference.peak_growth or 0, MiB)
+    return (flagged.growth or 0) / max(reference.growth or 0, MiB)
 
 
 def slope_ratio(flagged: Measurement, reference: Measurement) -> Optional[float]:
