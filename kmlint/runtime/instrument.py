@@ -133,7 +133,7 @@ def _loop_around(loc: _Located, node: cst.CSTNode, depth: int = 0) -> Optional[c
 def find_region(code: str, mode: str, line: int, column: int, method: str = "") -> Region:
     """Locate the region to measure for a finding at (line, column) of ``code``."""
     loc = _Located(code)
-    target = _innermost(loc, (cst.Call, cst.SimpleStatementLine, cst.FunctionDef, cst.ClassDef,
+    target = _innermost(loc, (cst.Call, cst.SimpleStatementLine, cst.BaseCompoundStatement,
                               cst.Assign, cst.Name, cst.Attribute), line, column)
     if target is None:
         raise NotInstrumentable(f"nothing at line {line}")

@@ -1,0 +1,123 @@
+"""`kmlint check --runtime` end to end, with real TensorFlow: the runtime demo
+project (your code, confirmed with numbers, fixed variants not confirmed),
+the JSON `runtime` object, plots, the fallback to a scenario, and user code
+that bombs memory, hangs or crashes while the others are still reported."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+
+from kmlint.runtime.verdict import SLOPE_CONFIRM
+from tests.helpers import FIXTURES, run_cli
+
+DEMO = FIXTURES / "runtime_demo"
+
+
+def _table(stdout: str) -> dict[str, str]:
+    rows = {}
+    section = stdout.split("Runtime confirmation:", 1)[1]
+    for line in section.splitlines():
+        m = re.match(r"\s+(KM\d{3}) (\S+):(\d+)\s+(.*)$", line)
+        if m:
+            rows[f"{m.group(1)} {m.group(2).rsplit('/', 1)[-1]}"] = m.group(4)
+    return rows
+
+
+def test_demo_is_confirmed_with_numbers_and_fixed_variants_are_not(tmp_path):
+    plots = tmp_path / "plots"
+    res = run_cli("check", "--no-cache", "--runtime", "--runtime-plots", str(plots), str(DEMO))
+    assert res.returncode == 1, res.stderr
+    rows = _table(res.stdout)
+    assert set(rows) == {"KM203 predict_loop.py", "KM302 preprocess.py", "KM301 features.py", "KM101 pipeline.py"}
+    for key, row in rows.items():
+        assert row.startswith("confirmed  your code  CPU"), (key, row)
+    # growth per iteration for the loop, the fixed variant (predict_on_batch) refuted
+    assert re.search(r"\+\d+\.\d KiB/iter\s+\+\d+\.\d KiB/iter \(not confirmed\)\s+\d+\.\dx", rows["KM203 predict_loop.py"])
+    assert re.search(r"held \+\d+\.\d MiB\s+held \+\d+\.\d MiB\s+\d\.\dx", rows["KM302 preprocess.py"])
+    assert re.search(r"peak \+\d+\.\d MiB\s+peak \+\d+\.\d MiB", rows["KM101 pipeline.py"])
+    # what is about to run is announced, and progress is shown, on stderr
+    assert "will run your code" in res.stderr and "[####################] 8/8" in res.stderr
+    assert sorted(p.name for p in plots.iterdir()) == sorted(
+        f"{key.split()[0]}-{_stem(res.stdout, key)}.png" for key in rows)
+    assert all(p.stat().st_size > 5000 for p in plots.iterdir())
+
+
+def _stem(stdout: str, key: str) -> str:
+    code, name = key.split()
+    m = re.search(rf"(\S*{re.escape(name)}):(\d+):\d+: {code}", stdout)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", m.group(1)).strip("_") + f"-{m.group(2)}"
+
+
+def test_fixed_demo_code_has_nothing_to_confirm():
+    res = run_cli("check", "--no-cache", "--runtime", str(DEMO / "fixed"))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "All checks passed" in res.stdout and "no runtime-confirmable findings" in res.stderr
+
+
+def test_json_carries_the_runtime_object_with_raw_series():
+    res = run_cli("check", "--no-cache", "--runtime", "--output-format", "json", "--runtime-iterations", "20",
+                  str(DEMO / "bad_code" / "predict_loop.py"))
+    [finding] = json.loads(res.stdout)
+    rt = finding["runtime"]
+    assert rt["verdict"] == "confirmed" and rt["ran"] == "your code" and rt["kind"] == "slope"
+    assert rt["flagged"]["slope"] >= SLOPE_CONFIRM and rt["flagged"]["iterations"] == 20
+    assert len(rt["flagged"]["series"]["rss_anon"]) == 21 and len(rt["flagged"]["series"]["malloc"]) == 21
+    assert rt["fixed"]["verdict"] == "not confirmed" and rt["fixed"]["variant"].startswith("autofix")
+    assert rt["ratio"] > 3 and rt["thresholds"]["slope_confirm_bytes_per_iteration"] == SLOPE_CONFIRM
+
+
+FAKE_KERAS = '''
+"""A stand-in for keras so the sandbox tests need no TensorFlow in the user code."""
+import os
+
+
+class Sequential:
+    def __init__(self, layers=None):
+        self.kept = []
+
+    def predict(self, x, verbose=0):
+        if x == "bomb":
+            self.kept.append(b"x" * (64 << 20))
+        elif x == "hang":
+            while True:
+                pass
+        elif x == "crash":
+            os.abort()
+
+    def predict_on_batch(self, x):
+        return x
+'''
+
+
+def _user_file(folder, name, argument, before=""):
+    (folder / name).write_text(textwrap.dedent(f'''\
+        import keras
+        import numpy as np
+        {before}
+        model = keras.Sequential([])
+        outputs = []
+        for step in range(100):
+            outputs.append(model.predict("{argument}"))
+        '''))
+
+
+def test_bomb_hang_and_crash_are_contained_and_a_broken_program_falls_back(tmp_path):
+    (tmp_path / "keras.py").write_text(FAKE_KERAS)
+    _user_file(tmp_path, "bomb.py", "bomb")
+    _user_file(tmp_path, "hang.py", "hang")
+    _user_file(tmp_path, "crash.py", "crash")
+    _user_file(tmp_path, "missing_data.py", "fine", before="data = np.load('missing.npy')")
+    res = run_cli("check", "--no-cache", "--select", "KM203", "--runtime", "--runtime-timeout", "15",
+                  "--runtime-memory-limit", "400MiB", "--output-format", "json", str(tmp_path))
+    assert res.returncode == 1, res.stderr
+    by_file = {f["path"].rsplit("/", 1)[-1]: f["runtime"] for f in json.loads(res.stdout)}
+    assert set(by_file) == {"bomb.py", "hang.py", "crash.py", "missing_data.py"}, res.stderr
+    assert by_file["bomb.py"]["verdict"] == "error" and "memory watchdog" in by_file["bomb.py"]["error"]
+    assert by_file["bomb.py"]["flagged"]["series"]["rss_anon"], "samples before the kill are kept"
+    assert by_file["hang.py"]["verdict"] == "timeout" and "timed out after 15 s" in by_file["hang.py"]["error"]
+    assert by_file["crash.py"]["verdict"] == "error" and "SIGABRT" in by_file["crash.py"]["error"]
+    fallback = by_file["missing_data.py"]
+    assert fallback["ran"] == "scenario" and fallback["verdict"] == "confirmed"
+    assert any("FileNotFoundError" in n and "scenario ran instead" in n for n in fallback["notes"])
