@@ -9,31 +9,25 @@ decoded size of the data.  The fixed variant caches before the decoding
 the file depends on the disk more than on the pipeline.
 """
 
+from kmlint.runtime.scenario_data import decode_fn, decoded_bytes
+
 KIND = "peak"
 PARAMS = {"elements": 128, "height": 128, "width": 128, "channels": 3}
 
 
 def data_bytes(p):
-    return p["elements"] * p["height"] * p["width"] * p["channels"] * 4
-
-
-def _decode_fn(p):
-    import tensorflow as tf
-
-    shape = (p["height"], p["width"], p["channels"])
-    # stands in for reading and decoding an image file
-    return lambda i: tf.random.stateless_uniform(shape, seed=tf.stack([i, i]))
+    return decoded_bytes(p, p["elements"])
 
 
 def bad(p, state):
     import tensorflow as tf
 
-    for _ in tf.data.Dataset.range(p["elements"]).map(_decode_fn(p)).cache():
+    for _ in tf.data.Dataset.range(p["elements"]).map(decode_fn(p)).cache():
         yield
 
 
 def fixed(p, state):
     import tensorflow as tf
 
-    for _ in tf.data.Dataset.range(p["elements"]).cache().map(_decode_fn(p)):
+    for _ in tf.data.Dataset.range(p["elements"]).cache().map(decode_fn(p)):
         yield

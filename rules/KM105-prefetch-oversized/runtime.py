@@ -7,22 +7,22 @@ buffer as small as the consumer needs.
 """
 
 from kmlint.runtime.probe import settle
+from kmlint.runtime.scenario_data import decode_fn, decoded_bytes
 
 KIND = "peak"
 PARAMS = {"buffer": 64, "batch_size": 8, "height": 64, "width": 64, "channels": 3}
 
 
 def data_bytes(p):
-    return p["buffer"] * p["batch_size"] * p["height"] * p["width"] * p["channels"] * 4
+    return decoded_bytes(p, p["buffer"] * p["batch_size"])
 
 
 def _consume(p, buffer):
     import tensorflow as tf
 
-    shape = (p["height"], p["width"], p["channels"])
     elements = (p["buffer"] + 4) * p["batch_size"]
     ds = (tf.data.Dataset.range(elements)
-          .map(lambda i: tf.random.stateless_uniform(shape, seed=tf.stack([i, i])))
+          .map(decode_fn(p))
           .batch(p["batch_size"])
           .prefetch(buffer))
     iterator = iter(ds)
