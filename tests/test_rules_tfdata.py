@@ -365,3 +365,68 @@ def test_chain_follows_helper_returns_and_tfds_unpacking():
     assert chain.methods() == ["map", "batch", "cache"]
     info = m.module_scope.bindings["info"][-1]
     assert not m.is_dataset(info.node)
+
+
+def test_km106_follows_concatenate_and_reshape():
+    # the shape of keras.io's DCGAN example: train and test digits joined, scaled, reshaped
+    src = """
+        import numpy as np
+        import tensorflow as tf
+        from tensorflow import keras
+        (x_train, _), (x_test, _) = keras.datasets.mnist.load_data()
+        all_digits = np.concatenate([x_train, x_test])
+        all_digits = all_digits.astype("float32") / 255
+        all_digits = np.reshape(all_digits, (-1, 28, 28, 1))
+        dataset = tf.data.Dataset.from_tensor_slices(all_digits)
+        side = all_digits.reshape(70000, 784)
+        flat = tf.data.Dataset.from_tensor_slices(side[:1000])
+        odd = tf.data.Dataset.from_tensor_slices(np.concatenate([x_train, x_test], axis=1).astype("float32"))
+    """
+    [f] = found(src, "KM106")
+    assert f.line == 9 and "220 MB float32" in f.message
+
+
+def test_steps_in_unrelated_branches_neither_count_nor_clear():
+    # tf-models' synthetic ranking data: the repeat may sit between cache and take
+    src = """
+        import tensorflow as tf
+        def make(elements, is_training, use_cached_data):
+            dataset = tf.data.Dataset.from_tensor_slices(elements)
+            dataset = dataset.cache()
+            if is_training:
+                dataset = dataset.repeat()
+            if use_cached_data:
+                dataset = dataset.take(1).cache().repeat()
+            return dataset.batch(8)
+    """
+    assert lines(src, "KM102") == []
+    # an exclusive repeat is not taken as present either
+    src2 = """
+        import tensorflow as tf
+        def make(dataset, is_training, cache):
+            if is_training and not cache:
+                dataset = dataset.repeat()
+            if cache:
+                dataset = dataset.cache()
+            return dataset.prefetch(2)
+    """
+    assert lines(src2, "KM103") == []
+    # a conditional step before an unconditional end is on a real path
+    src3 = """
+        import tensorflow as tf
+        ds = tf.data.TFRecordDataset(files)
+        if training:
+            ds = ds.shuffle(1000)
+        ds = ds.cache()
+    """
+    assert lines(src3, "KM108") == [6]
+
+
+def test_km102_cache_after_the_take_reads_upstream_once():
+    src = """
+        import tensorflow as tf
+        ds = tf.data.TFRecordDataset(files).map(parse).cache()
+        one = ds.take(1).cache().repeat()
+        model.fit(one, steps_per_epoch=10, epochs=5)
+    """
+    assert lines(src, "KM102") == []

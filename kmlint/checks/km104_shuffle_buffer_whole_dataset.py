@@ -34,11 +34,11 @@ class ShuffleBufferWholeDataset(Rule):
             if step.method == "cache" and not has_filename(step.call):
                 return  # the elements are held by the cache anyway (KM101's business)
             if step.method in ("batch", "padded_batch"):
-                size = int_value(model, step_arg(step, "batch_size", 0))
+                size = None if step.maybe else int_value(model, step_arg(step, "batch_size", 0))
                 batch = batch * size if size else 0
             if step.method == "unbatch":
                 batch = 0
-            if is_decoding_map(model, step):
+            if not step.maybe and is_decoding_map(model, step):
                 decoder = j
                 break
         tfds = tfds_source(model, chain) if decoder is None else None

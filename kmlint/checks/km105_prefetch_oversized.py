@@ -32,7 +32,7 @@ def elements_are_batches(chain, upto: int) -> bool:
         size = get_arg(chain.origin, "batch_size")
         batched = size is not None and not (isinstance(size.value, cst.Name) and size.value.value == "None")
     for step in chain.steps[:upto]:
-        if step.method in _BATCHING:
+        if step.method in _BATCHING and not step.maybe:
             batched = True
         elif step.method == "unbatch":
             batched = False

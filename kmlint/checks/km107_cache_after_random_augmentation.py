@@ -25,8 +25,8 @@ class CacheAfterRandomAugmentation(Rule):
         for j in range(last - 1, -1, -1):
             step = chain.steps[j]
             if step.method == "cache":
-                break  # an earlier cache already decides what is replayed
-            found = random_op_in_map(ctx.model, step)
+                break  # an earlier cache (maybe) already decides what is replayed
+            found = None if step.maybe else random_op_in_map(ctx.model, step)
             if found is not None:
                 earliest, op = j, found
         if earliest is None:

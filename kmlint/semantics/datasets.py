@@ -43,20 +43,17 @@ def dataset_chain(model: SemanticModel, call: CallSite) -> Optional[Chain]:
     chain = model.chain(call.node)
     if not chain.steps or chain.steps[-1].call is not call.node:
         return None  # the call is a helper or constructor, not a method step
-    if not model.is_dataset_chain(chain):
-        return None
-    # steps bound in branches exclusive of this call never run before it
-    chain.steps = [s for s in chain.steps if not s.other_branch]
-    return chain
+    return chain if model.is_dataset_chain(chain) else None
 
 
 def upstream(chain: Chain, index: int, wanted: Callable[[ChainStep], bool],
              crossing: Callable[[ChainStep], bool] = lambda step: True) -> Optional[int]:
     """Index of the nearest step before ``steps[index]`` for which ``wanted``
-    holds, passing only steps for which ``crossing`` holds."""
+    holds, passing only steps for which ``crossing`` holds.  A step that may
+    not run (``maybe``) is never the one wanted, but may still block."""
     for j in range(index - 1, -1, -1):
         step = chain.steps[j]
-        if wanted(step):
+        if wanted(step) and not step.maybe:
             return j
         if not crossing(step):
             return None
@@ -388,6 +385,8 @@ def element_count(model: SemanticModel, chain: Chain, upto: Optional[int] = None
         m = step.method
         if m in ("map", "filter", "cache", "prefetch", "shuffle", "with_options", "apply", "enumerate", "ignore_errors"):
             continue
+        if step.maybe:
+            return None
         value = step_arg(step, "count", 0)
         n = int_value(model, value) if value is not None else None
         if m == "take":
@@ -462,9 +461,11 @@ class Use:
     loop: Optional[Loop] = None
 
 
-def forward_uses(model: SemanticModel, expr: cst.BaseExpression, max_depth: int = 10) -> Iterator[Use]:
+def forward_uses(model: SemanticModel, expr: cst.BaseExpression, max_depth: int = 10,
+                 stop_at: frozenset[str] = frozenset()) -> Iterator[Use]:
     """Where the value of ``expr`` goes: dataset methods called on it (followed
-    further), other calls on it, calls it is passed to, loops iterating it, and
+    further, except past those in ``stop_at``), other calls on it, calls it is
+    passed to (followed into helpers of this file), loops iterating it, and
     callers of helpers returning it.  Names are followed to their loads."""
     seen: set[int] = set()
     todo: list[tuple[cst.BaseExpression, int]] = [(expr, 0)]
@@ -477,7 +478,8 @@ def forward_uses(model: SemanticModel, expr: cst.BaseExpression, max_depth: int 
             if kind == "receiver":
                 if target.name in DATASET_METHODS:
                     yield Use("method", target)
-                    todo.append((target.node, depth + 1))
+                    if target.name not in stop_at:
+                        todo.append((target.node, depth + 1))
                 else:
                     yield Use("call", target)
             elif kind == "arg":
@@ -529,7 +531,8 @@ def consumed_repeatedly(model: SemanticModel, expr: cst.BaseExpression) -> Optio
     """How the dataset ``expr`` is read more than once (every epoch), or None:
     passed to ``fit`` for several epochs, iterated inside another loop, or
     repeated."""
-    for use in forward_uses(model, expr):
+    # past a later cache() the upstream is read once, however often the rest is
+    for use in forward_uses(model, expr, stop_at=frozenset({"cache"})):
         if use.kind == "method" and use.call.name == "repeat":
             return "it is repeated"
         if use.kind == "arg" and use.call.name == "fit" and _fit_runs_epochs(use.call):
@@ -566,6 +569,8 @@ def move_step_fix(model: SemanticModel, chain: Chain, moved: int, target: int):
     expr: cst.BaseExpression = moved_call.func.value
     moved_stmt = _statement_of(model, moved_call)
     drop: Optional[cst.CSTNode] = None
+    if any(step.maybe for step in chain.steps[target:moved + 1]):
+        return None
     for _ in range(200):
         if expr is target_call:
             break

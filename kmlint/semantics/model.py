@@ -163,9 +163,11 @@ class ChainStep:
     method: str
     call: cst.Call
     order: int
-    # bound in a branch that excludes the chain's end (``if cache: .. else: ..``):
-    # on no path do both run
-    other_branch: bool = False
+    # bound in a conditional block unrelated to the chain end's block (``if a:
+    # ds = ds.repeat()`` ... ``if b: ds.cache()``, neither holds the other): it
+    # may or may not run before the end, so rules take it as possibly absent
+    # and possibly present
+    maybe: bool = False
 
 
 @dataclass
@@ -585,7 +587,7 @@ class SemanticModel:
         depth = 0
         start = self.call_of.get(id(expr)) if isinstance(expr, cst.Call) else None
         end_branches = self._branches(start.stmt) if start is not None else None
-        other_branch = False
+        maybe = False
 
         def done(origin, q=None) -> Chain:
             return Chain(origin, q, list(reversed(steps)), names)
@@ -602,7 +604,7 @@ class SemanticModel:
                     expr = returned
                     continue
                 if isinstance(expr.func, cst.Attribute):
-                    steps.append(ChainStep(expr.func.attr.value, expr, self.order_of.get(id(expr), -1), other_branch))
+                    steps.append(ChainStep(expr.func.attr.value, expr, self.order_of.get(id(expr), -1), maybe))
                     expr = expr.func.value
                     continue
                 return done(expr, q)
@@ -623,7 +625,7 @@ class SemanticModel:
                     if not b.path:
                         if end_branches is not None and b.stmt is not None:
                             bound = self._branches(b.stmt)
-                            other_branch = bool(end_branches - bound) and bool(bound - end_branches)
+                            maybe = bool(end_branches - bound) and bool(bound - end_branches)
                         expr = b.value
                         continue
                     if isinstance(b.value, cst.Call):

@@ -362,6 +362,23 @@ def estimate(model, expr: Optional[cst.BaseExpression], depth: int = 0) -> Optio
             if inner is not None:
                 return ArrayInfo(inner.shape, dtype_name(expr.args[1].value), inner.source, inner.whole_dataset, "tensorflow")
             return None
+        if q in ("numpy.reshape", "tensorflow.reshape") and len(expr.args) >= 2:
+            return _reshaped(model, estimate(model, expr.args[0].value, depth + 1), expr.args[1].value)
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "reshape" and q is None and expr.args:
+            shape = expr.args[0].value if len(expr.args) == 1 else cst.Tuple([cst.Element(a.value) for a in expr.args])
+            return _reshaped(model, estimate(model, expr.func.value, depth + 1), shape)
+        if q in ("numpy.concatenate", "numpy.vstack") and expr.args and isinstance(expr.args[0].value, (cst.List, cst.Tuple)):
+            axis = get_arg(expr, "axis", 1)
+            if axis is not None and _int_value(model, axis.value) != 0:
+                return None
+            parts = [estimate(model, e.value, depth + 1) for e in expr.args[0].value.elements]
+            if not parts or any(p is None or not p.shape or None in p.shape for p in parts):
+                return None
+            if len({p.shape[1:] for p in parts}) != 1 or len({p.dtype for p in parts}) != 1:
+                return None  # broadcasting or dtype promotion: not worth guessing
+            first = parts[0]
+            return ArrayInfo((sum(p.shape[0] for p in parts),) + first.shape[1:], first.dtype, first.source,
+                             any(p.whole_dataset for p in parts), first.lib)
         if q in SHAPE_PRESERVING and expr.args:
             inner = estimate(model, expr.args[0].value, depth + 1)
             if inner is not None:
@@ -391,6 +408,22 @@ def estimate(model, expr: Optional[cst.BaseExpression], depth: int = 0) -> Optio
     if isinstance(expr, cst.Subscript):
         return None  # slicing: size unknown
     return None
+
+
+def _reshaped(model, inner: Optional[ArrayInfo], shape_expr: cst.BaseExpression) -> Optional[ArrayInfo]:
+    """``inner`` reshaped: same elements and dtype; one ``-1`` is inferred."""
+    if inner is None:
+        return None
+    shape = shape_of(model, shape_expr)
+    total = math.prod(inner.shape) if inner.shape and None not in inner.shape else None
+    if shape is None or None in shape or total is None:
+        return ArrayInfo((None,), inner.dtype, inner.source, inner.whole_dataset, inner.lib)
+    known = math.prod(d for d in shape if d != -1)
+    if shape.count(-1) == 1 and known and total % known == 0:
+        shape = tuple(total // known if d == -1 else d for d in shape)
+    if -1 in shape or math.prod(shape) != total:
+        return ArrayInfo((None,), inner.dtype, inner.source, inner.whole_dataset, inner.lib)
+    return ArrayInfo(shape, inner.dtype, inner.source, inner.whole_dataset, inner.lib)
 
 
 def describe_bytes(n: int) -> str:

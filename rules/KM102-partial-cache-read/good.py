@@ -51,3 +51,16 @@ rows = Query().cache().take(100)
 for epoch in range(3):
     for row in rows:
         print(row)
+
+
+# From a real recommender's synthetic input: the repeat between the cache and
+# the take may run (training), and the take feeds a second cache that is
+# completed after one element, so the first cache is read once, not per epoch.
+def synthetic(elements, is_training, use_cached_data):
+    dataset = tf.data.Dataset.from_tensor_slices(elements)
+    dataset = dataset.cache()
+    if is_training:
+        dataset = dataset.repeat()
+    if use_cached_data:
+        dataset = dataset.take(1).cache().repeat()
+    return dataset.batch(8, drop_remainder=True)
