@@ -206,3 +206,15 @@ def test_runtime_package_does_not_import_tensorflow():
     code = ("import sys, kmlint.cli, kmlint.runtime.confirm, kmlint.runtime.report, kmlint.runtime.instrument\n"
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, env=cli_env())
+
+
+def test_sarif_results_carry_the_runtime_object():
+    import json
+
+    from kmlint.findings import Finding
+    from kmlint.output.sarif import render_sarif
+
+    runtime = {"verdict": "confirmed", "ran": "your code", "flagged": {"slope": 60000.0}}
+    finding = Finding("KM203", "predict-in-loop", "m", "a.py", 3, 1, 3, 9, extra={"runtime": runtime})
+    [result] = json.loads(render_sarif([finding], {"source": lambda path: "x = 1\n" * 5}))["runs"][0]["results"]
+    assert result["properties"]["runtime"] == runtime

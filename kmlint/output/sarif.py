@@ -78,6 +78,8 @@ def _result(f: Finding, index: dict, fingerprint: str) -> dict:
     }
     if f.code in index:
         res["ruleIndex"] = index[f.code]
+    if "runtime" in f.extra:  # `check --runtime`: the measured verdict, numbers and series
+        res["properties"] = {"runtime": f.extra["runtime"]}
     if f.fix is not None and f.fix.edits and f.cell is None:
         res["fixes"] = [{
             "description": {"text": f"{f.fix.description} ({f.fix.applicability} fix)"},
