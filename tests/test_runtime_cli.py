@@ -34,7 +34,8 @@ def test_demo_is_confirmed_with_numbers_and_fixed_variants_are_not(tmp_path):
     for key, row in rows.items():
         assert row.startswith("confirmed  your code  CPU"), (key, row)
     # growth per iteration for the loop, the fixed variant (predict_on_batch) refuted
-    assert re.search(r"\+\d+\.\d KiB/iter\s+\+\d+\.\d KiB/iter \(not confirmed\)\s+\d+\.\dx", rows["KM203 predict_loop.py"])
+    amount = r"[+-]\d+(\.\d)? (B|KiB|MiB)"
+    assert re.search(rf"\+\d+\.\d KiB/iter\s+{amount}/iter \(not confirmed\)\s+-?\d+\.\dx", rows["KM203 predict_loop.py"])
     assert re.search(r"held \+\d+\.\d MiB\s+held \+\d+\.\d MiB\s+\d\.\dx", rows["KM302 preprocess.py"])
     assert re.search(r"peak \+\d+\.\d MiB\s+peak \+\d+\.\d MiB", rows["KM101 pipeline.py"])
     # what is about to run is announced, and progress is shown, on stderr
