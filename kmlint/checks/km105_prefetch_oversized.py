@@ -42,9 +42,9 @@ def elements_are_batches(chain, upto: int) -> bool:
 def autotune_expression(model) -> tuple[str, bool]:
     """How this file spells ``tf.data.AUTOTUNE`` (and whether ``import
     tensorflow`` must be added)."""
-    for local, full in model.imports.items():
-        if full == "tensorflow":
-            return f"{local}.data.AUTOTUNE", False
+    tf = model.alias_for("tensorflow")
+    if tf is not None:
+        return f"{tf}.data.AUTOTUNE", False
     for local, full in model.imports.items():
         if full == "tensorflow.data":
             return f"{local}.AUTOTUNE", False
