@@ -223,5 +223,18 @@ def rule_cmd(code: str) -> None:
     click.echo(text)
 
 
+@main.command("server")
+def server_cmd() -> None:
+    """Run the language server for editors (LSP over stdio)."""
+    try:
+        from kmlint.lsp.server import main as serve
+    except ImportError as e:
+        if e.name not in ("pygls", "lsprotocol") and not (e.name or "").startswith(("pygls.", "lsprotocol.")):
+            raise
+        click.echo(f"kmlint: error: `kmlint server` needs pygls: pip install 'kmlint[lsp]' ({e})", err=True)
+        sys.exit(EXIT_ERROR)
+    serve()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

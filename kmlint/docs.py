@@ -31,6 +31,26 @@ def rule_readme(rule) -> Optional[str]:
         return None
 
 
+def readme_sections(text: str) -> dict[str, str]:
+    """A dossier README's ``## Title`` sections, title -> body (stripped)."""
+    sections: dict[str, str] = {}
+    title = None
+    body: list[str] = []
+    in_code = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        if line.startswith("## ") and not in_code:
+            if title is not None:
+                sections[title] = "\n".join(body).strip()
+            title, body = line[3:].strip(), []
+        elif title is not None:
+            body.append(line)
+    if title is not None:
+        sections[title] = "\n".join(body).strip()
+    return sections
+
+
 def rule_url(rule) -> str:
     return f"{DOCS_BASE_URL}{rule.code}-{rule.name}/README.md"
 

@@ -28,6 +28,7 @@ class Edit:
     column: int = 0
     end_line: int = 0
     end_column: int = 0
+    cell: Optional[int] = None  # notebooks: the cell the lines count in (may differ from the finding's)
 
     def to_json(self) -> dict:
         return {

@@ -24,7 +24,7 @@ from kmlint.config import Settings
 from kmlint.engine.context import RawFinding, RuleContext
 from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
 from kmlint.engine.positions import resolve_positions
-from kmlint.engine.suppressions import has_directives, is_skip_file, parse_suppressions
+from kmlint.engine.suppressions import has_directives, is_skip_file, parse_suppressions, render_directive
 from kmlint.findings import Edit, Finding, Fix, SAFE
 from kmlint.fixes import line_hunks
 from kmlint.registry import Rule, all_rules, get_rule, resolve_selection
@@ -397,11 +397,7 @@ def _unused(rule, s, path: str, unused: Optional[list[str]], lines: list[str]) -
         msg = f"Unused suppression for {', '.join(unused)}"
         remaining = [c for c in s.codes if c not in unused]
     if remaining:
-        if s.kind == "noqa":
-            new_text = "# noqa: " + ", ".join(remaining)
-        else:
-            new_text = "# kmlint: ignore[" + ", ".join(remaining) + "]"
-        edit = Edit(new_text, s.line, s.column + 1, s.line, s.end_column + 1)
+        edit = Edit(render_directive(s.kind, remaining), s.line, s.column + 1, s.line, s.end_column + 1)
     else:
         # drop the directive; drop the whole comment when it held nothing else
         only = s.comment.strip() == s.text.strip()
@@ -423,6 +419,9 @@ def _to_cell(f: Finding, nb: NotebookSource) -> Finding:
     f.line, f.end_line = line, max(end_line, line) if cell == nb.to_cell(f.end_line)[0] else line
     if f.fix is not None:
         for e in f.fix.edits:
-            e_cell, e.line = nb.to_cell(e.line)
-            _, e.end_line = nb.to_cell(e.end_line)
+            e.cell, e.line = nb.to_cell(e.line)
+            end_cell, e.end_line = nb.to_cell(e.end_line)
+            if end_cell != e.cell:
+                # an edit ending at the start of the next cell ends with its own cell
+                e.end_line, e.end_column = sum(1 for c, _ in nb.line_map if c == e.cell) + 1, 1
     return f

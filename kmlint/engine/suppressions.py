@@ -34,6 +34,13 @@ class Suppression:
         return self.codes is None or code.upper() in self.codes
 
 
+def render_directive(kind: str, codes: list[str]) -> str:
+    """The text of a directive of ``kind`` ("noqa" or "kmlint") naming ``codes``."""
+    if kind == "noqa":
+        return "# noqa: " + ", ".join(codes)
+    return "# kmlint: ignore[" + ", ".join(codes) + "]"
+
+
 def has_directives(text: str) -> bool:
     return "noqa" in text or "kmlint:" in text or "NOQA" in text
 

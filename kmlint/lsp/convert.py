@@ -1,0 +1,150 @@
+"""kmlint findings as LSP objects: positions, diagnostics, edits, hover text.
+
+Pure functions of text and findings (no server state), so they run on the
+lint thread and are easy to test.  kmlint counts 1-based lines and 1-based
+columns in code points; LSP counts from 0 and measures columns in the
+negotiated encoding (UTF-16 unless the client offers another).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from typing import Optional
+
+from lsprotocol import types
+from pygls.workspace import PositionCodec
+
+from kmlint.docs import readme_sections, rule_readme, rule_url
+from kmlint.engine.linter import UNUSED_SUPPRESSION
+from kmlint.engine.suppressions import parse_suppressions, render_directive
+from kmlint.findings import Edit, Finding
+from kmlint.registry import get_rule
+
+SOURCE = "kmlint"
+# the dossier sections a hover shows
+HOVER_SECTIONS = ("What it does", "Why is this bad?")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_AFTER_BREAK = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
+
+
+class TextIndex:
+    """One LSP document's lines, to turn kmlint positions into LSP ones."""
+
+    def __init__(self, text: str, codec: PositionCodec):
+        self.text = text
+        self.lines = _LINE_BREAK.split(text)
+        self.codec = codec
+
+    def end(self) -> types.Position:
+        return types.Position(len(self.lines) - 1, self.codec.client_num_units(self.lines[-1]))
+
+    def position(self, line: int, column: int) -> types.Position:
+        """The LSP position of a 1-based (line, column); past the end means the end."""
+        if line > len(self.lines):
+            return self.end()
+        text = self.lines[max(line, 1) - 1]
+        return types.Position(max(line, 1) - 1, self.codec.client_num_units(text[: max(column - 1, 0)]))
+
+    def range(self, line: int, column: int, end_line: int, end_column: int) -> types.Range:
+        return types.Range(self.position(line, column), self.position(end_line, end_column))
+
+
+def diagnostic(finding: Finding, rng: types.Range) -> types.Diagnostic:
+    rule = get_rule(finding.code)
+    return types.Diagnostic(
+        range=rng,
+        message=f"[{finding.name}] {finding.message}",
+        severity=types.DiagnosticSeverity.Error if finding.severity == "error" else types.DiagnosticSeverity.Warning,
+        code=finding.code,
+        code_description=types.CodeDescription(href=rule_url(rule)) if rule is not None else None,
+        source=SOURCE,
+        tags=[types.DiagnosticTag.Unnecessary] if finding.code == UNUSED_SUPPRESSION else None,
+    )
+
+
+def text_edit(index: TextIndex, edit: Edit) -> types.TextEdit:
+    content = edit.content
+    if edit.end_line > len(index.lines) and content.endswith("\n") and not index.text.endswith(("\n", "\r")):
+        # the edit ran to the end of a document (a notebook cell) that has no final newline
+        content = content[:-1]
+    return types.TextEdit(index.range(edit.line, edit.column, edit.end_line, edit.end_column), content)
+
+
+def whole_text_edit(index: TextIndex, new_text: str) -> Optional[types.TextEdit]:
+    """One edit turning the document into ``new_text``, spanning only the changed
+    lines (so the editor keeps the cursor and folds elsewhere); None if equal."""
+    old = index.text
+    if old == new_text:
+        return None
+    old_lines = _keepends(old)
+    new_lines = _keepends(new_text)
+    head = 0
+    while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old_lines), len(new_lines)) - head and old_lines[-1 - tail] == new_lines[-1 - tail]:
+        tail += 1
+    content = "".join(new_lines[head:len(new_lines) - tail])
+    start = types.Position(head, 0)
+    end = types.Position(len(old_lines) - tail, 0) if tail else index.end()
+    return types.TextEdit(types.Range(start, end), content)
+
+
+def _keepends(text: str) -> list[str]:
+    """Lines with their breaks, split where LSP splits (not at form feeds etc.)."""
+    lines = _AFTER_BREAK.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def noqa_edit(index: TextIndex, line: int, code: str) -> Optional[types.TextEdit]:
+    """Suppress ``code`` on ``line`` (1-based): extend the line's ``# noqa: ...``
+    or ``# kmlint: ignore[...]``, else append ``# noqa: CODE``.  None when the
+    line cannot take a comment (inside a string, after a backslash) or a
+    blanket directive already covers it."""
+    for s in parse_suppressions(index.text).get(line, ()):
+        if s.codes is None or code in s.codes:
+            return None
+        return types.TextEdit(index.range(line, s.column + 1, line, s.end_column + 1), render_directive(s.kind, s.codes + [code]))
+    if line > len(index.lines) or line not in _lines_ending_in_code(index.text):
+        return None
+    text = index.lines[line - 1]
+    code_end = len(text.rstrip())
+    return types.TextEdit(index.range(line, code_end + 1, line, len(text) + 1), "  " + render_directive("noqa", [code]))
+
+
+def _lines_ending_in_code(text: str) -> set[int]:
+    """Lines where a comment may be appended: those the tokenizer ends with a
+    NEWLINE/NL token (not inside a string, not continued by a backslash)."""
+    rows: set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.NEWLINE, tokenize.NL):
+                rows.add(tok.start[0])
+    except (tokenize.TokenError, SyntaxError):
+        pass  # an unfinished buffer: the lines before the problem still count
+    return rows
+
+
+def hover_markdown(finding: Finding) -> str:
+    """The finding's message and its rule's explanation from the dossier."""
+    parts = [f"**{finding.code}** `{finding.name}`: {finding.message}"]
+    rule = get_rule(finding.code)
+    if rule is not None:
+        readme = rule_readme(rule)
+        sections = readme_sections(readme) if readme else {}
+        for title in HOVER_SECTIONS:
+            if sections.get(title):
+                parts.append(f"**{title}**\n\n{sections[title]}")
+        parts.append(f"[{rule.code} documentation]({rule_url(rule)})")
+    return "\n\n".join(parts)
+
+
+def contains(rng: types.Range, pos: types.Position) -> bool:
+    return (rng.start.line, rng.start.character) <= (pos.line, pos.character) <= (rng.end.line, rng.end.character)
+
+
+def overlaps(a: types.Range, b: types.Range) -> bool:
+    return (a.start.line, a.start.character) <= (b.end.line, b.end.character) and \
+        (b.start.line, b.start.character) <= (a.end.line, a.end.character)

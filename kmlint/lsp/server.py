@@ -1,0 +1,510 @@
+"""``kmlint server``: the language server (LSP over stdio, built on pygls).
+
+Lints the unsaved buffer on open, on change (debounced) and on save and
+publishes diagnostics.  A notebook is linted as one module, its code cells
+joined in order as the CLI does, and its diagnostics are published per cell.
+Linting runs on one worker thread, from immutable snapshots, so the event loop
+keeps answering the editor; a result for a buffer that changed meanwhile is
+dropped.  Nothing the user wrote is ever executed (no runtime mode here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+from urllib.parse import unquote
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.uris import to_fs_path
+
+from kmlint import __version__
+from kmlint.config import CONFIG_FILES, ConfigError, ConfigResolver, Settings
+from kmlint.engine.linter import INTERNAL_ERROR, PARSE_ERROR, lint_text
+from kmlint.findings import SAFE, Finding
+from kmlint.lsp import convert
+from kmlint.lsp.fixall import fix_all_safe
+
+log = logging.getLogger("kmlint.lsp")
+
+DEFAULT_DEBOUNCE_SECONDS = 0.15
+FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.kmlint"
+PYTHON_SUFFIXES = (".py", ".pyi")
+CONFIG_GLOBS = [f"**/{name}" for name in CONFIG_FILES]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one lint reads, copied on the event loop: the worker thread
+    never touches the workspace, which the event loop keeps mutating."""
+
+    uri: str  # the text document, or the notebook
+    version: Optional[int]
+    path: str  # for config lookup and per-file-ignores; ends in .ipynb for notebooks
+    source: str  # Python source, or the notebook as .ipynb JSON
+    documents: tuple[tuple[str, str, Optional[int]], ...]  # (uri, text, version): the document, or every cell
+
+
+@dataclass
+class Entry:
+    uri: str  # where the finding is shown (the document or a cell)
+    range: types.Range
+    finding: Finding
+    diagnostic: types.Diagnostic
+
+
+@dataclass
+class Linted:
+    snapshot: Snapshot
+    entries: list[Entry] = field(default_factory=list)
+    diagnostics: dict[str, list[types.Diagnostic]] = field(default_factory=dict)
+    indexes: dict[str, convert.TextIndex] = field(default_factory=dict)
+    crashes: list[str] = field(default_factory=list)  # rule crashes (KM000), logged not shown
+    config_changed: bool = False
+
+
+class KmlintProtocol(LanguageServerProtocol):
+    """Answers a request it cannot even decode with an error instead of
+    leaving the client waiting; the session goes on either way."""
+
+    _UNDECODABLE = object()
+
+    def structure_message(self, data):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                self._send_response(data["id"], None, error.to_response_error())
+            return self._UNDECODABLE
+
+    def handle_message(self, message):
+        if message is self._UNDECODABLE:
+            return
+        super().handle_message(message)
+
+
+class KmlintServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "kmlint", __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            notebook_document_sync=types.NotebookDocumentSyncOptions(
+                notebook_selector=[types.NotebookDocumentFilterWithCells(
+                    notebook="*", cells=[types.NotebookCellLanguage(language="python")])],
+                save=True,
+            ),
+            protocol_cls=KmlintProtocol,
+        )
+        self.debounce = DEFAULT_DEBOUNCE_SECONDS
+        # one worker: lints never race on the resolver or the rule instances
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmlint-lint")
+        self._resolver = ConfigResolver()
+        self._config_mtimes: dict[Path, Optional[tuple[int, int]]] = {}
+        self._text_documents: set[str] = set()  # open Python documents we lint
+        self._pending: dict[str, asyncio.Task] = {}
+        self._results: dict[str, Linted] = {}
+        self._shown_errors: set[str] = set()
+
+    # ------------------------------------------------------------ reporting
+
+    def report_server_error(self, error: Exception, source) -> None:
+        # pygls would pop up a message per error; a linter logs and goes on
+        self.log_error(f"{source.__name__}: {error}")
+
+    def log_error(self, message: str) -> None:
+        log.error("%s", message)
+        try:
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Error, message=message))
+        except Exception:  # the client is gone: stderr has it
+            pass
+
+    def show_error_once(self, message: str) -> None:
+        self.log_error(message)
+        if message not in self._shown_errors:
+            self._shown_errors.add(message)
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"kmlint: {message}"))
+
+    # ------------------------------------------------------------ documents
+
+    def is_linted_document(self, doc: types.TextDocumentItem) -> bool:
+        if doc.language_id:
+            return doc.language_id == "python"
+        return (to_fs_path(doc.uri) or doc.uri).endswith(PYTHON_SUFFIXES)
+
+    def _document(self, uri: str):
+        return self.workspace.text_documents.get(unquote(uri))
+
+    def _fs_path(self, uri: str, default_name: str) -> str:
+        path = to_fs_path(uri)
+        if path is None:  # untitled:, vscode-notebook: ...: configure like the workspace root
+            root = self.workspace.root_path or os.getcwd()
+            path = os.path.join(root, uri.rsplit("/", 1)[-1].rsplit(":", 1)[-1] or default_name)
+        return path
+
+    def snapshot(self, uri: str) -> Optional[Snapshot]:
+        notebook = self.workspace.get_notebook_document(notebook_uri=uri)
+        if notebook is not None:
+            return self._notebook_snapshot(notebook)
+        doc = self._document(uri)
+        if doc is None or uri not in self._text_documents:
+            return None
+        path = self._fs_path(uri, "untitled.py")
+        if path.endswith(".ipynb"):
+            path += ".py"  # a notebook flattened to Python by the client (jupyterlab-lsp)
+        return Snapshot(uri, doc.version, path, doc.source, ((uri, doc.source, doc.version),))
+
+    def _notebook_snapshot(self, notebook: types.NotebookDocument) -> Snapshot:
+        cells, documents = [], []
+        for cell in notebook.cells:
+            doc = self._document(cell.document)
+            text = doc.source if doc is not None else ""
+            python = cell.kind == types.NotebookCellKind.Code and (doc is None or doc.language_id in (None, "", "python"))
+            cells.append({"cell_type": "code" if python else "raw", "source": text, "metadata": {}})
+            documents.append((cell.document, text, doc.version if doc is not None else None))
+        path = self._fs_path(notebook.uri, "notebook.ipynb")
+        if not path.endswith(".ipynb"):
+            path += ".ipynb"
+        source = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+        return Snapshot(notebook.uri, notebook.version, path, source, tuple(documents))
+
+    def target_of(self, uri: str) -> str:
+        """The unit that is linted for a document: its notebook, or itself."""
+        notebook = self.workspace.get_notebook_document(cell_uri=uri)
+        return notebook.uri if notebook is not None else uri
+
+    def current_version(self, target: str) -> Optional[int]:
+        notebook = self.workspace.get_notebook_document(notebook_uri=target)
+        if notebook is not None:
+            return notebook.version
+        doc = self._document(target)
+        return doc.version if doc is not None else None
+
+    def open_targets(self) -> list[str]:
+        return sorted(self._text_documents) + [nb.uri for nb in self.workspace.notebook_documents.values()]
+
+    # ------------------------------------------------------------ linting (worker thread)
+
+    def settings_for(self, path: Path) -> tuple[Settings, bool]:
+        """The settings for a file, and whether a config file changed since the
+        last lint (then every cached lookup is dropped)."""
+        directory = path.parent.absolute()
+        for d in (directory, *directory.parents):
+            for name in CONFIG_FILES:
+                self._config_mtimes.setdefault(d / name, _stamp(d / name))
+        now = {p: _stamp(p) for p in self._config_mtimes}
+        changed = now != self._config_mtimes
+        if changed:
+            self._config_mtimes = now
+            self._resolver = ConfigResolver()
+        return self._resolver.for_file(path), changed
+
+    def reset_config(self) -> None:
+        """Forget every config lookup (queued behind running lints)."""
+
+        def reset() -> None:
+            self._config_mtimes.clear()
+            self._resolver = ConfigResolver()
+
+        self._pool.submit(reset)
+
+    def lint(self, snap: Snapshot) -> Linted:
+        settings, changed = self.settings_for(Path(snap.path))
+        result = lint_text(snap.source, snap.path, settings)
+        codec = self.workspace.position_codec
+        linted = Linted(snap, config_changed=changed)
+        for uri, text, _ in snap.documents:
+            linted.indexes[uri] = convert.TextIndex(text, codec)
+            linted.diagnostics[uri] = []
+        for f in result.findings:
+            if f.code == INTERNAL_ERROR:
+                linted.crashes.append(f"{snap.path}: {f.message}")
+                continue
+            cell = f.cell if f.cell is not None and f.cell < len(snap.documents) else 0
+            uri = snap.documents[cell][0]
+            rng = linted.indexes[uri].range(f.line, f.column, f.end_line, f.end_column)
+            entry = Entry(uri, rng, f, convert.diagnostic(f, rng))
+            linted.entries.append(entry)
+            linted.diagnostics[uri].append(entry.diagnostic)
+        return linted
+
+    async def run_lint(self, snap: Snapshot) -> Optional[Linted]:
+        try:
+            linted = await asyncio.get_running_loop().run_in_executor(self._pool, self.lint, snap)
+        except ConfigError as e:
+            self.show_error_once(str(e))
+            return Linted(snap, diagnostics={uri: [] for uri, _, _ in snap.documents})
+        except Exception:
+            self.log_error(f"linting {snap.path} failed:\n{traceback.format_exc()}")
+            return None
+        for crash in linted.crashes:
+            self.log_error(crash)
+        return linted
+
+    # ------------------------------------------------------------ scheduling (event loop)
+
+    def schedule(self, target: str, delay: float) -> None:
+        previous = self._pending.pop(target, None)
+        if previous is not None:
+            previous.cancel()
+        self._pending[target] = asyncio.ensure_future(self._lint_and_publish(target, delay))
+
+    async def _lint_and_publish(self, target: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        await self.lint_now(target)
+
+    async def lint_now(self, target: str) -> Optional[Linted]:
+        snap = self.snapshot(target)
+        if snap is None:
+            return None
+        linted = await self.run_lint(snap)
+        if linted is None or self.current_version(target) != snap.version:
+            return None  # the buffer moved on; its own lint is on the way
+        previous = self._results.get(target)
+        self._results[target] = linted
+        self.publish(linted, previous)
+        if linted.config_changed:
+            for other in self.open_targets():
+                if other != target:
+                    self.schedule(other, 0)
+        return linted
+
+    async def fresh_result(self, target: str) -> Optional[Linted]:
+        """The lint of the buffer as it is now (code actions must never edit
+        from stale positions)."""
+        linted = self._results.get(target)
+        if linted is not None and linted.snapshot.version == self.current_version(target):
+            return linted
+        return await self.lint_now(target)
+
+    def publish(self, linted: Linted, previous: Optional[Linted] = None) -> None:
+        versions = {uri: version for uri, _, version in linted.snapshot.documents}
+        for uri, diagnostics in linted.diagnostics.items():
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=versions.get(uri)))
+        if previous is not None:  # cells deleted since the last lint
+            for uri in previous.diagnostics.keys() - linted.diagnostics.keys():
+                self.clear(uri)
+
+    def clear(self, uri: str) -> None:
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    def forget(self, target: str) -> None:
+        task = self._pending.pop(target, None)
+        if task is not None:
+            task.cancel()
+        linted = self._results.pop(target, None)
+        for uri in (linted.diagnostics if linted is not None else [target]):
+            self.clear(uri)
+
+    # ------------------------------------------------------------ code actions and hover
+
+    def workspace_edit(self, linted: Linted, edits: dict[str, list[types.TextEdit]]) -> types.WorkspaceEdit:
+        versioned = (self.client_capabilities.workspace and self.client_capabilities.workspace.workspace_edit
+                     and self.client_capabilities.workspace.workspace_edit.document_changes)
+        if not versioned:
+            return types.WorkspaceEdit(changes=edits)
+        versions = {uri: version for uri, _, version in linted.snapshot.documents}
+        return types.WorkspaceEdit(document_changes=[
+            types.TextDocumentEdit(types.OptionalVersionedTextDocumentIdentifier(uri, versions.get(uri)), list(text_edits))
+            for uri, text_edits in edits.items()
+        ])
+
+    def fix_action(self, linted: Linted, entry: Entry) -> Optional[types.CodeAction]:
+        fix = entry.finding.fix
+        if fix is None or not fix.edits:
+            return None
+        edits: dict[str, list[types.TextEdit]] = {}
+        for e in fix.edits:
+            uri = linted.snapshot.documents[e.cell][0] if e.cell is not None and e.cell < len(linted.snapshot.documents) else entry.uri
+            edits.setdefault(uri, []).append(convert.text_edit(linted.indexes[uri], e))
+        unsafe = fix.applicability != SAFE
+        return types.CodeAction(
+            title=f"{entry.finding.code}: {fix.description}" + (" (unsafe fix)" if unsafe else ""),
+            kind=types.CodeActionKind.QuickFix, diagnostics=[entry.diagnostic], is_preferred=not unsafe,
+            edit=self.workspace_edit(linted, edits),
+        )
+
+    def noqa_action(self, linted: Linted, entry: Entry) -> Optional[types.CodeAction]:
+        f = entry.finding
+        if f.code in (PARSE_ERROR, INTERNAL_ERROR):
+            return None  # parse errors cannot be suppressed
+        edit = convert.noqa_edit(linted.indexes[entry.uri], f.line, f.code)
+        if edit is None:
+            return None
+        return types.CodeAction(title=f"Ignore {f.code} on this line", kind=types.CodeActionKind.QuickFix,
+                                diagnostics=[entry.diagnostic], edit=self.workspace_edit(linted, {entry.uri: [edit]}))
+
+    async def fix_all_action(self, linted: Linted) -> Optional[types.CodeAction]:
+        if not any(e.finding.fix is not None and e.finding.fix.applicability == SAFE for e in linted.entries):
+            return None
+        snap = linted.snapshot
+
+        def fixed() -> str:
+            return fix_all_safe(snap.source, snap.path, self.settings_for(Path(snap.path))[0])
+
+        new_source = await asyncio.get_running_loop().run_in_executor(self._pool, fixed)
+        edits: dict[str, list[types.TextEdit]] = {}
+        if snap.path.endswith(".ipynb"):
+            new_texts = [convert_cell_source(c) for c in json.loads(new_source)["cells"]]
+        else:
+            new_texts = [new_source]
+        for (uri, _, _), new_text in zip(snap.documents, new_texts):
+            edit = convert.whole_text_edit(linted.indexes[uri], new_text)
+            if edit is not None:
+                edits[uri] = [edit]
+        if not edits:
+            return None
+        return types.CodeAction(title="kmlint: fix all safe fixes in file", kind=FIX_ALL_KIND,
+                                edit=self.workspace_edit(linted, edits))
+
+
+def convert_cell_source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _stamp(path: Path) -> Optional[tuple[int, int]]:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _kind_wanted(only: Optional[list[str]], kind: str) -> bool:
+    return not only or any(kind == k or kind.startswith(k + ".") for k in only)
+
+
+server = KmlintServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: KmlintServer, params: types.InitializeParams) -> None:
+    options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
+    debounce_ms = options.get("debounceMs")
+    if isinstance(debounce_ms, (int, float)) and not isinstance(debounce_ms, bool) and debounce_ms >= 0:
+        ls.debounce = debounce_ms / 1000
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: KmlintServer, params: types.InitializedParams) -> None:
+    watched = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
+    if not (watched and watched.dynamic_registration):
+        return  # config changes are still seen: every lint compares the config files' mtimes
+    registration = types.Registration(
+        id="kmlint-config-watcher", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=g) for g in CONFIG_GLOBS]),
+    )
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams([registration]))
+    except Exception as e:
+        ls.log_error(f"could not register the config file watcher: {e}")
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(ls: KmlintServer, params: types.DidChangeWatchedFilesParams) -> None:
+    if any(unquote(c.uri).rsplit("/", 1)[-1] in CONFIG_FILES for c in params.changes):
+        ls.reset_config()
+        for target in ls.open_targets():
+            ls.schedule(target, 0)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: KmlintServer, params: types.DidOpenTextDocumentParams) -> None:
+    if ls.is_linted_document(params.text_document):
+        ls._text_documents.add(params.text_document.uri)
+        ls.schedule(params.text_document.uri, 0)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: KmlintServer, params: types.DidChangeTextDocumentParams) -> None:
+    if params.text_document.uri in ls._text_documents:
+        ls.schedule(params.text_document.uri, ls.debounce)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: KmlintServer, params: types.DidSaveTextDocumentParams) -> None:
+    if params.text_document.uri in ls._text_documents:
+        ls.schedule(params.text_document.uri, 0)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: KmlintServer, params: types.DidCloseTextDocumentParams) -> None:
+    if params.text_document.uri in ls._text_documents:
+        ls._text_documents.discard(params.text_document.uri)
+        ls.forget(params.text_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+def notebook_did_open(ls: KmlintServer, params: types.DidOpenNotebookDocumentParams) -> None:
+    ls.schedule(params.notebook_document.uri, 0)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+def notebook_did_change(ls: KmlintServer, params: types.DidChangeNotebookDocumentParams) -> None:
+    ls.schedule(params.notebook_document.uri, ls.debounce)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+def notebook_did_save(ls: KmlintServer, params: types.DidSaveNotebookDocumentParams) -> None:
+    ls.schedule(params.notebook_document.uri, 0)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+def notebook_did_close(ls: KmlintServer, params: types.DidCloseNotebookDocumentParams) -> None:
+    ls.forget(params.notebook_document.uri)
+    for cell in params.cell_text_documents:
+        ls.clear(cell.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+    code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=False))
+async def code_action(ls: KmlintServer, params: types.CodeActionParams) -> Optional[list[types.CodeAction]]:
+    uri = params.text_document.uri
+    linted = await ls.fresh_result(ls.target_of(uri))
+    if linted is None:
+        return None
+    only = params.context.only
+    actions: list[types.CodeAction] = []
+    if _kind_wanted(only, types.CodeActionKind.QuickFix):
+        for entry in linted.entries:
+            if entry.uri != uri or not convert.overlaps(entry.range, params.range):
+                continue
+            for action in (ls.fix_action(linted, entry), ls.noqa_action(linted, entry)):
+                if action is not None:
+                    actions.append(action)
+    if _kind_wanted(only, FIX_ALL_KIND):
+        action = await ls.fix_all_action(linted)
+        if action is not None:
+            actions.append(action)
+    return actions or None
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: KmlintServer, params: types.HoverParams) -> Optional[types.Hover]:
+    linted = ls._results.get(ls.target_of(params.text_document.uri))
+    if linted is None:
+        return None
+    hits = [e for e in linted.entries if e.uri == params.text_document.uri and convert.contains(e.range, params.position)]
+    if not hits:
+        return None
+    text = "\n\n---\n\n".join(convert.hover_markdown(e.finding) for e in hits)
+    return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text), hits[0].range)
+
+
+def main() -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="kmlint server %(levelname)s: %(message)s")
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+    server.start_io()
