@@ -5,6 +5,7 @@ for it and to apply the edits it proposes."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -90,7 +91,7 @@ def replace_all(client: LanguageClient, uri: str, version: int, text: str) -> No
 
 def offset(text: str, pos: types.Position) -> int:
     """Offset of an LSP (UTF-16) position in ``text``."""
-    lines = text.splitlines(keepends=True) or [""]
+    lines = re.split(r"(?<=\n)|(?<=\r)(?!\n)", text)  # LSP's line breaks only (not form feeds)
     if pos.line >= len(lines):
         return len(text)
     line = lines[pos.line]

@@ -1,0 +1,83 @@
+"""The language server's translations (kmlint -> LSP), tested in-process."""
+
+from __future__ import annotations
+
+import json
+
+from lsprotocol import types
+from pygls.workspace import PositionCodec
+
+from kmlint.docs import readme_sections
+from kmlint.findings import Edit
+from kmlint.lsp.convert import TextIndex, noqa_edit, text_edit, whole_text_edit
+from tests.helpers import lint
+from tests.lsp_support import apply_edits
+
+UTF16 = PositionCodec(types.PositionEncodingKind.Utf16)
+
+
+def index(text: str) -> TextIndex:
+    return TextIndex(text, UTF16)
+
+
+def suppressed(text: str, line: int, code: str = "KM201"):
+    edit = noqa_edit(index(text), line, code)
+    return None if edit is None else apply_edits(text, [edit])
+
+
+def test_noqa_appends_or_extends():
+    assert suppressed("model.fit_generator(g)   \n", 1) == "model.fit_generator(g)  # noqa: KM201\n"
+    assert suppressed("a = 1\r\nmodel.fit_generator(g)\r\n", 2) == "a = 1\r\nmodel.fit_generator(g)  # noqa: KM201\r\n"
+    assert suppressed("f(g)  # noqa:KM206 (legacy)\n", 1) == "f(g)  # noqa: KM206, KM201 (legacy)\n"
+    assert suppressed("f(g)  # kmlint: ignore[KM206]\n", 1) == "f(g)  # kmlint: ignore[KM206, KM201]\n"
+    # an unfinished buffer: lines before the problem still take the comment
+    assert suppressed("model.fit_generator(g)\nx = (\n", 1) == "model.fit_generator(g)  # noqa: KM201\nx = (\n"
+
+
+def test_noqa_is_not_offered_where_a_comment_cannot_go_or_is_already():
+    assert suppressed("f(g)  # noqa\n", 1) is None  # a blanket noqa already covers it
+    assert suppressed("f(g)  # noqa: KM201\n", 1) is None
+    assert suppressed('x = f(g, """\ndoc\n""")\n', 1) is None  # would land inside the string
+    assert suppressed("x = f(g) + \\\n    1\n", 1) is None  # would break the continuation
+    assert suppressed("preds = model.predict_generator(\n    g,\n)\n", 1) == \
+        "preds = model.predict_generator(  # noqa: KM201\n    g,\n)\n"
+
+
+def test_positions_count_utf16_and_clamp_at_the_end():
+    idx = index("a = '\U0001F600'\nb\n")
+    assert idx.position(1, 8) == types.Position(0, 8)  # the emoji is two UTF-16 units
+    assert idx.position(9, 1) == types.Position(2, 0)  # past the end: the end
+    assert idx.end() == types.Position(2, 0)
+
+
+def test_edit_to_the_end_of_a_cell_without_final_newline():
+    cell = "gen = g()\nmodel.fit_generator(gen)"
+    edit = text_edit(index(cell), Edit("model.fit(gen)\n", 2, 1, 3, 1, cell=0))
+    assert apply_edits(cell, [edit]) == "gen = g()\nmodel.fit(gen)"
+
+
+def test_whole_text_edit_spans_only_the_changed_lines():
+    old, new = "a\nb\nc\nd\n", "a\nB\nc\nd\n"
+    edit = whole_text_edit(index(old), new)
+    assert edit.range == types.Range(types.Position(1, 0), types.Position(2, 0)) and edit.new_text == "B\n"
+    for old, new in [("a\r\nb", "a\r\nc"), ("a\n", "a\nb\n"), ("", "x\n"), ("x\n", ""), ("a\x0cb\nc\n", "a\x0cb\nC\n")]:
+        assert apply_edits(old, [whole_text_edit(index(old), new)]) == new
+    assert whole_text_edit(index("same\n"), "same\n") is None
+
+
+def test_notebook_fix_edits_name_their_cell():
+    nb = {"metadata": {}, "cells": [
+        {"cell_type": "code", "source": "import keras\n"},
+        {"cell_type": "markdown", "source": "text"},
+        {"cell_type": "code", "source": "model.fit_generator(g)"},
+        {"cell_type": "code", "source": "x = 1\n"},
+    ]}
+    (finding,) = lint(json.dumps(nb), "nb.ipynb")
+    (edit,) = finding.fix.edits
+    # the statement's span ended where cell 3 begins: it ends with its own cell instead
+    assert (edit.cell, edit.line, edit.column, edit.end_line, edit.end_column) == (2, 1, 1, 2, 1)
+
+
+def test_readme_sections_skip_headings_inside_code():
+    text = "# x (KM1)\n\n## What it does\nFlags.\n```python\n## not a heading\n```\n## Why is this bad?\nSlow.\n"
+    assert readme_sections(text) == {"What it does": "Flags.\n```python\n## not a heading\n```", "Why is this bad?": "Slow."}
