@@ -74,11 +74,13 @@ def source(lines: int = 1000) -> str:
 async def measure(debounce_ms, edits: int, text: str, path: Path) -> tuple[list[float], list[float]]:
     client = LanguageClient("kmlint-benchmark", "1")
     published: dict[int, float] = {}
+    diagnostics: dict[int, list] = {}
     arrived = asyncio.Event()
 
     @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
         published[params.version] = time.perf_counter()
+        diagnostics[params.version] = list(params.diagnostics)
         arrived.set()
 
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -97,8 +99,11 @@ async def measure(debounce_ms, edits: int, text: str, path: Path) -> tuple[list[
 
     client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text)))
     await wait_for(1)
+    expected = len(diagnostics[1])
     latencies, hovers = [], []
-    middle = text.count("\n") // 2
+    lines = text.split("\n")
+    # a top-level statement in the middle of the file keeps it valid Python
+    middle = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].startswith("def "))
     for version in range(2, edits + 2):
         change = types.TextDocumentContentChangePartial(
             range=types.Range(types.Position(middle, 0), types.Position(middle, 0)), text=f"edited_{version} = {version}\n")
@@ -109,6 +114,7 @@ async def measure(debounce_ms, edits: int, text: str, path: Path) -> tuple[list[
         await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 0)))
         hovers.append(time.perf_counter() - hover_sent)
         latencies.append(await wait_for(version) - sent)
+        assert len(diagnostics[version]) == expected, "the edit changed the findings: not a like-for-like re-lint"
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()

@@ -56,10 +56,19 @@ def capabilities() -> types.ClientCapabilities:
     return caps
 
 
-async def initialize(client: LanguageClient, root: Path = ROOT, debounce_ms: Optional[int] = None) -> types.InitializeResult:
+def plain_capabilities() -> types.ClientCapabilities:
+    """A client without codeAction/resolve and versioned workspace edits."""
+    caps = capabilities()
+    caps.text_document.code_action.resolve_support = None
+    caps.workspace.workspace_edit.document_changes = False
+    return caps
+
+
+async def initialize(client: LanguageClient, root: Path = ROOT, debounce_ms: Optional[int] = None,
+                     caps: Optional[types.ClientCapabilities] = None) -> types.InitializeResult:
     options = {"debounceMs": debounce_ms} if debounce_ms is not None else None
     return await client.initialize_session(types.InitializeParams(
-        capabilities=capabilities(), root_uri=root.as_uri(), initialization_options=options))
+        capabilities=caps or capabilities(), root_uri=root.as_uri(), initialization_options=options))
 
 
 async def next_publish(client: LanguageClient, uri: str, version: Optional[int] = None,
@@ -115,7 +124,18 @@ def edits_by_uri(edit: types.WorkspaceEdit) -> dict[str, list[types.TextEdit]]:
     return {uri: list(edits) for uri, edits in (edit.changes or {}).items()}
 
 
-async def code_actions(client: LanguageClient, uri: str, rng: types.Range, only=None) -> list[types.CodeAction]:
+async def offered_actions(client: LanguageClient, uri: str, rng: types.Range, only=None) -> list[types.CodeAction]:
     result = await asyncio.wait_for(client.text_document_code_action_async(types.CodeActionParams(
         types.TextDocumentIdentifier(uri), rng, types.CodeActionContext(diagnostics=[], only=only))), TIMEOUT)
     return list(result or [])
+
+
+async def code_actions(client: LanguageClient, uri: str, rng: types.Range, only=None) -> list[types.CodeAction]:
+    """The actions offered for ``rng``, with their edits (resolved where the
+    server left them to codeAction/resolve, as an editor does when one is picked)."""
+    actions = []
+    for action in await offered_actions(client, uri, rng, only):
+        if action.edit is None:
+            action = await asyncio.wait_for(client.code_action_resolve_async(action), TIMEOUT)
+        actions.append(action)
+    return actions

@@ -16,8 +16,8 @@ from kmlint.docs import rule_url
 from kmlint.registry import get_rule
 from tests.helpers import ROOT
 from tests.lsp_support import (
-    TIMEOUT, apply_edits, code_actions, edits_by_uri, initialize, next_publish, open_python, replace_all,
-    server_config,
+    TIMEOUT, apply_edits, code_actions, edits_by_uri, initialize, next_publish, offered_actions, open_python,
+    plain_capabilities, replace_all, server_config,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -172,6 +172,39 @@ async def test_fix_actions_apply_to_the_document(client: LanguageClient, tmp_pat
 
     replace_all(client, uri, 2, all_fixed)
     assert [d.range.start.line for d in await next_publish(client, uri, 2)] == [2]
+
+
+async def test_fix_edits_are_computed_when_picked(client: LanguageClient, tmp_path):
+    uri = open_python(client, tmp_path / "lazy.py", BAD)
+    await next_publish(client, uri, 1)
+    (offered,) = [a for a in await offered_actions(client, uri, line_range(1)) if a.title.startswith("KM201")]
+    assert offered.edit is None and offered.data is not None  # left to codeAction/resolve
+    resolved = await asyncio.wait_for(client.code_action_resolve_async(offered), TIMEOUT)
+    assert apply_edits(BAD, edits_by_uri(resolved.edit)[uri]) == CLEAN
+    # picked after the buffer changed: no edit rather than one at stale positions
+    replace_all(client, uri, 2, "\n" + BAD)
+    await next_publish(client, uri, 2)
+    stale = await asyncio.wait_for(client.code_action_resolve_async(offered), TIMEOUT)
+    assert stale.edit is None
+
+
+@pytest_lsp.fixture(config=server_config(), scope="module")
+async def plain_client(lsp_client: LanguageClient):
+    await initialize(lsp_client, debounce_ms=0, caps=plain_capabilities())
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_clients_without_resolve_get_edits_in_the_action(plain_client: LanguageClient, tmp_path):
+    uri = open_python(plain_client, tmp_path / "eager.py", BAD)
+    await next_publish(plain_client, uri, 1)
+    actions = await offered_actions(plain_client, uri, line_range(1))
+    assert {a.title for a in actions} == {"KM201: Replace with `fit`", "Ignore KM201 on this line"}
+    (fix,) = [a for a in actions if a.title.startswith("KM201")]
+    assert apply_edits(BAD, fix.edit.changes[uri]) == CLEAN
+    # fix all runs the fixer: offered when asked for by kind, not at every cursor move
+    (fix_all,) = await offered_actions(plain_client, uri, line_range(0), only=["source.fixAll"])
+    assert apply_edits(BAD, fix_all.edit.changes[uri]) == CLEAN
 
 
 async def test_ignore_action_adds_noqa(client: LanguageClient, tmp_path):

@@ -34,11 +34,13 @@ def test_noqa_appends_or_extends():
     assert suppressed("model.fit_generator(g)\nx = (\n", 1) == "model.fit_generator(g)  # noqa: KM201\nx = (\n"
 
 
-def test_noqa_is_not_offered_where_a_comment_cannot_go_or_is_already():
+def test_noqa_is_not_offered_twice_and_avoids_strings_and_continuations():
     assert suppressed("f(g)  # noqa\n", 1) is None  # a blanket noqa already covers it
     assert suppressed("f(g)  # noqa: KM201\n", 1) is None
-    assert suppressed('x = f(g, """\ndoc\n""")\n', 1) is None  # would land inside the string
-    assert suppressed("x = f(g) + \\\n    1\n", 1) is None  # would break the continuation
+    # where the line cannot take a comment, the statement's last line does
+    assert suppressed('x = f(g, """\ndoc\n""")\n', 1) == 'x = f(g, """\ndoc\n""")  # noqa: KM201\n'
+    assert suppressed("x = f(g) + \\\n    1\n", 1) == "x = f(g) + \\\n    1  # noqa: KM201\n"
+    assert suppressed("x = f(g) + \\\n    1  # noqa: KM206\n", 1) == "x = f(g) + \\\n    1  # noqa: KM206, KM201\n"
     assert suppressed("preds = model.predict_generator(\n    g,\n)\n", 1) == \
         "preds = model.predict_generator(  # noqa: KM201\n    g,\n)\n"
 
@@ -81,3 +83,11 @@ def test_notebook_fix_edits_name_their_cell():
 def test_readme_sections_skip_headings_inside_code():
     text = "# x (KM1)\n\n## What it does\nFlags.\n```python\n## not a heading\n```\n## Why is this bad?\nSlow.\n"
     assert readme_sections(text) == {"What it does": "Flags.\n```python\n## not a heading\n```", "Why is this bad?": "Slow."}
+
+
+def test_the_added_comment_silences_the_finding():
+    for text in ["model.fit_generator(g, '''\nnotes\n''')\n", "x = model.fit_generator(g) + \\\n    1\n",
+                 "preds = model.predict_generator(\n    g,\n)\n", "model.fit_generator(g)  # kmlint: ignore[KM206]\n"]:
+        (finding,) = lint(text, select=["KM201"])
+        quiet = suppressed(text, finding.line, finding.code)
+        assert quiet != text and lint(quiet, select=["KM201"]) == [], quiet

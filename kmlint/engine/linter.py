@@ -147,7 +147,10 @@ def lint_bytes(data: bytes, path: str, settings: Settings, *, keep_tree: bool = 
 
 
 def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = False,
-              prefilter: Optional[bool] = None) -> FileResult:
+              prefilter: Optional[bool] = None, fix_edits: bool = True) -> FileResult:
+    """``fix_edits=False`` leaves transform-based fixes without located edits
+    (each costs a transformation and a code generation of the whole module);
+    with ``keep_tree=True``, ``locate_fix`` computes them when one is wanted."""
     codes = enabled_codes(settings, path)
     notebook: Optional[NotebookSource] = None
     cell_errors: list[Finding] = []
@@ -220,7 +223,7 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
         raw.extend(ctx.out)
 
     result.dependencies = sorted(model.dependencies)
-    findings = _locate(raw, module, path)
+    findings = _locate(raw, module, path, fix_edits)
     findings = _dedupe(findings)
     if directives or (raw and has_directives(source)):
         found = parse_suppressions(source)
@@ -314,7 +317,7 @@ def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):
         return None, source, errors
 
 
-def _locate(raw: list[RawFinding], module: cst.Module, path: str) -> list[Finding]:
+def _locate(raw: list[RawFinding], module: cst.Module, path: str, fix_edits: bool = True) -> list[Finding]:
     if not raw:
         return []
     positions = resolve_positions(module)
@@ -328,14 +331,28 @@ def _locate(raw: list[RawFinding], module: cst.Module, path: str) -> list[Findin
             line, col = rng.start.line, rng.start.column + 1
             end_line, end_col = end.end.line, end.end.column + 1
         fix = r.fix
-        if fix is not None and fix.transform is not None and not fix.edits:
-            fix.edits = _edits_for(fix, module, positions, r)
+        if fix_edits and fix is not None and fix.transform is not None and not fix.edits:
+            fix.edits = _edits_for(fix, module)
         out.append(Finding(r.rule.code, r.rule.name, r.message, path, line, col, end_line, end_col,
                            r.rule.severity, fix, None, r.node))
     return out
 
 
-def _edits_for(fix: Fix, module: cst.Module, positions, r: RawFinding) -> list[Edit]:
+def locate_fix(result: FileResult, finding: Finding) -> list[Edit]:
+    """The located edits of ``finding``'s fix, computed now when ``lint_text``
+    ran with ``fix_edits=False`` (which needs ``keep_tree=True`` for this)."""
+    fix = finding.fix
+    if fix is None:
+        return []
+    if not fix.edits and fix.transform is not None and result.module is not None:
+        edits = _edits_for(fix, result.module)
+        if result.notebook is not None:
+            _edits_to_cells(edits, result.notebook)
+        fix.edits = edits
+    return fix.edits
+
+
+def _edits_for(fix: Fix, module: cst.Module) -> list[Edit]:
     """Describe a transform-based fix as whole-line replacements, one per
     changed hunk (exact, and precise enough for editors, JSON and SARIF)."""
     try:
@@ -418,10 +435,14 @@ def _to_cell(f: Finding, nb: NotebookSource) -> Finding:
     f.cell = cell
     f.line, f.end_line = line, max(end_line, line) if cell == nb.to_cell(f.end_line)[0] else line
     if f.fix is not None:
-        for e in f.fix.edits:
-            e.cell, e.line = nb.to_cell(e.line)
-            end_cell, e.end_line = nb.to_cell(e.end_line)
-            if end_cell != e.cell:
-                # an edit ending at the start of the next cell ends with its own cell
-                e.end_line, e.end_column = sum(1 for c, _ in nb.line_map if c == e.cell) + 1, 1
+        _edits_to_cells(f.fix.edits, nb)
     return f
+
+
+def _edits_to_cells(edits: list[Edit], nb: NotebookSource) -> None:
+    for e in edits:
+        e.cell, e.line = nb.to_cell(e.line)
+        end_cell, e.end_line = nb.to_cell(e.end_line)
+        if end_cell != e.cell:
+            # an edit ending at the start of the next cell ends with its own cell
+            e.end_line, e.end_column = sum(1 for c, _ in nb.line_map if c == e.cell) + 1, 1

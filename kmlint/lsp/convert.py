@@ -99,19 +99,27 @@ def _keepends(text: str) -> list[str]:
 
 
 def noqa_edit(index: TextIndex, line: int, code: str) -> Optional[types.TextEdit]:
-    """Suppress ``code`` on ``line`` (1-based): extend the line's ``# noqa: ...``
-    or ``# kmlint: ignore[...]``, else append ``# noqa: CODE``.  None when the
-    line cannot take a comment (inside a string, after a backslash) or a
-    blanket directive already covers it."""
-    for s in parse_suppressions(index.text).get(line, ()):
-        if s.codes is None or code in s.codes:
-            return None
-        return types.TextEdit(index.range(line, s.column + 1, line, s.end_column + 1), render_directive(s.kind, s.codes + [code]))
-    if line > len(index.lines) or line not in _lines_ending_in_code(index.text):
-        return None
-    text = index.lines[line - 1]
-    code_end = len(text.rstrip())
-    return types.TextEdit(index.range(line, code_end + 1, line, len(text) + 1), "  " + render_directive("noqa", [code]))
+    """Suppress ``code`` on ``line`` (1-based): extend the ``# noqa: ...`` or
+    ``# kmlint: ignore[...]`` already on the line or at the end of its
+    statement, else append ``# noqa: CODE`` to the line (or, where a comment
+    cannot go, after a backslash or inside a string, to the statement's last
+    line).  None when a blanket directive already covers it or no line fits."""
+    directives = parse_suppressions(index.text)
+    candidates = [line, directives.logical_end.get(line, line)]
+    for candidate in candidates:
+        for s in directives.by_line.get(candidate, ()):
+            if s.codes is None or code in s.codes:
+                return None
+            return types.TextEdit(index.range(candidate, s.column + 1, candidate, s.end_column + 1),
+                                  render_directive(s.kind, s.codes + [code]))
+    open_lines = _lines_ending_in_code(index.text)
+    for candidate in candidates:
+        if candidate <= len(index.lines) and candidate in open_lines:
+            text = index.lines[candidate - 1]
+            code_end = len(text.rstrip())
+            return types.TextEdit(index.range(candidate, code_end + 1, candidate, len(text) + 1),
+                                  "  " + render_directive("noqa", [code]))
+    return None
 
 
 def _lines_ending_in_code(text: str) -> set[int]:

@@ -30,7 +30,7 @@ from pygls.uris import to_fs_path
 
 from kmlint import __version__
 from kmlint.config import CONFIG_FILES, ConfigError, ConfigResolver, Settings
-from kmlint.engine.linter import INTERNAL_ERROR, PARSE_ERROR, lint_text
+from kmlint.engine.linter import INTERNAL_ERROR, PARSE_ERROR, FileResult, lint_text, locate_fix
 from kmlint.findings import SAFE, Finding
 from kmlint.lsp import convert
 from kmlint.lsp.fixall import fix_all_safe
@@ -66,6 +66,7 @@ class Entry:
 @dataclass
 class Linted:
     snapshot: Snapshot
+    result: Optional[FileResult] = None
     entries: list[Entry] = field(default_factory=list)
     diagnostics: dict[str, list[types.Diagnostic]] = field(default_factory=dict)
     indexes: dict[str, convert.TextIndex] = field(default_factory=dict)
@@ -219,9 +220,10 @@ class KmlintServer(LanguageServer):
 
     def lint(self, snap: Snapshot) -> Linted:
         settings, changed = self.settings_for(Path(snap.path))
-        result = lint_text(snap.source, snap.path, settings)
+        # the tree stays for the fixes' edits, which are computed when asked for
+        result = lint_text(snap.source, snap.path, settings, keep_tree=True, fix_edits=False)
         codec = self.workspace.position_codec
-        linted = Linted(snap, config_changed=changed)
+        linted = Linted(snap, result, config_changed=changed)
         for uri, text, _ in snap.documents:
             linted.indexes[uri] = convert.TextIndex(text, codec)
             linted.diagnostics[uri] = []
@@ -307,12 +309,16 @@ class KmlintServer(LanguageServer):
         for uri in (linted.diagnostics if linted is not None else [target]):
             self.clear(uri)
 
-    # ------------------------------------------------------------ code actions and hover
+    # ------------------------------------------------------------ code actions
+
+    def lazy_edits(self) -> bool:
+        """Whether the client fills in an action's edit on demand (codeAction/resolve)."""
+        caps = self.client_capabilities.text_document and self.client_capabilities.text_document.code_action
+        return bool(caps and caps.resolve_support and "edit" in caps.resolve_support.properties)
 
     def workspace_edit(self, linted: Linted, edits: dict[str, list[types.TextEdit]]) -> types.WorkspaceEdit:
-        versioned = (self.client_capabilities.workspace and self.client_capabilities.workspace.workspace_edit
-                     and self.client_capabilities.workspace.workspace_edit.document_changes)
-        if not versioned:
+        caps = self.client_capabilities.workspace
+        if not (caps and caps.workspace_edit and caps.workspace_edit.document_changes):
             return types.WorkspaceEdit(changes=edits)
         versions = {uri: version for uri, _, version in linted.snapshot.documents}
         return types.WorkspaceEdit(document_changes=[
@@ -320,56 +326,103 @@ class KmlintServer(LanguageServer):
             for uri, text_edits in edits.items()
         ])
 
-    def fix_action(self, linted: Linted, entry: Entry) -> Optional[types.CodeAction]:
-        fix = entry.finding.fix
-        if fix is None or not fix.edits:
-            return None
+    def in_worker(self, fn, *args):
+        return asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def fix_edit(self, linted: Linted, entry: Entry) -> Optional[types.WorkspaceEdit]:
+        """The fix of one finding as a workspace edit (worker thread: the
+        edits of a libcst fix are computed on first use)."""
         edits: dict[str, list[types.TextEdit]] = {}
-        for e in fix.edits:
-            uri = linted.snapshot.documents[e.cell][0] if e.cell is not None and e.cell < len(linted.snapshot.documents) else entry.uri
+        documents = linted.snapshot.documents
+        for e in locate_fix(linted.result, entry.finding):
+            uri = documents[e.cell][0] if e.cell is not None and e.cell < len(documents) else entry.uri
             edits.setdefault(uri, []).append(convert.text_edit(linted.indexes[uri], e))
-        unsafe = fix.applicability != SAFE
-        return types.CodeAction(
-            title=f"{entry.finding.code}: {fix.description}" + (" (unsafe fix)" if unsafe else ""),
-            kind=types.CodeActionKind.QuickFix, diagnostics=[entry.diagnostic], is_preferred=not unsafe,
-            edit=self.workspace_edit(linted, edits),
-        )
+        return self.workspace_edit(linted, edits) if edits else None
+
+    def fix_all_edit(self, linted: Linted) -> Optional[types.WorkspaceEdit]:
+        """Every safe fix of the buffer (worker thread)."""
+        snap = linted.snapshot
+        new_source = fix_all_safe(snap.source, snap.path, self.settings_for(Path(snap.path))[0])
+        if snap.path.endswith(".ipynb"):
+            new_texts = [cell_source(c) for c in json.loads(new_source)["cells"]]
+        else:
+            new_texts = [new_source]
+        edits: dict[str, list[types.TextEdit]] = {}
+        for (uri, _, _), new_text in zip(snap.documents, new_texts):
+            edit = convert.whole_text_edit(linted.indexes[uri], new_text)
+            if edit is not None:
+                edits[uri] = [edit]
+        return self.workspace_edit(linted, edits) if edits else None
+
+    def edit_for(self, linted: Linted, entry: Optional[int]) -> Optional[types.WorkspaceEdit]:
+        """The edit of the fix of ``linted.entries[entry]``, or of all safe
+        fixes when ``entry`` is None (worker thread)."""
+        return self.fix_all_edit(linted) if entry is None else self.fix_edit(linted, linted.entries[entry])
 
     def noqa_action(self, linted: Linted, entry: Entry) -> Optional[types.CodeAction]:
         f = entry.finding
         if f.code in (PARSE_ERROR, INTERNAL_ERROR):
-            return None  # parse errors cannot be suppressed
+            return None  # the engine never suppresses these
         edit = convert.noqa_edit(linted.indexes[entry.uri], f.line, f.code)
         if edit is None:
             return None
         return types.CodeAction(title=f"Ignore {f.code} on this line", kind=types.CodeActionKind.QuickFix,
                                 diagnostics=[entry.diagnostic], edit=self.workspace_edit(linted, {entry.uri: [edit]}))
 
-    async def fix_all_action(self, linted: Linted) -> Optional[types.CodeAction]:
-        if not any(e.finding.fix is not None and e.finding.fix.applicability == SAFE for e in linted.entries):
-            return None
-        snap = linted.snapshot
+    async def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        uri = params.text_document.uri
+        target = self.target_of(uri)
+        linted = await self.fresh_result(target)
+        if linted is None or linted.result is None:
+            return []
+        only = params.context.only
+        lazy = self.lazy_edits()
+        actions: list[types.CodeAction] = []
 
-        def fixed() -> str:
-            return fix_all_safe(snap.source, snap.path, self.settings_for(Path(snap.path))[0])
+        async def add(action: types.CodeAction, entry: Optional[int]) -> None:
+            # the edit now, or a note of what to compute when the client resolves it
+            if lazy:
+                action.data = {"target": target, "version": linted.snapshot.version, "entry": entry}
+            else:
+                action.edit = await self.in_worker(self.edit_for, linted, entry)
+                if action.edit is None:
+                    return
+            actions.append(action)
 
-        new_source = await asyncio.get_running_loop().run_in_executor(self._pool, fixed)
-        edits: dict[str, list[types.TextEdit]] = {}
-        if snap.path.endswith(".ipynb"):
-            new_texts = [convert_cell_source(c) for c in json.loads(new_source)["cells"]]
-        else:
-            new_texts = [new_source]
-        for (uri, _, _), new_text in zip(snap.documents, new_texts):
-            edit = convert.whole_text_edit(linted.indexes[uri], new_text)
-            if edit is not None:
-                edits[uri] = [edit]
-        if not edits:
-            return None
-        return types.CodeAction(title="kmlint: fix all safe fixes in file", kind=FIX_ALL_KIND,
-                                edit=self.workspace_edit(linted, edits))
+        if _kind_wanted(only, types.CodeActionKind.QuickFix):
+            for i, entry in enumerate(linted.entries):
+                if entry.uri != uri or not convert.overlaps(entry.range, params.range):
+                    continue
+                fix = entry.finding.fix
+                if fix is not None and (fix.edits or fix.transform is not None):
+                    unsafe = fix.applicability != SAFE
+                    await add(types.CodeAction(
+                        title=f"{entry.finding.code}: {fix.description}" + (" (unsafe fix)" if unsafe else ""),
+                        kind=types.CodeActionKind.QuickFix, diagnostics=[entry.diagnostic], is_preferred=not unsafe,
+                    ), i)
+                noqa = self.noqa_action(linted, entry)
+                if noqa is not None:
+                    actions.append(noqa)
+        has_safe_fix = any(e.finding.fix is not None and e.finding.fix.applicability == SAFE for e in linted.entries)
+        # without resolve, the fixer would run at every cursor move: only when asked for by kind
+        if has_safe_fix and _kind_wanted(only, FIX_ALL_KIND) and (lazy or only):
+            await add(types.CodeAction(title="kmlint: fix all safe fixes in file", kind=FIX_ALL_KIND), None)
+        return actions
+
+    async def resolve(self, action: types.CodeAction) -> types.CodeAction:
+        data = action.data if isinstance(action.data, dict) else {}
+        linted = self._results.get(data.get("target", ""))
+        if linted is None or linted.snapshot.version != data.get("version") or \
+                linted.snapshot.version != self.current_version(linted.snapshot.uri):
+            self.log_error("code action not applied: the document changed since it was offered")
+            return action
+        entry = data.get("entry")
+        if entry is None or (isinstance(entry, int) and 0 <= entry < len(linted.entries)):
+            action.edit = await self.in_worker(self.edit_for, linted, entry)
+        return action
 
 
-def convert_cell_source(cell: dict) -> str:
+def cell_source(cell: dict) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else source
 
@@ -470,26 +523,14 @@ def notebook_did_close(ls: KmlintServer, params: types.DidCloseNotebookDocumentP
 
 
 @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
-    code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=False))
+    code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=True))
 async def code_action(ls: KmlintServer, params: types.CodeActionParams) -> Optional[list[types.CodeAction]]:
-    uri = params.text_document.uri
-    linted = await ls.fresh_result(ls.target_of(uri))
-    if linted is None:
-        return None
-    only = params.context.only
-    actions: list[types.CodeAction] = []
-    if _kind_wanted(only, types.CodeActionKind.QuickFix):
-        for entry in linted.entries:
-            if entry.uri != uri or not convert.overlaps(entry.range, params.range):
-                continue
-            for action in (ls.fix_action(linted, entry), ls.noqa_action(linted, entry)):
-                if action is not None:
-                    actions.append(action)
-    if _kind_wanted(only, FIX_ALL_KIND):
-        action = await ls.fix_all_action(linted)
-        if action is not None:
-            actions.append(action)
-    return actions or None
+    return await ls.code_actions(params) or None
+
+
+@server.feature(types.CODE_ACTION_RESOLVE)
+async def code_action_resolve(ls: KmlintServer, action: types.CodeAction) -> types.CodeAction:
+    return await ls.resolve(action)
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
