@@ -4,8 +4,9 @@ Starts the real server over stdio, opens a generated 1,000-line Keras training
 module, then repeatedly inserts a line in the middle (an incremental
 ``didChange``, as editors send them) and times until the diagnostics for that
 version arrive.  Runs twice: with the default debounce (what a user sees) and
-with the debounce off (the lint itself plus the round trip).  While a lint is
-running it also times a hover request, to show the editor is not blocked.
+with the debounce off (the lint itself plus the round trip), then times the
+engine alone (``lint_text`` in-process).  Right after each edit, while the
+lint runs, it also times a hover request: the editor is not blocked.
 
     python benchmarks/lsp_latency.py [--edits 30]
 """
@@ -127,6 +128,21 @@ def summary(values: list[float]) -> str:
     return f"median {statistics.median(ms):6.1f} ms   p90 {p90:6.1f} ms   max {ms[-1]:6.1f} ms"
 
 
+def engine_only(text: str, path: Path, runs: int) -> list[float]:
+    """``lint_text`` in this process, as the worker calls it: the part of the
+    latency that is the engine's."""
+    sys.path.insert(0, str(ROOT))
+    from kmlint.config import Settings
+    from kmlint.engine.linter import lint_text
+
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        lint_text(text, str(path), Settings(), keep_tree=True, fix_edits=False)
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=30)
@@ -139,6 +155,7 @@ def main() -> None:
             latencies, hovers = asyncio.run(measure(debounce, args.edits, text, path))
             print(f"edit -> diagnostics ({label:16}): {summary(latencies)}")
             print(f"hover during lint   ({label:16}): {summary(hovers)}")
+        print(f"lint_text alone (same file)          : {summary(engine_only(text, path, min(args.edits, 10)))}")
 
 
 if __name__ == "__main__":

@@ -328,3 +328,14 @@ async def test_crashes_are_logged_and_the_session_goes_on(crashing: LanguageClie
     assert [p.version for p in crashing.published if p.uri == uri] == [1, 3]
     hover = await crashing.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(1, 5)))
     assert "KM206" in hover.contents.value
+
+
+async def test_a_buffer_that_kills_the_parser_does_not_kill_the_server(client: LanguageClient, tmp_path):
+    # libcst's native parser overflows its stack on nesting this deep: that
+    # costs the lint worker, which the server replaces
+    deep = "model.fit_generator(g)\nx = " + "(" * 20000 + "1" + ")" * 20000 + "\n"
+    uri = open_python(client, tmp_path / "deep.py", deep)
+    replace_all(client, uri, 2, BAD)
+    assert [d.code for d in await next_publish(client, uri, 2)] == ["KM201"]
+    (fix,) = [a for a in await code_actions(client, uri, line_range(1)) if a.title.startswith("KM201")]
+    assert apply_edits(BAD, edits_by_uri(fix.edit)[uri]) == CLEAN

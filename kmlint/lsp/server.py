@@ -3,9 +3,9 @@
 Lints the unsaved buffer on open, on change (debounced) and on save and
 publishes diagnostics.  A notebook is linted as one module, its code cells
 joined in order as the CLI does, and its diagnostics are published per cell.
-Linting runs on one worker thread, from immutable snapshots, so the event loop
-keeps answering the editor; a result for a buffer that changed meanwhile is
-dropped.  Nothing the user wrote is ever executed (no runtime mode here).
+Linting happens in a worker process (kmlint.lsp.worker), from immutable
+snapshots, so the event loop keeps answering the editor; a result for a buffer
+that changed meanwhile is dropped.  Nothing the user wrote is ever executed.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import multiprocessing
 import os
 import sys
 import traceback
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Optional
 from urllib.parse import unquote
 
@@ -29,11 +29,11 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from kmlint import __version__
-from kmlint.config import CONFIG_FILES, ConfigError, ConfigResolver, Settings
-from kmlint.engine.linter import INTERNAL_ERROR, PARSE_ERROR, FileResult, lint_text, locate_fix
-from kmlint.findings import SAFE, Finding
-from kmlint.lsp import convert
-from kmlint.lsp.fixall import fix_all_safe
+from kmlint.config import CONFIG_FILES, ConfigError
+from kmlint.engine.linter import INTERNAL_ERROR, PARSE_ERROR
+from kmlint.findings import SAFE
+from kmlint.lsp import convert, worker
+from kmlint.lsp.worker import Edits, Entry, Linted, Snapshot
 
 log = logging.getLogger("kmlint.lsp")
 
@@ -41,37 +41,6 @@ DEFAULT_DEBOUNCE_SECONDS = 0.15
 FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.kmlint"
 PYTHON_SUFFIXES = (".py", ".pyi")
 CONFIG_GLOBS = [f"**/{name}" for name in CONFIG_FILES]
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything one lint reads, copied on the event loop: the worker thread
-    never touches the workspace, which the event loop keeps mutating."""
-
-    uri: str  # the text document, or the notebook
-    version: Optional[int]
-    path: str  # for config lookup and per-file-ignores; ends in .ipynb for notebooks
-    source: str  # Python source, or the notebook as .ipynb JSON
-    documents: tuple[tuple[str, str, Optional[int]], ...]  # (uri, text, version): the document, or every cell
-
-
-@dataclass
-class Entry:
-    uri: str  # where the finding is shown (the document or a cell)
-    range: types.Range
-    finding: Finding
-    diagnostic: types.Diagnostic
-
-
-@dataclass
-class Linted:
-    snapshot: Snapshot
-    result: Optional[FileResult] = None
-    entries: list[Entry] = field(default_factory=list)
-    diagnostics: dict[str, list[types.Diagnostic]] = field(default_factory=dict)
-    indexes: dict[str, convert.TextIndex] = field(default_factory=dict)
-    crashes: list[str] = field(default_factory=list)  # rule crashes (KM000), logged not shown
-    config_changed: bool = False
 
 
 class KmlintProtocol(LanguageServerProtocol):
@@ -107,10 +76,7 @@ class KmlintServer(LanguageServer):
             protocol_cls=KmlintProtocol,
         )
         self.debounce = DEFAULT_DEBOUNCE_SECONDS
-        # one worker: lints never race on the resolver or the rule instances
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmlint-lint")
-        self._resolver = ConfigResolver()
-        self._config_mtimes: dict[Path, Optional[tuple[int, int]]] = {}
+        self._worker: Optional[ProcessPoolExecutor] = None
         self._text_documents: set[str] = set()  # open Python documents we lint
         self._pending: dict[str, asyncio.Task] = {}
         self._results: dict[str, Linted] = {}
@@ -135,6 +101,32 @@ class KmlintServer(LanguageServer):
             self._shown_errors.add(message)
             self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"kmlint: {message}"))
 
+    # ------------------------------------------------------------ the worker process
+
+    async def in_worker(self, fn, *args):
+        """Run ``fn`` (a kmlint.lsp.worker function) in the worker process.
+        If the worker dies, the call is tried once more on a new one (what
+        killed it may have been another call); None if that dies too."""
+        for attempt in (1, 2):
+            if self._worker is None:
+                # spawn, not fork: this process has threads (pygls reads stdin on one)
+                self._worker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            pool = self._worker
+            try:
+                return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+            except BrokenProcessPool:
+                if self._worker is pool:
+                    self._worker = None
+                    pool.shutdown(wait=False)
+                what = f"the lint worker died during {fn.__name__}{_describe(args)}"
+                self.log_error(f"{what}; trying again on a new one" if attempt == 1 else f"{what} again; giving up on it")
+        return None
+
+    def stop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.shutdown(wait=False, cancel_futures=True)
+            self._worker = None
+
     # ------------------------------------------------------------ documents
 
     def is_linted_document(self, doc: types.TextDocumentItem) -> bool:
@@ -153,18 +145,19 @@ class KmlintServer(LanguageServer):
         return path
 
     def snapshot(self, uri: str) -> Optional[Snapshot]:
+        encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
         notebook = self.workspace.get_notebook_document(notebook_uri=uri)
         if notebook is not None:
-            return self._notebook_snapshot(notebook)
+            return self._notebook_snapshot(notebook, encoding)
         doc = self._document(uri)
         if doc is None or uri not in self._text_documents:
             return None
         path = self._fs_path(uri, "untitled.py")
         if path.endswith(".ipynb"):
             path += ".py"  # a notebook flattened to Python by the client (jupyterlab-lsp)
-        return Snapshot(uri, doc.version, path, doc.source, ((uri, doc.source, doc.version),))
+        return Snapshot(uri, doc.version, path, doc.source, ((uri, doc.source, doc.version),), encoding)
 
-    def _notebook_snapshot(self, notebook: types.NotebookDocument) -> Snapshot:
+    def _notebook_snapshot(self, notebook: types.NotebookDocument, encoding: str) -> Snapshot:
         cells, documents = [], []
         for cell in notebook.cells:
             doc = self._document(cell.document)
@@ -176,7 +169,7 @@ class KmlintServer(LanguageServer):
         if not path.endswith(".ipynb"):
             path += ".ipynb"
         source = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
-        return Snapshot(notebook.uri, notebook.version, path, source, tuple(documents))
+        return Snapshot(notebook.uri, notebook.version, path, source, tuple(documents), encoding)
 
     def target_of(self, uri: str) -> str:
         """The unit that is linted for a document: its notebook, or itself."""
@@ -193,66 +186,20 @@ class KmlintServer(LanguageServer):
     def open_targets(self) -> list[str]:
         return sorted(self._text_documents) + [nb.uri for nb in self.workspace.notebook_documents.values()]
 
-    # ------------------------------------------------------------ linting (worker thread)
-
-    def settings_for(self, path: Path) -> tuple[Settings, bool]:
-        """The settings for a file, and whether a config file changed since the
-        last lint (then every cached lookup is dropped)."""
-        directory = path.parent.absolute()
-        for d in (directory, *directory.parents):
-            for name in CONFIG_FILES:
-                self._config_mtimes.setdefault(d / name, _stamp(d / name))
-        now = {p: _stamp(p) for p in self._config_mtimes}
-        changed = now != self._config_mtimes
-        if changed:
-            self._config_mtimes = now
-            self._resolver = ConfigResolver()
-        return self._resolver.for_file(path), changed
-
-    def reset_config(self) -> None:
-        """Forget every config lookup (queued behind running lints)."""
-
-        def reset() -> None:
-            self._config_mtimes.clear()
-            self._resolver = ConfigResolver()
-
-        self._pool.submit(reset)
-
-    def lint(self, snap: Snapshot) -> Linted:
-        settings, changed = self.settings_for(Path(snap.path))
-        # the tree stays for the fixes' edits, which are computed when asked for
-        result = lint_text(snap.source, snap.path, settings, keep_tree=True, fix_edits=False)
-        codec = self.workspace.position_codec
-        linted = Linted(snap, result, config_changed=changed)
-        for uri, text, _ in snap.documents:
-            linted.indexes[uri] = convert.TextIndex(text, codec)
-            linted.diagnostics[uri] = []
-        for f in result.findings:
-            if f.code == INTERNAL_ERROR:
-                linted.crashes.append(f"{snap.path}: {f.message}")
-                continue
-            cell = f.cell if f.cell is not None and f.cell < len(snap.documents) else 0
-            uri = snap.documents[cell][0]
-            rng = linted.indexes[uri].range(f.line, f.column, f.end_line, f.end_column)
-            entry = Entry(uri, rng, f, convert.diagnostic(f, rng))
-            linted.entries.append(entry)
-            linted.diagnostics[uri].append(entry.diagnostic)
-        return linted
+    # ------------------------------------------------------------ linting
 
     async def run_lint(self, snap: Snapshot) -> Optional[Linted]:
         try:
-            linted = await asyncio.get_running_loop().run_in_executor(self._pool, self.lint, snap)
+            linted = await self.in_worker(worker.lint, snap)
         except ConfigError as e:
             self.show_error_once(str(e))
             return Linted(snap, diagnostics={uri: [] for uri, _, _ in snap.documents})
         except Exception:
             self.log_error(f"linting {snap.path} failed:\n{traceback.format_exc()}")
             return None
-        for crash in linted.crashes:
+        for crash in linted.crashes if linted is not None else ():
             self.log_error(crash)
         return linted
-
-    # ------------------------------------------------------------ scheduling (event loop)
 
     def schedule(self, target: str, delay: float) -> None:
         previous = self._pending.pop(target, None)
@@ -290,7 +237,7 @@ class KmlintServer(LanguageServer):
         return await self.lint_now(target)
 
     def publish(self, linted: Linted, previous: Optional[Linted] = None) -> None:
-        versions = {uri: version for uri, _, version in linted.snapshot.documents}
+        versions = linted.snapshot.versions
         for uri, diagnostics in linted.diagnostics.items():
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=versions.get(uri)))
@@ -308,6 +255,16 @@ class KmlintServer(LanguageServer):
         linted = self._results.pop(target, None)
         for uri in (linted.diagnostics if linted is not None else [target]):
             self.clear(uri)
+        if self._worker is not None:
+            asyncio.ensure_future(self.in_worker(worker.forget, target))
+
+    def config_changed(self) -> None:
+        async def reset_and_relint() -> None:
+            await self.in_worker(worker.reset_config)
+            for target in self.open_targets():
+                self.schedule(target, 0)
+
+        asyncio.ensure_future(reset_and_relint())
 
     # ------------------------------------------------------------ code actions
 
@@ -316,48 +273,24 @@ class KmlintServer(LanguageServer):
         caps = self.client_capabilities.text_document and self.client_capabilities.text_document.code_action
         return bool(caps and caps.resolve_support and "edit" in caps.resolve_support.properties)
 
-    def workspace_edit(self, linted: Linted, edits: dict[str, list[types.TextEdit]]) -> types.WorkspaceEdit:
+    def workspace_edit(self, linted: Linted, edits: Edits) -> types.WorkspaceEdit:
         caps = self.client_capabilities.workspace
         if not (caps and caps.workspace_edit and caps.workspace_edit.document_changes):
             return types.WorkspaceEdit(changes=edits)
-        versions = {uri: version for uri, _, version in linted.snapshot.documents}
+        versions = linted.snapshot.versions
         return types.WorkspaceEdit(document_changes=[
             types.TextDocumentEdit(types.OptionalVersionedTextDocumentIdentifier(uri, versions.get(uri)), list(text_edits))
             for uri, text_edits in edits.items()
         ])
 
-    def in_worker(self, fn, *args):
-        return asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
-
-    def fix_edit(self, linted: Linted, entry: Entry) -> Optional[types.WorkspaceEdit]:
-        """The fix of one finding as a workspace edit (worker thread: the
-        edits of a libcst fix are computed on first use)."""
-        edits: dict[str, list[types.TextEdit]] = {}
-        documents = linted.snapshot.documents
-        for e in locate_fix(linted.result, entry.finding):
-            uri = documents[e.cell][0] if e.cell is not None and e.cell < len(documents) else entry.uri
-            edits.setdefault(uri, []).append(convert.text_edit(linted.indexes[uri], e))
-        return self.workspace_edit(linted, edits) if edits else None
-
-    def fix_all_edit(self, linted: Linted) -> Optional[types.WorkspaceEdit]:
-        """Every safe fix of the buffer (worker thread)."""
+    async def edit_for(self, linted: Linted, entry: Optional[int]) -> Optional[types.WorkspaceEdit]:
+        """The fix of ``linted.entries[entry]``, or all safe fixes when ``entry`` is None."""
         snap = linted.snapshot
-        new_source = fix_all_safe(snap.source, snap.path, self.settings_for(Path(snap.path))[0])
-        if snap.path.endswith(".ipynb"):
-            new_texts = [cell_source(c) for c in json.loads(new_source)["cells"]]
+        if entry is None:
+            edits = await self.in_worker(worker.fix_all_edits, snap.uri, snap.version)
         else:
-            new_texts = [new_source]
-        edits: dict[str, list[types.TextEdit]] = {}
-        for (uri, _, _), new_text in zip(snap.documents, new_texts):
-            edit = convert.whole_text_edit(linted.indexes[uri], new_text)
-            if edit is not None:
-                edits[uri] = [edit]
+            edits = await self.in_worker(worker.fix_edits, snap.uri, snap.version, entry)
         return self.workspace_edit(linted, edits) if edits else None
-
-    def edit_for(self, linted: Linted, entry: Optional[int]) -> Optional[types.WorkspaceEdit]:
-        """The edit of the fix of ``linted.entries[entry]``, or of all safe
-        fixes when ``entry`` is None (worker thread)."""
-        return self.fix_all_edit(linted) if entry is None else self.fix_edit(linted, linted.entries[entry])
 
     def noqa_action(self, linted: Linted, entry: Entry) -> Optional[types.CodeAction]:
         f = entry.finding
@@ -373,7 +306,7 @@ class KmlintServer(LanguageServer):
         uri = params.text_document.uri
         target = self.target_of(uri)
         linted = await self.fresh_result(target)
-        if linted is None or linted.result is None:
+        if linted is None:
             return []
         only = params.context.only
         lazy = self.lazy_edits()
@@ -384,7 +317,7 @@ class KmlintServer(LanguageServer):
             if lazy:
                 action.data = {"target": target, "version": linted.snapshot.version, "entry": entry}
             else:
-                action.edit = await self.in_worker(self.edit_for, linted, entry)
+                action.edit = await self.edit_for(linted, entry)
                 if action.edit is None:
                     return
             actions.append(action)
@@ -394,7 +327,7 @@ class KmlintServer(LanguageServer):
                 if entry.uri != uri or not convert.overlaps(entry.range, params.range):
                     continue
                 fix = entry.finding.fix
-                if fix is not None and (fix.edits or fix.transform is not None):
+                if fix is not None:
                     unsafe = fix.applicability != SAFE
                     await add(types.CodeAction(
                         title=f"{entry.finding.code}: {fix.description}" + (" (unsafe fix)" if unsafe else ""),
@@ -412,27 +345,18 @@ class KmlintServer(LanguageServer):
     async def resolve(self, action: types.CodeAction) -> types.CodeAction:
         data = action.data if isinstance(action.data, dict) else {}
         linted = self._results.get(data.get("target", ""))
+        entry = data.get("entry")
         if linted is None or linted.snapshot.version != data.get("version") or \
                 linted.snapshot.version != self.current_version(linted.snapshot.uri):
             self.log_error("code action not applied: the document changed since it was offered")
-            return action
-        entry = data.get("entry")
-        if entry is None or (isinstance(entry, int) and 0 <= entry < len(linted.entries)):
-            action.edit = await self.in_worker(self.edit_for, linted, entry)
+        elif entry is None or (isinstance(entry, int) and 0 <= entry < len(linted.entries)):
+            action.edit = await self.edit_for(linted, entry)
         return action
 
 
-def cell_source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
-def _stamp(path: Path) -> Optional[tuple[int, int]]:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
+def _describe(args) -> str:
+    snap = next((a for a in args if isinstance(a, Snapshot)), None)
+    return f" of {snap.path}" if snap is not None else ""
 
 
 def _kind_wanted(only: Optional[list[str]], kind: str) -> bool:
@@ -452,6 +376,7 @@ def initialize(ls: KmlintServer, params: types.InitializeParams) -> None:
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: KmlintServer, params: types.InitializedParams) -> None:
+    asyncio.ensure_future(ls.in_worker(worker.ready))  # start the worker while the editor opens files
     watched = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
     if not (watched and watched.dynamic_registration):
         return  # config changes are still seen: every lint compares the config files' mtimes
@@ -469,9 +394,7 @@ async def initialized(ls: KmlintServer, params: types.InitializedParams) -> None
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 def did_change_watched_files(ls: KmlintServer, params: types.DidChangeWatchedFilesParams) -> None:
     if any(unquote(c.uri).rsplit("/", 1)[-1] in CONFIG_FILES for c in params.changes):
-        ls.reset_config()
-        for target in ls.open_targets():
-            ls.schedule(target, 0)
+        ls.config_changed()
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -533,6 +456,11 @@ async def code_action_resolve(ls: KmlintServer, action: types.CodeAction) -> typ
     return await ls.resolve(action)
 
 
+@server.feature(types.SHUTDOWN)
+def shutdown(ls: KmlintServer, params: None) -> None:
+    ls.stop_worker()
+
+
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def hover(ls: KmlintServer, params: types.HoverParams) -> Optional[types.Hover]:
     linted = ls._results.get(ls.target_of(params.text_document.uri))
@@ -548,4 +476,7 @@ def hover(ls: KmlintServer, params: types.HoverParams) -> Optional[types.Hover]:
 def main() -> None:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="kmlint server %(levelname)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)
-    server.start_io()
+    try:
+        server.start_io()
+    finally:
+        server.stop_worker()
