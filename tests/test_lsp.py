@@ -139,9 +139,18 @@ async def test_notebook_cells(client: LanguageClient, tmp_path):
     diags = await next_publish(client, cells[2])
     assert sorted((d.code, d.range.start.line) for d in diags) == [("KM201", 2), ("KM206", 1)]
 
-    client.notebook_document_did_close(types.DidCloseNotebookDocumentParams(
-        types.NotebookDocumentIdentifier(nb_uri), [types.TextDocumentIdentifier(c) for c in cells]))
+    # deleting the cell takes its diagnostics with it
+    client.notebook_document_did_change(types.DidChangeNotebookDocumentParams(
+        types.VersionedNotebookDocumentIdentifier(version=3, uri=nb_uri),
+        types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(
+            structure=types.NotebookDocumentCellChangeStructure(
+                array=types.NotebookCellArrayChange(start=2, delete_count=1),
+                did_close=[types.TextDocumentIdentifier(cells[2])])))))
     assert await next_publish(client, cells[2]) == []
+
+    client.notebook_document_did_close(types.DidCloseNotebookDocumentParams(
+        types.NotebookDocumentIdentifier(nb_uri), [types.TextDocumentIdentifier(c) for c in cells[:2]]))
+    assert await next_publish(client, cells[0]) == []
 
 
 async def test_fix_actions_apply_to_the_document(client: LanguageClient, tmp_path):

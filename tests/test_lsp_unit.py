@@ -1,8 +1,11 @@
-"""The language server's translations (kmlint -> LSP), tested in-process."""
+"""The language server's pieces that run in-process: translations from kmlint
+to LSP, and the command's behaviour without pygls."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from lsprotocol import types
 from pygls.workspace import PositionCodec
@@ -10,7 +13,7 @@ from pygls.workspace import PositionCodec
 from kmlint.docs import readme_sections
 from kmlint.findings import Edit
 from kmlint.lsp.convert import TextIndex, noqa_edit, text_edit, whole_text_edit
-from tests.helpers import lint
+from tests.helpers import cli_env, lint
 from tests.lsp_support import apply_edits
 
 UTF16 = PositionCodec(types.PositionEncodingKind.Utf16)
@@ -50,6 +53,18 @@ def test_positions_count_utf16_and_clamp_at_the_end():
     assert idx.position(1, 8) == types.Position(0, 8)  # the emoji is two UTF-16 units
     assert idx.position(9, 1) == types.Position(2, 0)  # past the end: the end
     assert idx.end() == types.Position(2, 0)
+
+
+def test_positions_in_utf8_when_the_client_asks_for_it():
+    idx = TextIndex("s = 'é'; f(g)\n", PositionCodec(types.PositionEncodingKind.Utf8))
+    assert idx.position(1, 10) == types.Position(0, 10)  # é is two bytes
+
+
+def test_server_command_without_pygls_says_what_to_install():
+    blocked = "import sys; sys.modules['pygls'] = None; from kmlint.cli import main; main(['server'])"
+    result = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, env=cli_env(), timeout=120)
+    assert result.returncode == 2
+    assert "pip install 'kmlint[lsp]'" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_edit_to_the_end_of_a_cell_without_final_newline():
