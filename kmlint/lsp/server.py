@@ -201,15 +201,20 @@ class KmlintServer(LanguageServer):
             self.log_error(crash)
         return linted
 
-    def schedule(self, target: str, delay: float) -> None:
+    def schedule(self, target: str, delay: float = 0, again: bool = True) -> None:
+        """Lint ``target`` after ``delay`` seconds of quiet; ``again=False``
+        skips it if this version was linted meanwhile (for a code action)."""
         previous = self._pending.pop(target, None)
         if previous is not None:
             previous.cancel()
-        self._pending[target] = asyncio.ensure_future(self._lint_and_publish(target, delay))
+        self._pending[target] = asyncio.ensure_future(self._lint_and_publish(target, delay, again))
 
-    async def _lint_and_publish(self, target: str, delay: float) -> None:
+    async def _lint_and_publish(self, target: str, delay: float, again: bool) -> None:
         if delay:
             await asyncio.sleep(delay)
+        linted = self._results.get(target)
+        if not again and linted is not None and linted.snapshot.version == self.current_version(target):
+            return
         await self.lint_now(target)
 
     async def lint_now(self, target: str) -> Optional[Linted]:
@@ -407,7 +412,7 @@ def did_open(ls: KmlintServer, params: types.DidOpenTextDocumentParams) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: KmlintServer, params: types.DidChangeTextDocumentParams) -> None:
     if params.text_document.uri in ls._text_documents:
-        ls.schedule(params.text_document.uri, ls.debounce)
+        ls.schedule(params.text_document.uri, ls.debounce, again=False)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -430,7 +435,7 @@ def notebook_did_open(ls: KmlintServer, params: types.DidOpenNotebookDocumentPar
 
 @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
 def notebook_did_change(ls: KmlintServer, params: types.DidChangeNotebookDocumentParams) -> None:
-    ls.schedule(params.notebook_document.uri, ls.debounce)
+    ls.schedule(params.notebook_document.uri, ls.debounce, again=False)
 
 
 @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
