@@ -127,6 +127,11 @@ async def test_notebook_cells(client: LanguageClient, tmp_path):
     assert list(edits) == [cells[2]]
     fixed = apply_edits("%matplotlib inline\ngen = ImageDataGenerator()\nmodel.fit_generator(gen)", edits[cells[2]])
     assert fixed == "%matplotlib inline\ngen = ImageDataGenerator()\nmodel.fit(gen)"
+    # so does fix all (the CLI's fixer, which keeps the magic)
+    (fix_all,) = await code_actions(client, cells[0], line_range(0), only=[types.CodeActionKind.SourceFixAll])
+    edits = edits_by_uri(fix_all.edit)
+    assert list(edits) == [cells[2]]
+    assert apply_edits("%matplotlib inline\ngen = ImageDataGenerator()\nmodel.fit_generator(gen)", edits[cells[2]]) == fixed
 
     # editing cell 0 changes what cell 2 means
     client.notebook_document_did_change(types.DidChangeNotebookDocumentParams(

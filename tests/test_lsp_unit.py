@@ -12,7 +12,7 @@ from pygls.workspace import PositionCodec
 
 from kmlint.docs import readme_sections
 from kmlint.findings import Edit
-from kmlint.lsp.convert import TextIndex, noqa_edit, text_edit, whole_text_edit
+from kmlint.lsp.convert import TextIndex, edits_between, noqa_edit, text_edit
 from tests.helpers import cli_env, lint
 from tests.lsp_support import apply_edits
 
@@ -73,13 +73,14 @@ def test_edit_to_the_end_of_a_cell_without_final_newline():
     assert apply_edits(cell, [edit]) == "gen = g()\nmodel.fit(gen)"
 
 
-def test_whole_text_edit_spans_only_the_changed_lines():
-    old, new = "a\nb\nc\nd\n", "a\nB\nc\nd\n"
-    edit = whole_text_edit(index(old), new)
-    assert edit.range == types.Range(types.Position(1, 0), types.Position(2, 0)) and edit.new_text == "B\n"
-    for old, new in [("a\r\nb", "a\r\nc"), ("a\n", "a\nb\n"), ("", "x\n"), ("x\n", ""), ("a\x0cb\nc\n", "a\x0cb\nC\n")]:
-        assert apply_edits(old, [whole_text_edit(index(old), new)]) == new
-    assert whole_text_edit(index("same\n"), "same\n") is None
+def test_edits_between_texts_touch_only_the_changed_lines():
+    old, new = "a\nb\nc\nd\ne\n", "a\nB\nc\nd\nE\n"
+    edits = edits_between(index(old), new)
+    assert [(e.range.start.line, e.range.end.line, e.new_text) for e in edits] == [(1, 2, "B\n"), (4, 5, "E\n")]
+    for old, new in [("a\r\nb", "a\r\nc"), ("a\n", "a\nb\n"), ("", "x\n"), ("x\n", ""), ("a\x0cb\nc\n", "a\x0cb\nC\n"),
+                     ("a", "a\nb"), ("a\nb", "a")]:
+        assert apply_edits(old, edits_between(index(old), new)) == new
+    assert edits_between(index("same\n"), "same\n") == []
 
 
 def test_notebook_fix_edits_name_their_cell():

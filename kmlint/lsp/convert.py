@@ -20,13 +20,13 @@ from kmlint.docs import readme_sections, rule_readme, rule_url
 from kmlint.engine.linter import UNUSED_SUPPRESSION
 from kmlint.engine.suppressions import parse_suppressions, render_directive
 from kmlint.findings import Edit, Finding
+from kmlint.fixes import line_hunks, split_lines
 from kmlint.registry import get_rule
 
 SOURCE = "kmlint"
 # the dossier sections a hover shows
 HOVER_SECTIONS = ("What it does", "Why is this bad?")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_AFTER_BREAK = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
 
 
 class TextIndex:
@@ -72,30 +72,16 @@ def text_edit(index: TextIndex, edit: Edit) -> types.TextEdit:
     return types.TextEdit(index.range(edit.line, edit.column, edit.end_line, edit.end_column), content)
 
 
-def whole_text_edit(index: TextIndex, new_text: str) -> Optional[types.TextEdit]:
-    """One edit turning the document into ``new_text``, spanning only the changed
-    lines (so the editor keeps the cursor and folds elsewhere); None if equal."""
-    old = index.text
-    if old == new_text:
-        return None
-    old_lines = _keepends(old)
-    new_lines = _keepends(new_text)
-    head = 0
-    while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(old_lines), len(new_lines)) - head and old_lines[-1 - tail] == new_lines[-1 - tail]:
-        tail += 1
-    content = "".join(new_lines[head:len(new_lines) - tail])
-    start = types.Position(head, 0)
-    end = types.Position(len(old_lines) - tail, 0) if tail else index.end()
-    return types.TextEdit(types.Range(start, end), content)
+def edits_between(index: TextIndex, new_text: str) -> list[types.TextEdit]:
+    """The edits turning the document into ``new_text``, one per changed run
+    of lines (so the editor keeps the cursor, folds and marks elsewhere)."""
+    old_lines = split_lines(index.text)
 
+    def at(line: int) -> types.Position:
+        return types.Position(line, 0) if line < len(old_lines) else index.end()
 
-def _keepends(text: str) -> list[str]:
-    """Lines with their breaks, split where LSP splits (not at form feeds etc.)."""
-    lines = _AFTER_BREAK.split(text)
-    return lines[:-1] if lines and lines[-1] == "" else lines
+    return [types.TextEdit(types.Range(at(start), at(end)), "".join(lines))
+            for start, end, lines in line_hunks(index.text, new_text)]
 
 
 def noqa_edit(index: TextIndex, line: int, code: str) -> Optional[types.TextEdit]:

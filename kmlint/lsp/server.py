@@ -291,10 +291,14 @@ class KmlintServer(LanguageServer):
     async def edit_for(self, linted: Linted, entry: Optional[int]) -> Optional[types.WorkspaceEdit]:
         """The fix of ``linted.entries[entry]``, or all safe fixes when ``entry`` is None."""
         snap = linted.snapshot
-        if entry is None:
-            edits = await self.in_worker(worker.fix_all_edits, snap.uri, snap.version)
-        else:
-            edits = await self.in_worker(worker.fix_edits, snap.uri, snap.version, entry)
+        try:
+            if entry is None:
+                edits = await self.in_worker(worker.fix_all_edits, snap.uri, snap.version)
+            else:
+                edits = await self.in_worker(worker.fix_edits, snap.uri, snap.version, entry)
+        except worker.FixAllError as e:
+            self.log_error(f"fix all in {snap.path}: {e}")
+            return None
         return self.workspace_edit(linted, edits) if edits else None
 
     def noqa_action(self, linted: Linted, entry: Entry) -> Optional[types.CodeAction]:

@@ -21,9 +21,10 @@ from pygls.workspace import PositionCodec
 
 from kmlint.config import CONFIG_FILES, ConfigResolver, Settings
 from kmlint.engine.linter import INTERNAL_ERROR, FileResult, lint_text, locate_fix
+from kmlint.engine.notebooks import cell_text
 from kmlint.findings import Finding
+from kmlint.fixer import fix_source
 from kmlint.lsp import convert
-from kmlint.lsp.fixall import fix_all_safe
 
 Edits = dict[str, list[types.TextEdit]]  # document uri -> its edits
 
@@ -162,25 +163,27 @@ def fix_edits(target: str, version: Optional[int], entry: int) -> Optional[Edits
     return edits or None
 
 
+class FixAllError(Exception):
+    pass
+
+
 def fix_all_edits(target: str, version: Optional[int]) -> Optional[Edits]:
-    """Every safe fix of the document (or notebook) at once."""
+    """Every safe fix of the document (or notebook) at once, by the fixer the
+    CLI's ``--fix`` uses.  Raises FixAllError when the fixer gives up."""
     kept = _kept(target, version)
     if kept is None:
         return None
     snap = kept.linted.snapshot
-    new_source = fix_all_safe(snap.source, snap.path, settings_for(Path(snap.path))[0])
+    outcome = fix_source(snap.source, snap.path, settings_for(Path(snap.path))[0])
+    if outcome.error is not None:
+        raise FixAllError(outcome.error)
     if snap.path.endswith(".ipynb"):
-        new_texts = [_cell_source(c) for c in json.loads(new_source)["cells"]]
+        new_texts = [cell_text(c) for c in json.loads(outcome.text)["cells"]]
     else:
-        new_texts = [new_source]
+        new_texts = [outcome.text]
     edits: Edits = {}
     for (uri, _, _), new_text in zip(snap.documents, new_texts):
-        edit = convert.whole_text_edit(kept.linted.indexes[uri], new_text)
-        if edit is not None:
-            edits[uri] = [edit]
+        text_edits = convert.edits_between(kept.linted.indexes[uri], new_text)
+        if text_edits:
+            edits[uri] = text_edits
     return edits or None
-
-
-def _cell_source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
