@@ -19,6 +19,7 @@ LARGE_CHUNK = 1024
 # predict() arguments that predict_on_batch() does not take but can be dropped
 # without changing the result
 DROPPABLE = {"batch_size", "verbose"}
+TRAINING_CALLS = {"fit", "fit_generator", "train_on_batch"}
 
 
 @register
@@ -70,7 +71,8 @@ class PredictInLoop(Rule):
             varying = [data]
         loop = innermost
         while loop is not None:
-            if any(model.depends_on_loop(v, loop) for v in varying) and not _few_iterations(model, loop, tiny):
+            if any(model.depends_on_loop(v, loop) for v in varying) and not _few_iterations(model, loop, tiny) \
+                    and not _trains_each_iteration(loop):
                 return True
             loop = loop.parent
         return False
@@ -102,6 +104,12 @@ def _few_iterations(model, loop, tiny: int) -> bool:
         step = _int_value(model, it.args[2].value)
         return step is not None and step >= LARGE_CHUNK
     return False
+
+
+def _trains_each_iteration(loop) -> bool:
+    """A k-fold / trial / epoch loop: every iteration trains, and predicting
+    its held-out part once per iteration is part of that, not per-item use."""
+    return any(c.name in TRAINING_CALLS for c in loop.calls)
 
 
 def _is_generator_call(model, expr) -> bool:

@@ -1,6 +1,7 @@
 import numpy as np
 import tensorflow as tf
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import KFold
 from tensorflow import keras
 
 model = keras.models.load_model("classifier.keras")
@@ -25,6 +26,12 @@ def evaluate_all():
 
 for epoch in range(3, 30):
     evaluate_all()
+
+# k-fold cross-validation: each fold trains, then predicts its held-out part once
+fold_scores = []
+for train_idx, val_idx in KFold(n_splits=5).split(x_val):
+    model.fit(x_val[train_idx], y_val[train_idx], epochs=1, verbose=0)
+    fold_scores.append(model.predict(x_val[val_idx], verbose=0))
 
 # tiny literal loops (test-time augmentation)
 for k in range(3):
