@@ -366,3 +366,14 @@ def test_km101_take_bounds_even_a_large_array():
         whole = tf.data.Dataset.from_tensor_slices(x).batch(32).cache()
     """
     assert lines(src, "KM101") == [6]
+
+
+# --------------------------------------------------------------------------- KM900
+
+
+def test_km900_judges_only_codes_of_rules_that_ran_and_unknown_codes():
+    src = "x = 1  # noqa: KM203\ny = 2  # noqa: KM999\n"
+    only_some = [(f.line, f.message) for f in lint(src, "s.py", select=["KM900", "KM201"])]
+    assert only_some == [(2, "Unused suppression for KM999")]
+    everything = [(f.line, f.message) for f in lint(src, "s.py") if f.code == "KM900"]
+    assert everything == [(1, "Unused suppression for KM203"), (2, "Unused suppression for KM999")]

@@ -23,6 +23,7 @@ SEQUENCE_BASES = ("Sequence", "PyDataset")
 # array methods whose result has the array's dtype
 DTYPE_KEEPING = {"reshape", "squeeze", "transpose", "flatten", "ravel", "swapaxes", "copy"}
 BUILTIN_NAMES = frozenset(dir(builtins))
+TINY_BYTES = 10**6
 
 
 @register
@@ -39,7 +40,9 @@ class Float64Input(Rule):
         found: dict[int, tuple[int, cst.CSTNode, str]] = {}
         for expr, where, order in self._fed(model):
             source = float64_source(model, expr)
-            if source is not None and (id(source) not in found or order < found[id(source)][0]):
+            if source is None or _tiny(model, source):
+                continue
+            if id(source) not in found or order < found[id(source)][0]:
                 found[id(source)] = (order, source, where)
         np_alias = model.alias_for("numpy")
         for _, source, where in sorted(found.values(), key=lambda s: model.order(s[1]) or 0):
@@ -91,6 +94,13 @@ class Float64Input(Rule):
                     first = _first(r) if isinstance(r, cst.Tuple) else r
                     if first is not None:
                         yield first, f"returned by `{fn.class_name}.__getitem__`", fn.order
+
+
+def _tiny(model, source) -> bool:
+    """A known size under TINY_BYTES (test fixtures, toy examples): doubling it
+    is noise.  Unknown sizes (a batch size from a parameter) still count."""
+    info = estimate(model, source)
+    return info is not None and info.nbytes is not None and info.nbytes < TINY_BYTES
 
 
 def _first(value) -> Optional[cst.BaseExpression]:
