@@ -314,10 +314,10 @@ def test_km301_rebinding_in_a_later_cell_ends_the_old_array():
 
 
 def test_km302_fix_uses_the_numpy_alias_or_a_string():
-    plain = "import numpy\nfrom tensorflow import keras\nmodel = keras.Sequential()\nmodel.fit(numpy.zeros((8, 2)), y)\n"
-    assert "numpy.zeros((8, 2), dtype=numpy.float32)" in apply_fixes(plain, "KM302")
-    imported = "from numpy import zeros\nfrom tensorflow import keras\nmodel = keras.Sequential()\nmodel.fit(zeros((8, 2)), y)\n"
-    assert 'zeros((8, 2), dtype="float32")' in apply_fixes(imported, "KM302")
+    plain = "import numpy\nfrom tensorflow import keras\nmodel = keras.Sequential()\nmodel.fit(numpy.zeros((n, 2)), y)\n"
+    assert "numpy.zeros((n, 2), dtype=numpy.float32)" in apply_fixes(plain, "KM302")
+    imported = "from numpy import zeros\nfrom tensorflow import keras\nmodel = keras.Sequential()\nmodel.fit(zeros((n, 2)), y)\n"
+    assert 'zeros((n, 2), dtype="float32")' in apply_fixes(imported, "KM302")
 
 
 def test_km302_division_of_a_slice_and_a_reshape_of_uint8_data():
@@ -338,12 +338,24 @@ def test_km302_generator_handed_to_from_generator():
 
         def samples():
             for _ in range(100):
-                yield np.random.randn(64)
+                yield np.random.randn(256, 1024)
 
-        ds = tf.data.Dataset.from_generator(samples, output_signature=tf.TensorSpec((64,), tf.float64))
+        ds = tf.data.Dataset.from_generator(samples, output_signature=tf.TensorSpec((256, 1024), tf.float64))
     """
     fs = found(src, "KM302")
     assert [f.line for f in fs] == [7] and "`samples()`" in fs[0].message
+
+
+def test_km302_known_tiny_arrays_are_noise_unknown_sizes_count():
+    src = """
+        import numpy as np
+        from tensorflow import keras
+        model = keras.Sequential()
+        model.fit(np.ones((4, 3)), y)
+        model.fit(np.ones((n, 3)), y)
+        model.fit(np.ones((1000, 1000)), y)
+    """
+    assert lines(src, "KM302") == [6, 7]
 
 
 def test_km302_numpy_only_helper_generator_is_not_a_batch_generator():

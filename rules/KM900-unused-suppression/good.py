@@ -14,7 +14,7 @@ def batches(x):
 
 
 # each suppression below silences a real finding
-x = np.random.rand(64, 8)  # noqa: KM302
+x = np.random.rand(len(y), 8)  # noqa: KM302
 model.fit(x, y, epochs=1)
 model.fit_generator(batches(x), steps_per_epoch=2)  # noqa: KM201
 model.predict_generator(batches(x), steps=2)  # kmlint: ignore[KM201]
