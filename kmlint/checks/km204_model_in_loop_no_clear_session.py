@@ -32,13 +32,25 @@ def clear_session_call(model: SemanticModel) -> Optional[str]:
     return None
 
 
-def _model_kept(model: SemanticModel, site: CallSite, loop: Loop) -> bool:
-    """The model is deliberately kept (an ensemble): the name it is bound to is
-    appended to / stored in a container inside the loop."""
+def _model_kept(model: SemanticModel, site: CallSite, built: CallSite, loop: Loop) -> bool:
+    """The model is deliberately kept or composed, not replaced: it is appended
+    to / stored in a container or attribute (an ensemble, a layer's sub-models),
+    or called right away as a block of a bigger model (``Block(...)(x)``)."""
+    node = site.node
+    if site.node is not built.node and not model.is_keras_model(node):
+        return False  # a per-trial helper returning a score: its model is not kept
+    parent = model.parent_of.get(id(node))
+    if isinstance(parent, cst.Call) and isinstance(parent.func, cst.Attribute) and parent.func.attr.value in KEEPING_METHODS:
+        return True
+    if any(cs.node.func is node for cs in loop.calls):
+        return True
     stmt = site.stmt
-    if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)):
+    if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign) and stmt.body[0].value is node):
         return False
-    names = {t.target.value for t in stmt.body[0].targets if isinstance(t.target, cst.Name)}
+    targets = [t.target for t in stmt.body[0].targets]
+    if any(not isinstance(t, cst.Name) for t in targets):
+        return True  # self.head = Sequential(...), heads[i] = Sequential(...)
+    names = {t.value for t in targets}
     for name in names:
         for use in model.uses.get(name, ()):
             if use.kind != "load" or loop not in use.loops:
@@ -47,7 +59,7 @@ def _model_kept(model: SemanticModel, site: CallSite, loop: Loop) -> bool:
             if isinstance(parent, cst.Call) and isinstance(parent.func, cst.Attribute) and parent.func.attr.value in KEEPING_METHODS:
                 return True
     for st in model.target_stores:
-        if isinstance(st.target, cst.Subscript) and isinstance(st.value, cst.Name) and st.value.value in names and loop in st.loops:
+        if isinstance(st.value, cst.Name) and st.value.value in names and loop in st.loops:
             return True
     return False
 
@@ -72,14 +84,14 @@ class ModelInLoopNoClearSession(Rule):
             for loop, chain in model.loop_contexts(cs):
                 if id(loop) in reported or loop.kind == "comp":
                     continue  # comprehensions build collections of models on purpose
-                n = model.literal_iterations(loop)
+                n = model.known_iterations(loop)
                 if n is not None and n <= ctx.settings.tiny_loop_iterations:
                     continue
                 site = next((c for c in chain if loop in c.loops), cs)
                 around = set(site.loops)
                 if any(model.executes_in(c, lp) for c in clears for lp in around):
                     continue
-                if _model_kept(model, site, loop):
+                if _model_kept(model, site, cs, loop):
                     continue
                 reported.add(id(loop))
                 short = built.replace("keras.", "", 1) if built.startswith("keras.") else built

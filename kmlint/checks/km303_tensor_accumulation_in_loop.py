@@ -9,9 +9,9 @@ import libcst as cst
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import CallSite, unpack_value
+from kmlint.semantics.model import Binding, CallSite, Loop, SemanticModel, unpack_value
 from kmlint.semantics.names import source_text
-from kmlint.semantics.tensors import TensorValue, inside_tf_function, is_training_loop, tensor_value
+from kmlint.semantics.tensors import TensorValue, inside_tf_function, is_training_loop, tensor_value, tf_op_name
 
 # what a list starts as: [] / list()
 def _is_new_list(expr: Optional[cst.BaseExpression]) -> bool:
@@ -48,8 +48,11 @@ class TensorAccumulationInLoop(Rule):
             site = next((c for c in chain if loop in c.loops), call)
             if site is not call and lst.scope is call.scope:
                 continue  # a helper's own list dies when the helper returns
-            if set(site.loops) & set(lst.loops) or not any(is_training_loop(model, lp) for lp in site.loops):
-                continue  # reset inside the loop (per step / per epoch), or not a training loop
+            across = [lp for lp in site.loops if lp not in lst.loops]
+            if len(across) < len(site.loops) or not any(is_training_loop(model, lp) for lp in across):
+                continue  # reset inside an enclosing loop (per step / per epoch), or not a training loop
+            if _reset_in(model, lst, across) or _in_gradient_tape(model, call) or _reduced_after(model, lst, across[0]):
+                continue
             where = f"`{site.name}()` appends" if site is not call else "appends"
             ctx.report(site.node, f"{where} {tensor.what} to `{receiver.value}`, which lives across training steps: "
                        "every step's tensor (and its device memory) stays referenced; append a Python number "
@@ -65,3 +68,47 @@ class TensorAccumulationInLoop(Rule):
             return replace_node(module, value, cst.Call(cst.Name("float"), [cst.Arg(value)]))
 
         return Fix(UNSAFE, f"Append `float({source_text(value)})`", transform)
+
+
+def _reset_in(model: SemanticModel, lst: Binding, loops: list[Loop]) -> bool:
+    """The list is emptied or rebound inside one of the loops (``buf.clear()``,
+    ``buf = []`` after logging): it does not grow across the whole loop."""
+    for b in lst.scope.bindings.get(lst.name, ()):
+        if b is not lst and any(lp in b.loops for lp in loops):
+            return True
+    for cs in model.calls_by_name.get("clear", ()):
+        if isinstance(cs.receiver, cst.Name) and cs.receiver.value == lst.name and any(lp in cs.loops for lp in loops):
+            return True
+    return False
+
+
+def _in_gradient_tape(model: SemanticModel, call: CallSite) -> bool:
+    """Appends recorded under a GradientTape keep tensors the gradient needs
+    (per-step values of an RL episode, for instance)."""
+    stmt = call.stmt
+    for _ in range(32):
+        if stmt is None:
+            return False
+        if isinstance(stmt, cst.With):
+            for item in stmt.items:
+                if isinstance(item.item, cst.Call) and model.qualname(item.item.func) == "tensorflow.GradientTape":
+                    return True
+        stmt = model.parent_stmt.get(id(stmt))
+    return False
+
+
+def _reduced_after(model: SemanticModel, lst: Binding, loop: Loop) -> bool:
+    """The first use of the list after the loop turns it into one tensor
+    (``tf.stack``, ``tf.reduce_mean``, ``tf.convert_to_tensor``, a metric's
+    ``update_state``): the tensors were collected to be combined at once."""
+    after = [u for u in model.uses.get(lst.name, ()) if u.kind == "load" and u.order > loop.end_order
+             and model.lookup(lst.name, u.scope, u.order) is lst]
+    if not after:
+        return False
+    first = min(after, key=lambda u: u.order)
+    parent = model.parent_of.get(id(first.node))
+    if not isinstance(parent, cst.Call):
+        return False
+    if isinstance(parent.func, cst.Attribute) and parent.func.attr.value == "update_state":
+        return True
+    return tf_op_name(model.qualname(parent.func)) is not None

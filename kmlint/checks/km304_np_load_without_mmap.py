@@ -71,7 +71,7 @@ class NpLoadWithoutMmap(Rule):
         if get_arg(node, "mmap_mode", 1) is not None or _truthy(get_arg(node, "allow_pickle", 2)):
             return
         path = get_arg(node, "file", 0)
-        if path is None or _is_npz(path.value):
+        if path is None or _is_npz(path.value) or _is_file_handle(model, path.value):
             return
         stmt = call.stmt
         if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)
@@ -153,3 +153,22 @@ def _is_npz(expr: cst.BaseExpression) -> bool:
     except ValueError:
         return False
     return isinstance(v, str) and v.lower().endswith(".npz")
+
+
+FILE_OPENERS = {"open", "BytesIO", "GFile"}
+
+
+def _is_file_handle(model: SemanticModel, expr: cst.BaseExpression) -> bool:
+    """An open file object: numpy can only memory-map a file given by its path."""
+    if isinstance(expr, cst.Name):
+        b = model.binding_of(expr)
+        if b is None:
+            return False
+        if b.kind == "with":
+            return True
+        expr = b.value if b.kind == "assign" and not b.path else None
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        return name in FILE_OPENERS
+    return False

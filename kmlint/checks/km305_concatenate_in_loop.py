@@ -7,7 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import CallSite, SemanticModel
+from kmlint.semantics.model import CallSite, SemanticModel, names_in
 from kmlint.semantics.names import dotted_name, get_arg, source_text
 
 # canonical callee -> how the grown array is passed: "sequence" (first argument is
@@ -56,9 +56,11 @@ class ConcatenateInLoop(Rule):
         loop = next((lp for lp in reversed(call.loops) if target.split(".")[0] not in lp.targets), None)
         if loop is None:
             return
-        n = model.literal_iterations(loop)
+        n = model.known_iterations(loop)
         if n is not None and n <= ctx.settings.tiny_loop_iterations:
             return
+        if isinstance(loop.node, cst.While) and target.split(".")[0] in names_in(loop.node.test):
+            return  # `while len(x) < n`: filled until full, a bounded handful of iterations
         if self._read_in_loop(model, target, loop, set(map(id, grown))):
             return  # the grown array is needed whole each iteration (e.g. autoregressive decoding)
         func = source_text(call.node.func)

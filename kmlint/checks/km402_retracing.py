@@ -75,7 +75,7 @@ class Retracing(Rule):
             for loop in reversed(cs.loops):
                 if not varies_in(model, arg.value, loop):
                     continue
-                n = model.literal_iterations(loop)
+                n = model.known_iterations(loop)
                 if n is not None and n <= ctx.settings.tiny_loop_iterations:
                     continue
                 if is_python_scalar(model, arg.value):

@@ -6,31 +6,24 @@ import libcst as cst
 
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import CallSite, SemanticModel
-from kmlint.semantics.names import dotted_name
 from kmlint.semantics.tensors import session_class
 
 
-def _released(model: SemanticModel, target: str, call: CallSite) -> bool:
-    """``target.close()``, ``with target:``, or the session handed on (returned,
+def _released(model: SemanticModel, name: str, call: CallSite) -> bool:
+    """``sess.close()``, ``with sess:``, or the session handed on (returned,
     passed to a call such as ``set_session(sess)``) so its owner closes it.
-    A plain name is followed through its binding; ``self.sess`` by attribute."""
-    head, _, attr = target.partition(".")
-    binding = None
-    if not attr:
-        binding = next((b for b in call.scope.bindings.get(head, ()) if b.value is call.node), None)
-        if binding is None:
-            return True  # cannot tell: do not flag
-    for use in model.uses.get(head, ()):
-        if use.kind != "load":
+    Every later use of the name in the scope counts (sessions are often bound
+    in several branches and used once after them)."""
+    binding = next((b for b in call.scope.bindings.get(name, ()) if b.value is call.node), None)
+    if binding is None:
+        return True  # cannot tell: do not flag
+    for use in model.uses.get(name, ()):
+        if use.kind != "load" or use.order <= binding.order:
             continue
-        if binding is not None and model.lookup(head, use.scope, use.order) is not binding:
+        seen = model.lookup(name, use.scope, use.order)
+        if seen is None or seen.scope is not binding.scope:
             continue
         node = use.node
-        if attr:
-            parent = model.parent_of.get(id(node))
-            if not (isinstance(parent, cst.Attribute) and dotted_name(parent) == target):
-                continue
-            node = parent
         if id(node) in model.with_items:
             return True
         parent = model.parent_of.get(id(node))
@@ -57,17 +50,18 @@ class SessionNotClosed(Rule):
         node = call.node
         if session_class(model, node) != "Session" or id(node) in model.with_items:
             return
-        parent = model.parent_of.get(id(node))
-        if isinstance(parent, cst.Call):
-            return  # handed to another call (set_session(tf.Session()), closing(...)) that owns it
         stmt = call.stmt
-        if isinstance(parent, cst.Attribute):
-            pass  # tf.Session().run(x): used once and never closed
-        elif isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign) and stmt.body[0].value is node:
-            targets = [dotted_name(t.target) for t in stmt.body[0].targets]
-            if any(t is None or _released(model, t, call) for t in targets):
-                return
-        elif not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr) and stmt.body[0].value is node):
+        # Only sessions kept in a local or module-level name: a session stored on an
+        # object (a cache, a singleton) is its owner's business, and one used in
+        # passing (`tf.Session().run(x)`, a bare call) is closed by its finaliser
+        # as soon as the statement ends.
+        if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)
+                and stmt.body[0].value is node):
+            return
+        targets = stmt.body[0].targets
+        if len(targets) != 1 or not isinstance(targets[0].target, cst.Name):
+            return
+        if _released(model, targets[0].target.value, call):
             return
         ctx.report(node, "this `Session` is never closed: it keeps its graph's resources and device memory until the "
                    "process exits; use `with tf.compat.v1.Session() as sess:` or call `sess.close()`")

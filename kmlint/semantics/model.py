@@ -574,6 +574,17 @@ class SemanticModel:
             return len(it.elements)
         return None
 
+    def known_iterations(self, loop: Loop) -> Optional[int]:
+        """``literal_iterations``, also through a name bound once to a literal
+        sequence (``cases = [0, 1, 2]; for c in cases:``)."""
+        n = self.literal_iterations(loop)
+        if n is None and isinstance(loop.iter, cst.Name):
+            b = self.binding_of(loop.iter)
+            if (b is not None and b.kind == "assign" and not b.path and isinstance(b.value, (cst.List, cst.Tuple))
+                    and len(b.scope.bindings.get(b.name, ())) == 1):
+                n = self.literal_iterations(Loop(loop.node, loop.kind, loop.scope, None, None, 0, b.value))
+        return n
+
     # ---------------------------------------------------------------- chains
     def chain(self, expr: Optional[cst.BaseExpression], max_depth: int = 40) -> Chain:
         """Follow ``a.b(..).c(..)`` and names assigned from such chains back to the

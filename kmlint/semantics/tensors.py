@@ -415,23 +415,24 @@ def _is_gradient_tape(model: SemanticModel, expr: cst.BaseExpression) -> bool:
 
 # --------------------------------------------------------------------------- training loops
 
-STEP_METHODS = {"apply_gradients", "minimize", "train_on_batch", "test_on_batch", "fit", "train_step", "test_step",
-                "gradient"}
+STEP_METHODS = {"apply_gradients", "minimize", "train_on_batch", "test_on_batch", "predict_on_batch", "fit", "evaluate",
+                "train_step", "test_step", "gradient"}
 
 
 def is_training_loop(model: SemanticModel, loop: Loop) -> bool:
-    """A loop over training steps or epochs: it runs an optimizer step, a
-    gradient computation, a Keras train/fit call or a tf.function per iteration,
-    or it iterates over a ``tf.data`` dataset."""
+    """A loop over training (or evaluation) steps or epochs: per iteration it
+    runs an optimizer step, a gradient computation, a Keras train/fit/evaluate
+    call, a tf.function or a Keras model, directly or through local helpers.
+    Iterating over a dataset alone (converting it to arrays) is not a step."""
     memo = model._memo.setdefault("training_loop", {})
     if id(loop) in memo:
         return memo[id(loop)]
-    found = loop.iter is not None and model.is_dataset(loop.iter)
-    if not found:
-        for cs in _calls_executed_in(model, loop):
-            if cs.name in STEP_METHODS or callee_tf_function(model, cs) is not None:
-                found = True
-                break
+    found = False
+    for cs in _calls_executed_in(model, loop):
+        if (cs.name in STEP_METHODS or callee_tf_function(model, cs) is not None
+                or (not isinstance(cs.node.func, cst.Call) and model.is_keras_model(cs.node.func))):
+            found = True
+            break
     memo[id(loop)] = found
     return found
 
@@ -457,8 +458,8 @@ def builds_keras_model(model: SemanticModel, call: CallSite) -> Optional[str]:
     constructor or loader, a ``keras.applications`` network, or a class of this
     file that subclasses ``keras.Model``."""
     q = model.qualname(call.node.func)
-    if q is not None and (q in MODEL_CONSTRUCTORS or q.startswith("keras.applications.")):
-        return q
+    if q is not None and (q in MODEL_CONSTRUCTORS or (q.startswith("keras.applications.") and q.rsplit(".", 1)[-1][:1].isupper())):
+        return q  # keras.applications.ResNet50, not keras.applications.imagenet_utils.correct_pad
     if q is not None and "." not in q and q in ("Sequential", "load_model", "clone_model"):
         return q
     if isinstance(call.node.func, cst.Name):

@@ -62,3 +62,35 @@ class Sequential:
 
 for i in range(10):
     s = Sequential()
+
+
+# --- look-alikes found in the precision audit (library and model-zoo code) ---
+
+# a helper of keras.applications that is not a network
+for kernel in range(3, 15, 2):
+    pad = keras.applications.imagenet_utils.correct_pad(keras.Input((32, 32, 3)), kernel)
+
+
+# sub-models composed into a bigger model: kept in a list, or called right away as a block
+class MultiHead(keras.layers.Layer):
+    def __init__(self, levels, **kwargs):
+        super().__init__(**kwargs)
+        self.heads = []
+        for level in range(levels):
+            self.heads.append(keras.Sequential([keras.layers.Dense(8), keras.layers.Dense(1)]))
+
+
+class Block(keras.Model):
+    def call(self, x):
+        return x
+
+
+features = keras.Input((16,))
+hidden = features
+for depth in range(12):
+    hidden = Block()(hidden)
+
+# a loop over a short literal list bound to a name
+patience_cases = [0, 1, 2, 3]
+for patience in patience_cases:
+    probe = keras.Sequential()

@@ -75,3 +75,56 @@ class Tower(keras.Model):
         for scale in (1.0, 2.0, 3.0):
             branches.append(inputs * scale)
         return tf.concat(branches, axis=-1)
+
+
+# --- look-alikes found in the precision audit ---
+
+# converting a dataset to arrays: no training step in the loop
+images, onehots = [], []
+for image, label in train_ds.unbatch().as_numpy_iterator():
+    images.append(image)
+    onehots.append(tf.one_hot(int(label[0] > 0.5), 2))
+onehots = np.array(onehots)
+
+
+# per-step values recorded under a GradientTape are needed for the episode's gradient;
+# the lists are cleared after every episode
+policy = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+log_probs, rewards = [], []
+for episode in range(100):
+    with tf.GradientTape() as tape:
+        for t in range(50):
+            probs = policy(tf.random.normal((1, 4)))
+            log_probs.append(tf.math.log(probs[0, 0]))
+            rewards.append(1.0)
+        episode_loss = -tf.add_n(log_probs)
+    grads = tape.gradient(episode_loss, policy.trainable_variables)
+    optimizer.apply_gradients(zip(grads, policy.trainable_variables))
+    log_probs.clear()
+    rewards.clear()
+
+# gradients per interpolation step, stacked into one tensor right after the loop
+saliency = []
+for alpha in np.linspace(0.0, 1.0, 32):
+    with tf.GradientTape() as tape:
+        scaled = tf.constant(x[:1] * alpha)
+        tape.watch(scaled)
+        score = tf.reduce_sum(model(scaled))
+    saliency.append(tape.gradient(score, scaled))
+mean_saliency = tf.reduce_mean(tf.stack(saliency), axis=0)
+
+# per-batch weights handed to a metric in one call after the evaluation loop
+eval_mse = keras.metrics.Mean()
+batch_losses, batch_sizes = [], []
+for xb, yb in train_ds:
+    batch_losses.append(loss_fn(yb, model(xb)).numpy())
+    batch_sizes.append(tf.shape(xb)[0])
+eval_mse.update_state(batch_losses, sample_weight=batch_sizes)
+
+# a buffer flushed (rebound) every 100 steps
+window = []
+for step, (xb, yb) in enumerate(train_ds.repeat(10)):
+    window.append(train_step(xb, yb))
+    if len(window) == 100:
+        print(float(tf.reduce_mean(window)))
+        window = []

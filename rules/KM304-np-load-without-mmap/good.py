@@ -45,3 +45,9 @@ order = np.load("data/order.npy")
 order = order[np.random.permutation(len(order))]
 for i in range(0, len(order), 32):
     chunk = order[i:i + 32]
+
+# an open file object cannot be memory-mapped (numpy needs the path)
+with open("data/shard_0.npy", "rb") as handle:
+    shard = np.load(handle)
+for row in range(len(shard)):
+    record = shard[row]

@@ -35,3 +35,11 @@ def append(a, b):
 total = 0
 for batch in batches:
     total = append(total, 1)
+
+# rejection sampling: filled until full, a bounded handful of iterations
+rng = np.random.default_rng(0)
+accepted = np.empty((0,))
+while accepted.shape[0] < 1000:
+    draw = rng.normal(size=1000)
+    accepted = np.append(accepted, draw[np.abs(draw) < 2.0])
+samples = accepted[:1000]

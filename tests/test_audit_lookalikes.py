@@ -1,0 +1,41 @@
+"""The look-alikes that the precision audit turned into good.py cases are clean
+for the right reason: undo the one detail that makes each one fine and the rule
+fires."""
+
+from __future__ import annotations
+
+import pytest
+
+from kmlint.docs import dossier_dir
+from kmlint.registry import get_rule
+from tests.helpers import codes
+
+
+def _good(code: str) -> str:
+    return (dossier_dir(get_rule(code)) / "good.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("code,before,after", [
+    ("KM303", "tf.reduce_mean(tf.stack(saliency), axis=0)", "np.array(saliency)"),
+    ("KM303", "        window = []\n", ""),
+    ("KM303", "eval_mse.update_state(batch_losses, sample_weight=batch_sizes)", "print(batch_sizes)"),
+    ("KM204", "self.heads.append(keras.Sequential([keras.layers.Dense(8), keras.layers.Dense(1)]))",
+     "head = keras.Sequential([keras.layers.Dense(8)])"),
+    ("KM204", "hidden = Block()(hidden)", "block = Block()"),
+    ("KM204", "patience_cases = [0, 1, 2, 3]", "patience_cases = [0, 1, 2, 3, 4, 5, 6]"),
+    ("KM305", "while accepted.shape[0] < 1000:", "for _ in range(100):"),
+    ("KM304", "shard = np.load(handle)", "shard = np.load('data/shard_0.npy')"),
+])
+def test_lookalike_is_clean_only_because_of_its_detail(code, before, after):
+    good = _good(code)
+    assert before in good
+    assert codes(good, select=[code]) == []
+    assert [c for _, c in codes(good.replace(before, after), select=[code])] == [code]
+
+
+def test_rl_episode_lists_are_fine_through_the_tape_or_the_clear():
+    good = _good("KM303")
+    no_tape = good.replace("    with tf.GradientTape() as tape:\n        for t in range(50):",
+                           "    if True:\n        for t in range(50):")
+    assert codes(no_tape, select=["KM303"]) == []  # cleared every episode
+    assert codes(no_tape.replace("    log_probs.clear()\n", ""), select=["KM303"]) != []
