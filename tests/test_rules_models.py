@@ -163,3 +163,33 @@ def test_sequence_reading_files_per_batch_is_not_flagged():
         "return self.images[lo:lo + self.batch_size], self.labels[lo:lo + self.batch_size]",
         "return np.stack([np.load(p) for p in self.images[lo:lo + self.batch_size]]), self.labels[lo:lo + 8]")
     assert codes(lazy, select=["KM207"]) == []
+
+
+def test_builder_imported_from_another_project_file_is_followed(tmp_path):
+    from kmlint.config import Settings
+    from kmlint.engine.linter import lint_text
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "nets.py").write_text(src("""
+        from tensorflow import keras
+
+        def make_model(units):
+            net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units)])
+            net.compile("adam", "mse")
+            return net
+
+        def describe(units):
+            return f"dense-{units}"
+    """))
+    script = tmp_path / "search.py"
+    script.write_text(src("""
+        from nets import make_model, describe
+
+        for units in range(8, 256, 8):
+            net = make_model(units)
+            print(describe(units))
+    """))
+    result = lint_text(script.read_text(), str(script), Settings(select=["KM204"]))
+    assert [(f.line, f.code) for f in result.findings] == [(4, "KM204")]
+    assert "`make_model()` of nets.py" in result.findings[0].message
+    assert result.dependencies == [str((tmp_path / "nets.py").resolve())]

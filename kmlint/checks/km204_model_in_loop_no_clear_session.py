@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import libcst as cst
@@ -10,6 +11,7 @@ from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import CallSite, Loop, SemanticModel
+from kmlint.semantics import project
 from kmlint.semantics.tensors import builds_keras_model, is_clear_session
 
 KEEPING_METHODS = {"append", "insert", "add", "extend", "setdefault", "update"}
@@ -29,6 +31,23 @@ def clear_session_call(model: SemanticModel) -> Optional[str]:
     for local, target in sorted(model.imports.items()):
         if target == "tensorflow":
             return f"{local}.keras.backend.clear_session()"
+    return None
+
+
+def _project_builder(model: SemanticModel, path: str, call: CallSite) -> Optional[str]:
+    """``build_model`` imported from another file of the project and returning a
+    Keras model there (``from models import build_model``)."""
+    if not call.loops or not isinstance(call.node.func, (cst.Name, cst.Attribute)):
+        return None
+    file = Path(path)
+    if not file.is_file():
+        return None
+    found = project.called_function(model, file, call, model.dependencies)
+    if found is None:
+        return None
+    helper, fn, helper_file = found
+    if any(helper.is_keras_model(r) for r in fn.returns):
+        return f"{fn.name}() of {helper_file.name}"
     return None
 
 
@@ -71,14 +90,14 @@ class ModelInLoopNoClearSession(Rule):
     summary = "A new Keras model is built on every loop iteration without `keras.backend.clear_session()`"
     fixable = "unsafe"
     confirmable = True
-    tokens = ("Sequential", "Model", "load_model", "clone_model", "model_from", "applications")
+    tokens = ("Sequential", "Model", "model", "applications")  # "model": builders such as build_model()
 
     def check_module(self, model, ctx) -> None:
         clears = [cs for name in ("clear_session", "reset_default_graph") for cs in model.calls_by_name.get(name, ())
                   if is_clear_session(model, cs)]
         reported: set[int] = set()
         for cs in model.calls:
-            built = builds_keras_model(model, cs)
+            built = builds_keras_model(model, cs) or _project_builder(model, ctx.path, cs)
             if built is None:
                 continue
             for loop, chain in model.loop_contexts(cs):
@@ -97,6 +116,8 @@ class ModelInLoopNoClearSession(Rule):
                 short = built.replace("keras.", "", 1) if built.startswith("keras.") else built
                 if site is not cs:
                     what = f"`{site.name}()` builds a new Keras model (`{short}`)"
+                elif "()" in short:
+                    what = f"`{short.replace('()', '()`', 1)} builds a new Keras model"
                 else:
                     what = f"`{short}(...)` builds a new Keras model"
                 ctx.report(site.node, f"{what} on every iteration of this loop and nothing calls "

@@ -229,25 +229,8 @@ def _inside(fn: Optional[FunctionInfo], outer: FunctionInfo) -> bool:
 
 
 def _calls_project_helper(model: SemanticModel, cs: CallSite, file: Path, seen: set, deps: set[str], depth: int) -> bool:
-    q = model.qualname(cs.node.func)
-    if not q:
-        return False
-    modules = project.imported_project_modules(model, file)
-    if not any(q == t or q.startswith(t + ".") for t in modules):
-        return False
-    found = project.resolve(file, q)
-    if found is None:
-        return False
-    helper_file, rest = found
-    deps.add(str(helper_file.resolve()))
-    helper = project.load(helper_file)
-    if helper is None or not rest:
-        return False
-    for b in helper.module_scope.bindings.get(rest[0], ()):
-        if b.kind == "def" and b.function is not None:
-            if _function_enables(helper, b.function, helper_file, seen, deps, depth):
-                return True
-    return False
+    found = project.called_function(model, file, cs, deps)
+    return found is not None and _function_enables(found[0], found[1], found[2], seen, deps, depth)
 
 
 def project_helpers_enable_growth(model: SemanticModel, path: str) -> bool:

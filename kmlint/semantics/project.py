@@ -113,3 +113,28 @@ def imported_project_modules(model: SemanticModel, importer: Path) -> dict[str, 
                 model.dependencies.add(str(found[0].resolve()))
     model._memo["project_imports"] = out
     return out
+
+
+def called_function(model: SemanticModel, importer: Path, call, deps: set[str]):
+    """The function of another project file that a call site calls
+    (``setup_gpu()`` after ``from utils.gpu import setup_gpu``), as
+    (that file's model, its FunctionInfo, its path); None otherwise.  The file
+    is added to ``deps`` whenever it was consulted."""
+    q = model.qualname(call.node.func)
+    if not q:
+        return None
+    modules = imported_project_modules(model, importer)
+    if not any(q == t or q.startswith(t + ".") for t in modules):
+        return None
+    found = resolve(importer, q)
+    if found is None:
+        return None
+    helper_file, rest = found
+    deps.add(str(helper_file.resolve()))
+    helper = load(helper_file)
+    if helper is None or len(rest) != 1:
+        return None
+    for b in helper.module_scope.bindings.get(rest[0], ()):
+        if b.kind == "def" and b.function is not None:
+            return helper, b.function, helper_file
+    return None
