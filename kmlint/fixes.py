@@ -8,10 +8,55 @@ from typing import Callable, Optional, Sequence
 
 import libcst as cst
 
+from kmlint.semantics.walk import FastVisitor
 
-class _Replace(cst.CSTTransformer):
-    def __init__(self, old: cst.CSTNode, new: cst.CSTNode | cst.RemovalSentinel):
+
+class _PathFinder(FastVisitor):
+    """Collects the ids of the targets and of every node above them."""
+
+    def __init__(self, targets: set[int]):
         super().__init__()
+        self.targets = targets
+        self.stack: list[int] = []
+        self.on_paths: set[int] = set()
+        self.found: set[int] = set()
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.stack.append(id(node))
+        if id(node) in self.targets:
+            self.found.add(id(node))
+            self.on_paths.update(self.stack)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+
+
+class _OnPaths(cst.CSTTransformer):
+    """A transformer that enters only the nodes on the paths to its targets.
+
+    libcst rebuilds every node a transformer enters; entering only those paths
+    makes a fix cost the depth of the tree, not its size, and keeps every other
+    subtree (the same objects), so the engine can find the changed statements by
+    identity.  When a target is not found by the read-only walk (a trivia
+    node), the whole tree is entered as usual."""
+
+    def __init__(self, module: cst.Module, targets):
+        super().__init__()
+        wanted = {id(t) for t in targets if t is not None}
+        finder = _PathFinder(wanted)
+        finder.walk(module)
+        self._paths = finder.on_paths if finder.found == wanted else None
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._paths is not None and id(node) not in self._paths:
+            return False
+        return super().on_visit(node)
+
+
+class _Replace(_OnPaths):
+    def __init__(self, module: cst.Module, old: cst.CSTNode, new: cst.CSTNode | cst.RemovalSentinel):
+        super().__init__(module, [old])
         self.old, self.new = old, new
 
     def on_leave(self, original_node, updated_node):
@@ -21,12 +66,12 @@ class _Replace(cst.CSTTransformer):
 
 
 def replace_node(module: cst.Module, old: cst.CSTNode, new) -> cst.Module:
-    return module.visit(_Replace(old, new))
+    return module.visit(_Replace(module, old, new))
 
 
-class _InsertAfter(cst.CSTTransformer):
-    def __init__(self, anchor: cst.CSTNode, stmts: Sequence[cst.BaseStatement], before: bool = False):
-        super().__init__()
+class _InsertAfter(_OnPaths):
+    def __init__(self, module: cst.Module, anchor: cst.CSTNode, stmts: Sequence[cst.BaseStatement], before: bool = False):
+        super().__init__(module, [anchor])
         self.anchor, self.stmts, self.before = anchor, list(stmts), before
 
     def on_leave(self, original_node, updated_node):
@@ -39,7 +84,7 @@ class _InsertAfter(cst.CSTTransformer):
 
 def insert_statements(module: cst.Module, anchor: cst.CSTNode, stmts: Sequence[cst.BaseStatement], before: bool = False) -> cst.Module:
     """Insert statements after (or before) the statement ``anchor``."""
-    return module.visit(_InsertAfter(anchor, stmts, before))
+    return module.visit(_InsertAfter(module, anchor, stmts, before))
 
 
 def has_import(module: cst.Module, name: str) -> bool:
@@ -77,9 +122,9 @@ def chain(*transforms: Callable[[cst.Module], cst.Module]) -> Callable[[cst.Modu
     return run
 
 
-class _MoveMethodCall(cst.CSTTransformer):
-    def __init__(self, moved: cst.Call, target: cst.Call, drop: Optional[cst.CSTNode]):
-        super().__init__()
+class _MoveMethodCall(_OnPaths):
+    def __init__(self, module: cst.Module, moved: cst.Call, target: cst.Call, drop: Optional[cst.CSTNode]):
+        super().__init__(module, [moved, target, drop])
         self.moved, self.target, self.drop = moved, target, drop
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
@@ -107,7 +152,7 @@ def move_method_call(module: cst.Module, moved: cst.Call, target: cst.Call,
     the method call ``target``: ``x.t(..)`` becomes ``x.m(args).t(..)`` and where
     ``moved`` stood only its receiver ``r`` remains.  ``drop_statement`` (a line
     such as ``ds = ds.m(args)``) is removed instead of being left as ``ds = ds``."""
-    return module.visit(_MoveMethodCall(moved, target, drop_statement))
+    return module.visit(_MoveMethodCall(module, moved, target, drop_statement))
 
 
 def _separator(call: cst.Call) -> cst.Comma:
@@ -145,10 +190,10 @@ def set_keyword_arg(call: cst.Call, keyword: str, value: cst.BaseExpression) -> 
     return call.with_changes(args=args)
 
 
-class _Rewrite(cst.CSTTransformer):
-    def __init__(self, changes: dict[int, Callable[[cst.CSTNode], object]]):
-        super().__init__()
-        self.changes = changes
+class _Rewrite(_OnPaths):
+    def __init__(self, module: cst.Module, changes: dict[cst.CSTNode, Callable[[cst.CSTNode], object]]):
+        super().__init__(module, changes)
+        self.changes = {id(node): change for node, change in changes.items()}
 
     def on_leave(self, original_node, updated_node):
         change = self.changes.get(id(original_node))
@@ -160,7 +205,7 @@ def rewrite(module: cst.Module, changes: dict[cst.CSTNode, Callable[[cst.CSTNode
     found before it cannot be looked up after it).  Each callable receives the
     updated node and returns its replacement, a FlattenSentinel or a
     RemovalSentinel."""
-    return module.visit(_Rewrite({id(node): change for node, change in changes.items()}))
+    return module.visit(_Rewrite(module, changes))
 
 
 def del_without(stmt: cst.SimpleStatementLine, name: str):

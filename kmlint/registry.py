@@ -10,6 +10,10 @@ what it inspects so the engine can dispatch without re-walking the tree:
 * ``tokens``: raw substrings, one of which must occur in the file text for the
   rule to possibly match.  The engine's prefilter skips parsing when no enabled
   rule's token occurs (rules with an empty ``tokens`` always run).
+* ``requires``: semantic facts every finding of the rule depends on
+  (``"dataset"``, ``"keras_model"``, ``"tensorflow"``, ``"numpy"``, ``"array"``;
+  see ``kmlint.engine.prefilter.EVIDENCE``); the prefilter also skips the rule
+  when a fact's evidence words are absent from the file.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class Rule:
     preview: ClassVar[bool] = False  # only enabled with --preview
     severity: ClassVar[str] = "warning"
     tokens: ClassVar[tuple[str, ...]] = ()
+    requires: ClassVar[tuple[str, ...]] = ()
     calls: ClassVar[frozenset[str]] = frozenset()
 
     def check_call(self, call: "CallSite", ctx: "RuleContext") -> None:  # pragma: no cover

@@ -60,3 +60,14 @@ def cli_env(env: Optional[dict] = None) -> dict:
 def run_cli(*args: str, cwd: Optional[Path] = None, input: Optional[str] = None, env=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "kmlint", *args], cwd=cwd, input=input, capture_output=True,
                           text=True, env=cli_env(env), timeout=600)
+
+
+def corpus_files(notebooks: bool = True) -> list[Path]:
+    """Every dossier example and fixture file, found at call time so files
+    added later are covered: the corpus of the engine-wide equivalence tests."""
+    files = sorted(RULES_DIR.glob("*/*.py"))
+    suffixes = (".py", ".pyi", ".ipynb") if notebooks else (".py", ".pyi")
+    for extra in (FIXTURES, ROOT / "tests" / "prefilter_traps"):
+        if extra.is_dir():
+            files += sorted(p for p in extra.rglob("*") if p.suffix in suffixes and p.is_file())
+    return files

@@ -1,25 +1,28 @@
-"""The prefilter (skip parsing when no enabled rule's token occurs) must never
-change a result: every dossier file and every fixture is linted with and
-without it and the findings compared.  The trees are walked at test time, so
-dossiers and fixtures added later are covered automatically."""
+"""The prefilter (skip parsing when no enabled rule can match) must never
+change a result: every dossier file, every fixture and every prefilter trap is
+linted with and without it and the findings compared.  The trees are walked at
+test time, so dossiers and fixtures added later are covered automatically.
+
+The evidence words behind ``Rule.requires`` are also checked directly: while
+the corpus is linted, every semantic predicate that holds must find its
+evidence words in the file."""
 
 from __future__ import annotations
+
+import sys
 
 import pytest
 
 from kmlint.config import Settings
+from kmlint.engine import prefilter
 from kmlint.engine.linter import lint_bytes
-from tests.helpers import FIXTURES, ROOT, RULES_DIR
+from kmlint.registry import all_rules
+from kmlint.semantics import sizes, tensors
+from kmlint.semantics.model import SemanticModel
+from tests.helpers import ROOT, corpus_files, expectations
 
 
-def _corpus() -> list:
-    files = sorted(RULES_DIR.glob("*/*.py"))
-    if FIXTURES.is_dir():
-        files += sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".py", ".pyi", ".ipynb") and p.is_file())
-    return files
-
-
-CORPUS = _corpus()
+CORPUS = corpus_files()
 
 
 def _results(path, settings, prefilter):
@@ -55,3 +58,64 @@ def test_environment_switch_disables_the_prefilter(monkeypatch):
     assert not lint_bytes(b"x = 1\n", "clean.py", Settings()).skipped
     monkeypatch.setenv("KMLINT_NO_PREFILTER", "0")
     assert lint_bytes(b"x = 1\n", "clean.py", Settings()).skipped
+
+
+def test_prefilter_traps_are_flagged_with_the_prefilter_on():
+    traps = [p for p in CORPUS if p.parent.name == "prefilter_traps"]
+    assert traps
+    for path in traps:
+        expected = expectations(path.read_text(encoding="utf-8"))
+        res = lint_bytes(path.read_bytes(), path.name, Settings())
+        assert {(f.line, f.code) for f in res.findings} == expected, path.name
+
+
+def test_every_requirement_names_known_evidence():
+    for rule in all_rules():
+        assert set(rule.requires) <= set(prefilter.EVIDENCE), rule.code
+
+
+def _evidence_checks():
+    """(owner, attribute, kind of evidence its truthy results need)."""
+    def qualname_kind(q):
+        if q and q.startswith(("tensorflow.", "keras.")):
+            return "tensorflow"
+        if q and q.startswith("numpy."):
+            return "numpy"
+        return None
+
+    return [
+        (SemanticModel, "qualname", qualname_kind),
+        (SemanticModel, "is_imported", lambda r: "tensorflow" if r else None),
+        (SemanticModel, "is_dataset_chain", lambda r: "dataset" if r else None),
+        (SemanticModel, "is_keras_model", lambda r: "keras_model" if r else None),
+        (tensors, "builds_keras_model", lambda r: "keras_model" if r else None),
+        (sizes, "estimate", lambda r: "array" if r is not None else None),
+        (sizes, "loader_info", lambda r: "array" if r is not None else None),
+    ]
+
+
+def test_predicates_only_hold_where_their_evidence_words_occur(monkeypatch):
+    violations = []
+
+    def checked(original, kind_of):
+        def wrapper(*args, **kwargs):
+            result = original(*args, **kwargs)
+            kind = kind_of(result)
+            model = args[0] if isinstance(args[0], SemanticModel) else args[0]
+            source = getattr(model, "source", "")
+            if kind is not None and not prefilter.has_evidence(kind, source):
+                violations.append((original.__name__, kind, result))
+            return result
+        return wrapper
+
+    for owner, name, kind_of in _evidence_checks():
+        original = getattr(owner, name)
+        wrapper = checked(original, kind_of)
+        monkeypatch.setattr(owner, name, wrapper)
+        for module in list(sys.modules.values()):  # names imported with `from ... import`
+            if getattr(module, "__name__", "").startswith("kmlint.") and getattr(module, name, None) is original:
+                monkeypatch.setattr(module, name, wrapper)
+    settings = Settings(preview=True)
+    for path in CORPUS:
+        lint_bytes(path.read_bytes(), path.name, settings, prefilter=False)
+    assert violations == []

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 
 from kmlint.semantics import walk
 from kmlint.semantics.model import build_model
-from tests.helpers import FIXTURES, RULES_DIR
+from tests.helpers import corpus_files
 
 SAMPLE = '''
 import os, sys as system
@@ -70,10 +70,7 @@ class Recorder(walk.FastVisitor):
 
 
 def _sources() -> list[str]:
-    files = sorted(RULES_DIR.glob("*/*.py"))
-    if FIXTURES.is_dir():
-        files += sorted(FIXTURES.rglob("*.py"))
-    return [SAMPLE] + [p.read_text(encoding="utf-8") for p in files]
+    return [SAMPLE] + [p.read_text(encoding="utf-8") for p in corpus_files(notebooks=False)]
 
 
 def _libcst_sequence(module: cst.Module) -> list:

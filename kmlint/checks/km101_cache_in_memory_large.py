@@ -36,6 +36,7 @@ class CacheInMemoryLarge(Rule):
     summary = "`Dataset.cache()` in memory on data that is large once decoded or of unbounded size"
     confirmable = True
     tokens = ("cache",)
+    requires = ("dataset",)
     calls = frozenset({"cache"})
 
     def check_call(self, call, ctx) -> None:

@@ -19,6 +19,7 @@ class PartialCacheRead(Rule):
     summary = "`.cache().take(n)`: the cache is never completed, so it is discarded and rebuilt every epoch"
     fixable = "unsafe"
     tokens = ("cache",)
+    requires = ("dataset",)
     calls = frozenset({"take"})
 
     def check_call(self, call, ctx) -> None:

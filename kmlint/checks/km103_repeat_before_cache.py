@@ -14,6 +14,7 @@ class RepeatBeforeCache(Rule):
     summary = "`.cache()` after an endless `.repeat()`: the cache never completes and grows without bound"
     fixable = "safe"
     tokens = ("repeat",)
+    requires = ("dataset",)
     calls = frozenset({"cache"})
 
     def check_call(self, call, ctx) -> None:

@@ -19,6 +19,7 @@ class ShuffleBufferWholeDataset(Rule):
     summary = "`shuffle()` of decoded examples with a buffer holding the whole data set (or over the memory limit)"
     confirmable = True
     tokens = ("shuffle",)
+    requires = ("dataset",)
     calls = frozenset({"shuffle"})
 
     def check_call(self, call, ctx) -> None:

@@ -61,6 +61,7 @@ class PrefetchOversized(Rule):
     fixable = "unsafe"
     confirmable = True
     tokens = ("prefetch",)
+    requires = ("dataset",)
     calls = frozenset({"prefetch"})
 
     def check_call(self, call, ctx) -> None:

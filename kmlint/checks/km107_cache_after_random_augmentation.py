@@ -14,6 +14,7 @@ class CacheAfterRandomAugmentation(Rule):
     summary = "`.cache()` after a `map` with random augmentation: every epoch replays epoch 1's augmentation"
     fixable = "unsafe"
     tokens = ("random", "Random", "RandAugment", "AugMix", "MixUp", "CutMix")
+    requires = ("dataset",)
     calls = frozenset({"cache"})
 
     def check_call(self, call, ctx) -> None:

@@ -22,6 +22,7 @@ class CacheAfterShuffle(Rule):
     summary = "`.cache()` after `.shuffle()`: every epoch replays the first epoch's order"
     fixable = "unsafe"
     tokens = ("shuffle",)
+    requires = ("dataset",)
     calls = frozenset({"cache"})
 
     def check_call(self, call, ctx) -> None:

@@ -79,6 +79,7 @@ class DatasetBuiltInLoop(Rule):
     summary = "tf.data pipeline built inside a training or inference loop: new buffers and traced functions every iteration"
     confirmable = True
     tokens = ("Dataset", "dataset", "tfds")
+    requires = ("tensorflow",)
     calls = frozenset(q.rsplit(".", 1)[-1] for q in BUILDERS)
 
     def check_call(self, call, ctx) -> None:

@@ -30,6 +30,7 @@ class PredictInLoop(Rule):
     fixable = "unsafe"
     confirmable = True
     tokens = ("predict",)
+    requires = ("keras_model",)
     calls = frozenset({"predict"})
 
     def check_call(self, call, ctx) -> None:

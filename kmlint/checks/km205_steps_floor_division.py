@@ -32,6 +32,7 @@ class StepsFloorDivision(Rule):
     summary = "`steps=n // batch_size` in predict/evaluate drops the last partial batch"
     fixable = "sometimes"
     tokens = ("//",)
+    requires = ("keras_model",)
     calls = frozenset(STEP_KEYWORDS)
 
     def check_call(self, call, ctx) -> None:

@@ -44,6 +44,7 @@ class LargeTensorUndeleted(Rule):
     fixable = "sometimes"
     confirmable = True
     tokens = tuple(HEAVY_METHODS | TRAINING_STEPS)
+    requires = ("array",)
 
     def check_module(self, model, ctx) -> None:
         heavy = _heavy_work(model)

@@ -33,7 +33,8 @@ class Float64Input(Rule):
     summary = "NumPy float64 data fed to a model, a dataset or yielded by a batch generator (2x the memory of float32)"
     fixable = "unsafe"
     confirmable = True
-    tokens = ("numpy", "np.", "load_data")  # keras.datasets arrays are NumPy arrays too
+    # keras.datasets arrays are NumPy arrays too; `astype` makes float64 from anything (pandas frames)
+    tokens = ("numpy", "np.", "load_data", "astype")
 
     def check_module(self, model, ctx) -> None:
         # each source once, described by the first place that feeds it

@@ -28,6 +28,7 @@ class TensorAccumulationInLoop(Rule):
     fixable = "unsafe"
     confirmable = True
     tokens = (".append(", ".extend(")
+    requires = ("keras_model",)
     calls = frozenset({"append", "extend"})
 
     def check_call(self, call: CallSite, ctx) -> None:

@@ -61,6 +61,7 @@ class NpLoadWithoutMmap(Rule):
     summary = "`np.load` reads the whole array into memory although it is only read in slices or batches"
     fixable = "unsafe"
     tokens = ("load(",)
+    requires = ("numpy",)
     calls = frozenset({"load"})
 
     def check_call(self, call: CallSite, ctx) -> None:

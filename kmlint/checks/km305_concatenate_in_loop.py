@@ -38,6 +38,7 @@ class ConcatenateInLoop(Rule):
     name = "concatenate-in-loop"
     summary = "An array grown with `np.concatenate`/`np.append`/`tf.concat` in a loop is copied whole on every iteration"
     tokens = ("concatenate", "append(", "stack(", "concat(")
+    requires = ("array",)
     calls = frozenset({"concatenate", "append", "vstack", "hstack", "row_stack", "column_stack", "dstack", "concat"})
 
     def check_call(self, call: CallSite, ctx) -> None:

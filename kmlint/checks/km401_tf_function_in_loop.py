@@ -32,6 +32,7 @@ class TfFunctionInLoop(Rule):
     summary = "A `tf.function` created inside a loop is traced again on every iteration"
     confirmable = True
     tokens = ("function",)
+    requires = ("tensorflow",)
 
     def check_module(self, model, ctx) -> None:
         for fn in model.functions:

@@ -55,6 +55,7 @@ class Retracing(Rule):
     fixable = "unsafe"
     confirmable = True
     tokens = ("function",)
+    requires = ("tensorflow",)
 
     def check_module(self, model, ctx) -> None:
         for cs in model.calls:

@@ -18,6 +18,7 @@ class DeprecatedRelaxShapes(Rule):
     summary = "`experimental_relax_shapes=` is deprecated; use `reduce_retracing=`"
     fixable = "safe"
     tokens = ("experimental_relax_shapes",)
+    requires = ("tensorflow",)
 
     def check_module(self, model, ctx) -> None:
         for call in tf_function_calls(model):

@@ -66,6 +66,7 @@ class PersistentTapeNotReleased(Rule):
     summary = "A persistent `GradientTape` in a loop is not deleted after its last use"
     fixable = "safe"
     tokens = ("persistent",)
+    requires = ("tensorflow",)
     calls = frozenset({"GradientTape"})
 
     def check_call(self, call, ctx) -> None:

@@ -35,6 +35,7 @@ class GraphGrowthInSessionLoop(Rule):
     summary = "TF1 ops created inside a loop that calls `sess.run` make the graph grow every iteration"
     confirmable = True
     tokens = (".run(",)
+    requires = ("tensorflow",)
 
     def check_module(self, model, ctx) -> None:
         if not model.is_imported("tensorflow"):

@@ -43,6 +43,7 @@ class SessionNotClosed(Rule):
     name = "session-not-closed"
     summary = "A `tf.compat.v1.Session()` that is never closed keeps its graph and device memory"
     tokens = ("Session",)
+    requires = ("tensorflow",)
     calls = frozenset({"Session"})
 
     def check_call(self, call: CallSite, ctx) -> None:

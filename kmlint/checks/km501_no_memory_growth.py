@@ -46,6 +46,7 @@ class NoMemoryGrowth(Rule):
     summary = "A script that targets GPUs never enables memory growth, so TensorFlow reserves nearly all GPU memory"
     fixable = "unsafe"
     tokens = ("CUDA_VISIBLE_DEVICES", "gpu", "GPU", "MirroredStrategy")
+    requires = ("tensorflow",)
 
     def check_module(self, model, ctx) -> None:
         if not model.is_imported("tensorflow") or growth_evidence(model) or hides_all_gpus(model):

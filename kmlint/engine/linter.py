@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import fnmatch
 import io
-import os
 import re
 import tokenize
 from dataclasses import dataclass, field
@@ -22,11 +21,11 @@ import libcst as cst
 
 from kmlint.config import Settings
 from kmlint.engine.context import RawFinding, RuleContext
+from kmlint.engine import prefilter as prefilter_mod
 from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
-from kmlint.engine.positions import resolve_positions
+from kmlint.engine.positions import StatementPositions
 from kmlint.engine.suppressions import has_directives, is_skip_file, parse_suppressions, render_directive
 from kmlint.findings import Edit, Finding, Fix, SAFE
-from kmlint.fixes import line_hunks
 from kmlint.registry import Rule, all_rules, get_rule, resolve_selection
 
 PARSE_ERROR = "KM901"
@@ -60,12 +59,6 @@ class FileResult:
         """A copy without libcst objects, safe to pickle or cache."""
         return FileResult(self.path, [f.detached() for f in self.findings], self.internal_errors, self.skipped,
                           self.error, list(self.dependencies))
-
-
-def prefilter_enabled() -> bool:
-    """KMLINT_NO_PREFILTER=1 parses every file (the equivalence test and the
-    benchmark use it to prove the prefilter loses nothing and to measure it)."""
-    return os.environ.get("KMLINT_NO_PREFILTER", "") in ("", "0")
 
 
 # ----------------------------------------------------------------- rule selection
@@ -171,8 +164,8 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
     rules = [rule_instance(c) for c in sorted(codes) if c not in (PARSE_ERROR, UNUSED_SUPPRESSION)]
     directives = UNUSED_SUPPRESSION in codes and has_directives(source)
     if prefilter is None:
-        prefilter = prefilter_enabled()
-    active = [r for r in rules if not prefilter or not r.tokens or any(t in source for t in r.tokens)]
+        prefilter = prefilter_mod.enabled()
+    active = prefilter_mod.active_rules(rules, source) if prefilter else rules
     if prefilter and not active and not directives:
         # Prefilter: nothing can match.  CPython's own parser still checks the
         # syntax (about 50x faster than libcst) so KM901 is never lost.
@@ -223,7 +216,7 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
         raw.extend(ctx.out)
 
     result.dependencies = sorted(model.dependencies)
-    findings = _locate(raw, module, path, fix_edits)
+    findings = _locate(raw, module, path, source, fix_edits)
     findings = _dedupe(findings)
     if directives or (raw and has_directives(source)):
         found = parse_suppressions(source)
@@ -317,10 +310,11 @@ def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):
         return None, source, errors
 
 
-def _locate(raw: list[RawFinding], module: cst.Module, path: str, fix_edits: bool = True) -> list[Finding]:
+def _locate(raw: list[RawFinding], module: cst.Module, path: str, source: str, fix_edits: bool = True) -> list[Finding]:
     if not raw:
         return []
-    positions = resolve_positions(module)
+    statements = StatementPositions(module, source)
+    positions = statements.locate([r.node for r in raw] + [r.end_node for r in raw])
     out = []
     for r in raw:
         rng = positions.get(r.node)
@@ -332,7 +326,7 @@ def _locate(raw: list[RawFinding], module: cst.Module, path: str, fix_edits: boo
             end_line, end_col = end.end.line, end.end.column + 1
         fix = r.fix
         if fix_edits and fix is not None and fix.transform is not None and not fix.edits:
-            fix.edits = _edits_for(fix, module)
+            fix.edits = _edits_for(fix, module, statements)
         out.append(Finding(r.rule.code, r.rule.name, r.message, path, line, col, end_line, end_col,
                            r.rule.severity, fix, None, r.node))
     return out
@@ -345,21 +339,20 @@ def locate_fix(result: FileResult, finding: Finding) -> list[Edit]:
     if fix is None:
         return []
     if not fix.edits and fix.transform is not None and result.module is not None:
-        edits = _edits_for(fix, result.module)
+        edits = _edits_for(fix, result.module, StatementPositions(result.module, result.text or result.module.code))
         if result.notebook is not None:
             _edits_to_cells(edits, result.notebook)
         fix.edits = edits
     return fix.edits
 
 
-def _edits_for(fix: Fix, module: cst.Module) -> list[Edit]:
+def _edits_for(fix: Fix, module: cst.Module, statements: StatementPositions) -> list[Edit]:
     """Describe a transform-based fix as whole-line replacements, one per
     changed hunk (exact, and precise enough for editors, JSON and SARIF)."""
     try:
-        new = fix.transform(module)
+        return statements.edits(fix.transform(module))
     except Exception:
         return []
-    return [Edit("".join(lines), start + 1, 1, end + 1, 1) for start, end, lines in line_hunks(module.code, new.code)]
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -28,7 +28,9 @@ from typing import Iterable, Iterator, Optional, Union
 import libcst as cst
 
 from kmlint.semantics.names import canonical, dotted_name, keras_synonym, literal_value
-from kmlint.semantics.walk import FastVisitor
+from kmlint.semantics.walk import FastVisitor, subclasses_of
+
+STATEMENT_TYPES = subclasses_of(cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
 # --------------------------------------------------------------------------- records
 
@@ -815,7 +817,7 @@ class _Builder(FastVisitor):
 
     # ------------------------------------------------------------ statements
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        if type(node) in STATEMENT_TYPES:  # a set lookup: isinstance on libcst's ABCs is slow
             if not self.stmt_stack:
                 self.top_index += 1
             if self.stmt_stack:

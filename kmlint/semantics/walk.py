@@ -66,6 +66,12 @@ def _all_node_types() -> set[type]:
     return out
 
 
+def subclasses_of(*bases: type) -> frozenset:
+    """Every libcst node class deriving from ``bases``, for ``type(node) in ...``
+    tests (``isinstance`` against libcst's abstract classes is slow)."""
+    return frozenset(t for t in _all_node_types() if issubclass(t, bases))
+
+
 class FastVisitor(cst.CSTVisitor):
     """A CSTVisitor whose ``walk(node)`` replaces ``node.visit(self)``."""
 
@@ -85,6 +91,33 @@ class FastVisitor(cst.CSTVisitor):
             plan = (frozenset(nodes), trivia, libcst_only)
             cls._plan = plan
         return plan
+
+    _hooks: Optional[tuple[dict, dict]] = None  # per subclass: node type -> visit_/leave_ function
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # CSTVisitor.on_visit, with the per-type method lookup cached
+        visits = self._dispatch()[0]
+        kind = type(node)
+        if kind not in visits:
+            visits[kind] = getattr(type(self), f"visit_{kind.__name__}", None)
+        func = visits[kind]
+        return func is None or func(self, node) is not False
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        leaves = self._dispatch()[1]
+        kind = type(original_node)
+        if kind not in leaves:
+            leaves[kind] = getattr(type(self), f"leave_{kind.__name__}", None)
+        func = leaves[kind]
+        if func is not None:
+            func(self, original_node)
+
+    @classmethod
+    def _dispatch(cls) -> tuple[dict, dict]:
+        hooks = cls.__dict__.get("_hooks")
+        if hooks is None:
+            hooks = cls._hooks = ({}, {})
+        return hooks
 
     def walk(self, node: cst.CSTNode) -> None:
         nodes, trivia, libcst_only = self._traversal_plan()
