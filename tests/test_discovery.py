@@ -72,3 +72,14 @@ def test_force_exclude_applies_to_explicit_files(tmp_path):
     (tmp_path / "build" / "b.py").write_text(BAD)
     (tmp_path / "y.py").write_text(BAD)
     assert _paths(tmp_path, "--force-exclude", "gen/x.py", "build/b.py", "y.py") == ["y.py"]
+
+
+def test_deep_nesting_is_a_parse_error_not_a_crash(tmp_path):
+    (tmp_path / "deep.py").write_text("x = " + "(" * 10000 + "1" + ")" * 10000 + "\n")
+    (tmp_path / "lists.py").write_text("model.fit_generator(g)\nx = " + "[" * 3000 + "1" + "]" * 3000 + "\n")
+    (tmp_path / "ok.py").write_text("x = " + "(" * 100 + "1" + ")" * 100 + "\nmodel.fit_generator(g)\n")
+    r = run_cli("check", "--no-cache", "--output-format", "json", ".", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    got = sorted((d["path"], d["code"]) for d in json.loads(r.stdout))
+    assert got == [("deep.py", "KM901"), ("lists.py", "KM901"), ("ok.py", "KM201")]
+    assert "nested" in json.loads(r.stdout)[0]["message"]
