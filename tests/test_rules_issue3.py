@@ -12,7 +12,7 @@ import textwrap
 from kmlint.config import Settings
 from kmlint.engine.linter import lint_text
 from tests.fixing import apply_fixes
-from tests.helpers import FIXTURES, lint, notebook, run_cli
+from tests.helpers import FIXTURES, codes, lint, notebook, run_cli
 
 
 def found(source: str, code: str, path: str = "snippet.py", **settings) -> list:
@@ -389,3 +389,23 @@ def test_km900_judges_only_codes_of_rules_that_ran_and_unknown_codes():
     assert only_some == [(2, "Unused suppression for KM999")]
     everything = [(f.line, f.message) for f in lint(src, "s.py") if f.code == "KM900"]
     assert everything == [(1, "Unused suppression for KM203"), (2, "Unused suppression for KM999")]
+
+
+def test_km203_bounded_iteration_is_a_tiny_loop():
+    """Audit false positive (tf-docs notebooks): peeking at a couple of batches."""
+    src = (
+        "import tensorflow as tf\n"
+        "import itertools\n"
+        "model = tf.keras.models.load_model('m.keras')\n"
+        "for images, labels in test_ds.take(1):\n"
+        "    preds = model.predict(images)\n"
+        "for x in itertools.islice(stream, 3):\n"
+        "    model.predict(x)\n"
+        "for img in x_test[:5]:\n"
+        "    model.predict(img[None])\n"
+        "for img in x_test[:500]:\n"
+        "    model.predict(img[None])\n"
+        "for batch in test_ds.take(n):\n"
+        "    model.predict(batch)\n"
+    )
+    assert [(line, code) for line, code in codes(src) if code == "KM203"] == [(11, "KM203"), (13, "KM203")]

@@ -574,6 +574,21 @@ class SemanticModel:
             if any(isinstance(e, cst.StarredElement) for e in it.elements):
                 return None
             return len(it.elements)
+        # upper bounds: `ds.take(3)`, `itertools.islice(it, 3)`, `items[:3]`
+        bound = None
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute) and it.func.attr.value == "take" and len(it.args) == 1:
+            bound = it.args[0].value
+        elif isinstance(it, cst.Call) and dotted_name(it.func) in ("islice", "itertools.islice") and len(it.args) == 2:
+            bound = it.args[1].value
+        elif (isinstance(it, cst.Subscript) and len(it.slice) == 1 and isinstance(it.slice[0].slice, cst.Slice)
+              and it.slice[0].slice.lower is None and it.slice[0].slice.step is None):
+            bound = it.slice[0].slice.upper
+        if bound is not None:
+            try:
+                n = literal_value(bound)
+            except ValueError:
+                return None
+            return n if isinstance(n, int) and not isinstance(n, bool) and n >= 0 else None
         return None
 
     def known_iterations(self, loop: Loop) -> Optional[int]:
