@@ -51,6 +51,15 @@ class SessionNotClosed(Rule):
         node = call.node
         if session_class(model, node) != "Session" or id(node) in model.with_items:
             return
+        parent = model.parent_of.get(id(node))
+        if isinstance(parent, cst.Attribute) and parent.attr.value == "as_default":
+            # `with Session().as_default():` / `return Session().as_default()`:
+            # leaving the default scope does not close the session, and no name
+            # is left to close it with (audit: tensorflow's own saved_model code)
+            ctx.report(node, "`Session().as_default()` only installs the session as the default; leaving that scope "
+                       "does not close it and no name is left to call `close()` on; bind it with "
+                       "`with tf.compat.v1.Session() as sess:` (also the default session inside the block)")
+            return
         stmt = call.stmt
         # Only sessions kept in a local or module-level name: a session stored on an
         # object (a cache, a singleton) is its owner's business, and one used in

@@ -14,3 +14,13 @@ def evaluate(batches):
     eval_sess = tf.compat.v1.Session()  # expect: KM406
     for batch in batches:
         print(eval_sess.run(out, feed_dict={x: batch}))
+
+
+def restore(saver, path):
+    # as_default() only makes it the default session; nothing closes it
+    with tf.compat.v1.Session().as_default():  # expect: KM406
+        saver.restore(tf.compat.v1.get_default_session(), path)
+
+
+def default_session_scope(target):
+    return tf.compat.v1.Session(target=target).as_default()  # expect: KM406

@@ -54,3 +54,11 @@ def branches(target):
     else:
         session = tf.compat.v1.Session()
     tf.compat.v1.keras.backend.set_session(session)
+
+
+def restore_named(saver, path):
+    # a named session made the default and closed afterwards
+    restore_sess = tf.compat.v1.Session()
+    with restore_sess.as_default():
+        saver.restore(restore_sess, path)
+    restore_sess.close()
