@@ -175,3 +175,19 @@ def test_list_then_concatenate_once_is_clean():
         data = np.concatenate(chunks)
     """)
     assert codes(text, select=["KM305"]) == []
+
+
+def test_one_finding_per_array_and_loop():
+    text = src("""
+        import tensorflow as tf
+
+        def timeline(ds, epochs=2):
+            names = tf.zeros([0, 1], dtype=tf.string)
+            for epoch in range(epochs):
+                for step_names in ds:
+                    names = tf.concat((names, step_names), axis=0)
+                    names = tf.concat((names, [["train"]]), axis=0)
+                names = tf.concat((names, [["epoch"]]), axis=0)
+            return names
+    """)
+    assert codes(text, select=["KM305"]) == [(7, "KM305"), (9, "KM305")]

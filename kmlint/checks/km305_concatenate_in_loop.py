@@ -64,6 +64,10 @@ class ConcatenateInLoop(Rule):
             return  # `while len(x) < n`: filled until full, a bounded handful of iterations
         if self._read_in_loop(model, target, loop, set(map(id, grown))):
             return  # the grown array is needed whole each iteration (e.g. autoregressive decoding)
+        reported = model._memo.setdefault("km305_reported", set())
+        if (target, id(loop)) in reported:
+            return  # one finding per growing array and loop
+        reported.add((target, id(loop)))
         func = source_text(call.node.func)
         ctx.report(call.node, f"`{target}` grows by `{func}` on every iteration: each call copies the whole array "
                    "(quadratic time, twice the memory at the peak); append the pieces to a list and concatenate "
