@@ -12,6 +12,7 @@ from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node, set_keyword_arg
 from kmlint.registry import Rule, register
 from kmlint.semantics.names import call_name, get_arg
+from kmlint.semantics.model import unpack_value
 from kmlint.semantics.sizes import FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
 
 MODEL_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
@@ -182,8 +183,10 @@ def float64_source(model, expr, depth: int = 0) -> Optional[cst.BaseExpression]:
         return None
     if isinstance(expr, cst.Name):
         b = model.binding_of(expr)
-        if b is None or b.kind not in ("assign", "annassign") or b.value is None or b.path:
+        if b is None or b.kind not in ("assign", "annassign") or b.value is None:
             return None
+        if b.path:  # `x, y = x / 255.0, y / 255.0`: follow the tuple element
+            return float64_source(model, unpack_value(b.value, b.path), depth + 1)
         return float64_source(model, b.value, depth + 1)
     if isinstance(expr, cst.Subscript):
         return float64_source(model, expr.value, depth + 1)
@@ -216,12 +219,18 @@ def float64_source(model, expr, depth: int = 0) -> Optional[cst.BaseExpression]:
     return None
 
 
+NUMPY_DTYPE_KEEPING = {"numpy.reshape", "numpy.squeeze", "numpy.expand_dims", "numpy.swapaxes", "numpy.transpose",
+                       "numpy.moveaxis", "numpy.ascontiguousarray"}
+
+
 def _unsliced_estimate(model, expr):
     """Dtype of an array, looking through slices and reshapes (``x[:100]``,
     ``x.reshape(-1, 784)`` keep x's dtype; the shape is not needed here)."""
     while True:
         if isinstance(expr, cst.Subscript):
             expr = expr.value
+        elif isinstance(expr, cst.Call) and expr.args and model.qualname(expr.func) in NUMPY_DTYPE_KEEPING:
+            expr = expr.args[0].value  # np.reshape(x, ...) / np.squeeze(x) keep x's dtype
         elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in DTYPE_KEEPING:
             expr = expr.func.value
         else:

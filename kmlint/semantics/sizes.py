@@ -330,7 +330,11 @@ def estimate(model, expr: Optional[cst.BaseExpression], depth: int = 0) -> Optio
         if b.path:
             if isinstance(b.value, cst.Call):
                 return loader_info(model, b.value, b.path)
-            return None
+            # `a, b = x / 255.0, y / 255.0`: the element of the literal tuple
+            from kmlint.semantics.model import unpack_value
+
+            element = unpack_value(b.value, b.path)
+            return estimate(model, element, depth + 1) if element is not None else None
         return estimate(model, b.value, depth + 1)
     if isinstance(expr, cst.Call):
         q = model.qualname(expr.func)

@@ -29,3 +29,14 @@ def batch_generator(images, labels, batch_size):
 
 
 model.fit(batch_generator(x_test, y_test, 64), steps_per_epoch=10, epochs=1)
+
+
+# found in the precision audit (tutorial scripts): the division hides behind a
+# reshape or a tuple assignment
+(flat_train, flat_labels), (flat_test, flat_test_labels) = keras.datasets.mnist.load_data()
+flat_train = np.reshape(flat_train, (-1, 784)).astype(np.float32) / 255  # expect: KM302
+pair_train, pair_test = flat_test.astype(np.float32) / 255.0, flat_test_labels  # expect: KM302
+dense = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)])
+dense.compile("adam", "sparse_categorical_crossentropy")
+dense.fit(flat_train, flat_labels)
+dense.predict(pair_train)
