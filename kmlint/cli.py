@@ -83,7 +83,7 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
           exit_zero, statistics, quiet, stdin_filename, extend_exclude, force_exclude, fix, unsafe_fixes, diff,
           show_fixes, baseline_path, write_baseline, **runtime_kw) -> None:
     """Lint PATHS (files or directories; default: current directory; '-' reads stdin)."""
-    from kmlint.output import FORMATS
+    from kmlint.output import FORMATS, SHOW_FIX_EDITS
 
     runtime = runtime_requested(runtime_kw)
 
@@ -111,6 +111,8 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
     if fmt not in FORMATS:
         click.echo(f"kmlint: error: unknown output format {fmt!r} (choose from {', '.join(sorted(FORMATS))})", err=True)
         sys.exit(EXIT_ERROR)
+    if fmt not in SHOW_FIX_EDITS:
+        resolver = ConfigResolver(config_path, {**overrides, "fix_edits": False})
 
     paths = list(paths) or ["."]
     from kmlint import reporting

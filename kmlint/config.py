@@ -105,6 +105,9 @@ class Settings:
     jobs: Optional[int] = None
     baseline: Optional[str] = None
     output_format: Optional[str] = None
+    # located edits for transform-based fixes: JSON and SARIF show them, the text
+    # output does not (each costs a transformation of the whole module); not a config key
+    fix_edits: bool = True
     # where it came from
     config_path: Optional[Path] = None
     root: Path = field(default_factory=Path.cwd)

@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Optional
 
 from kmlint.config import Settings
-from kmlint.engine.linter import FileResult, _fast_syntax_error, lint_bytes, lint_text
+from kmlint.engine.linter import FileResult, _fast_syntax_error, lint_bytes, lint_text, locate_fix
 from kmlint.engine.notebooks import NotebookSource, cell_text
 from kmlint.findings import SAFE, UNSAFE, Finding
-from kmlint.fixes import line_hunks, split_lines
+from kmlint.engine.positions import StatementPositions
+from kmlint.fixes import split_lines
 
 MAX_ITERATIONS = 100
 
@@ -64,7 +65,7 @@ def fix_source(text: str, path: str, settings: Settings, *, unsafe: bool = False
     e.g. KM900 needs them to know which suppressions are used)."""
     allowed = _Allowed({SAFE, UNSAFE} if unsafe else {SAFE}, only)
     current = text
-    result = first = lint_text(current, path, settings, keep_tree=True)
+    result = first = lint_text(current, path, settings, keep_tree=True, fix_edits=False)
     outcome = FixOutcome(text, original=text)
     seen_texts = {hash(current)}
     for _ in range(MAX_ITERATIONS):
@@ -84,15 +85,18 @@ def fix_source(text: str, path: str, settings: Settings, *, unsafe: bool = False
         if hash(new) in seen_texts:  # fixes undoing each other
             outcome.warnings.append("fixes did not converge (they undo each other); stopped")
             current = new
-            result = lint_text(current, path, settings, keep_tree=True)
+            result = lint_text(current, path, settings, keep_tree=True, fix_edits=False)
             break
         seen_texts.add(hash(new))
         current = new
-        result = lint_text(current, path, settings, keep_tree=True)
+        result = lint_text(current, path, settings, keep_tree=True, fix_edits=False)
     else:
         if _choose(result, allowed, []):
             outcome.warnings.append(f"fixes did not converge after {MAX_ITERATIONS} passes")
     outcome.text = current
+    if settings.fix_edits:  # the remaining (unapplied) fixes, for JSON/SARIF consumers
+        for f in result.findings:
+            locate_fix(result, f)
     outcome.remaining = [f.detached() for f in result.findings]
     return outcome
 
@@ -104,7 +108,8 @@ def _where(f: Finding) -> str:
 
 
 def _module_lines(result: FileResult) -> list[str]:
-    return split_lines(result.module.code)
+    # the linted source is the module's code (kept by lint_text); generating it would cost a walk
+    return split_lines(result.text if result.text is not None else result.module.code)
 
 
 def _module_line_finder(nb: Optional[NotebookSource]):
@@ -126,30 +131,18 @@ class _Allowed:
 
 
 def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> list[tuple[tuple, Finding, list[Hunk]]]:
+    """Every applicable fix of this pass as hunks, in position order, then by code."""
     out = []
-    nb = result.notebook
-    module_line = _module_line_finder(nb)
-    lines = None
+    module_line = _module_line_finder(result.notebook)
+    # one per pass: fix helpers rebuild only the path to their targets, so a fix's
+    # changed statements are found by identity and only those are regenerated
+    statements = StatementPositions(result.module, result.text if result.text is not None else result.module.code)
     for f in result.findings:
         if f not in allowed:
             continue
         start = module_line(f.cell, f.line)
-        if start is None:
-            continue
-        if f.fix.transform is not None and f.node is not None:
-            try:
-                new_code = f.fix.transform(result.module).code
-            except Exception as e:  # a fix bug must not stop the other fixes
-                warnings.append(f"{f.path}: the fix for {f.code} at {_where(f)} failed: {type(e).__name__}: {e}")
-                continue
-            hunks = line_hunks(result.module.code, new_code)
-        elif f.fix.edits:
-            if lines is None:
-                lines = _module_lines(result)
-            hunks = _edit_hunks(lines, f, module_line)
-        else:
-            continue
-        if hunks and nb is not None and not _fits_cells(hunks, result):
+        hunks = _hunks_of(f, result, statements, module_line, warnings) if start is not None else []
+        if hunks and result.notebook is not None and not _fits_cells(hunks, result):
             warnings.append(f"{f.path}: the fix for {f.code} at {_where(f)} spans notebook cells or IPython "
                             "magics; not applied")
             continue
@@ -157,6 +150,20 @@ def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> l
             out.append(((start, f.column, f.code), f, hunks))
     out.sort(key=lambda c: c[0])
     return out
+
+
+def _hunks_of(f: Finding, result: FileResult, statements: StatementPositions, module_line,
+              warnings: list[str]) -> list[Hunk]:
+    if f.fix.transform is not None and f.node is not None:
+        try:
+            edits = statements.edits(f.fix.transform(result.module))
+            return [(e.line - 1, e.end_line - 1, tuple(split_lines(e.content))) for e in edits]
+        except Exception as e:  # a fix bug must not stop the other fixes
+            warnings.append(f"{f.path}: the fix for {f.code} at {_where(f)} failed: {type(e).__name__}: {e}")
+            return []
+    if f.fix.edits:
+        return _edit_hunks(_module_lines(result), f, module_line)
+    return []
 
 
 def _edit_hunks(lines: list[str], f: Finding, module_line) -> list[Hunk]:

@@ -224,7 +224,7 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
         raw.extend(ctx.out)
 
     result.dependencies = sorted(model.dependencies)
-    findings = _locate(raw, module, path, source, fix_edits)
+    findings = _locate(raw, module, path, source, fix_edits and settings.fix_edits)
     findings = _dedupe(findings)
     if directives or (raw and has_directives(source)):
         found = parse_suppressions(source)

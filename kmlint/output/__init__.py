@@ -20,3 +20,7 @@ FORMATS: dict[str, Callable] = {
     "gitlab": render_gitlab,
     "junit": render_junit,
 }
+
+# formats that show each fix's located edits (computing them costs a
+# transformation of the whole module per fixable finding, so the others skip it)
+SHOW_FIX_EDITS = {"json", "sarif"}
