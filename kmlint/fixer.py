@@ -98,6 +98,7 @@ def fix_source(text: str, path: str, settings: Settings, *, unsafe: bool = False
         for f in result.findings:
             locate_fix(result, f)
     outcome.remaining = [f.detached() for f in result.findings]
+    outcome.warnings = list(dict.fromkeys(outcome.warnings))  # each pass retries (and re-reports) skipped fixes
     return outcome
 
 
@@ -143,7 +144,7 @@ def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> l
         start = module_line(f.cell, f.line)
         hunks = _hunks_of(f, result, statements, module_line, warnings) if start is not None else []
         if hunks and result.notebook is not None and not _fits_cells(hunks, result):
-            warnings.append(f"{f.path}: the fix for {f.code} at {_where(f)} spans notebook cells or IPython "
+            warnings.append(f"the fix for {f.code} at {_where(f)} spans notebook cells or IPython "
                             "magics; not applied")
             continue
         if hunks:
@@ -159,7 +160,7 @@ def _hunks_of(f: Finding, result: FileResult, statements: StatementPositions, mo
             edits = statements.edits(f.fix.transform(result.module))
             return [(e.line - 1, e.end_line - 1, tuple(split_lines(e.content))) for e in edits]
         except Exception as e:  # a fix bug must not stop the other fixes
-            warnings.append(f"{f.path}: the fix for {f.code} at {_where(f)} failed: {type(e).__name__}: {e}")
+            warnings.append(f"the fix for {f.code} at {_where(f)} failed: {type(e).__name__}: {e}")
             return []
     if f.fix.edits:
         return _edit_hunks(_module_lines(result), f, module_line)

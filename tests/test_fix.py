@@ -241,3 +241,17 @@ def test_many_fixes_in_one_file_are_fast(tmp_path):
     # a full-module walk and code generation per fix took ~40 s here; fixes that
     # rebuild only their statements (hunks found by identity) take a few seconds
     assert elapsed < 20, elapsed
+
+
+
+def test_a_fix_on_a_magic_line_is_not_applied_and_says_why(tmp_path):
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "a", "metadata": {}, "outputs": [],
+                     "source": ["%time y = 1  # noqa: KM201\n", "model.fit_generator(gen)"]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "magic.ipynb"
+    path.write_text(json.dumps(nb, indent=1))
+    r = run_cli("check", "--no-cache", "--fix", "magic.ipynb", cwd=tmp_path)
+    assert r.returncode == 1  # the KM900 finding on the magic line remains
+    assert json.loads(path.read_text())["cells"][0]["source"] == ["%time y = 1  # noqa: KM201\n", "model.fit(gen)"]
+    assert r.stderr.count("kmlint: warning: magic.ipynb: the fix for KM900 at cell 1, line 1 spans notebook "
+                          "cells or IPython magics; not applied") == 1
