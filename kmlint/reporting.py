@@ -9,8 +9,8 @@ from typing import Callable, Optional
 import click
 
 from kmlint.baseline import BaselineError, filter_baseline, read_source, write_baseline
-from kmlint.engine.linter import FileResult, enabled_codes, lint_bytes
-from kmlint.engine.runner import RunResult
+from kmlint.engine.linter import FileResult, enabled_codes
+from kmlint.engine.runner import RunResult, lint_data
 from kmlint.findings import Finding
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -19,7 +19,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 def check_stdin(data: bytes, name: str, settings, fixing: bool, unsafe: bool):
     """Lint (or fix) source read from stdin; returns (RunResult, fixes)."""
     if not fixing:
-        res = lint_bytes(data, name, settings)
+        res = lint_data(data, name, settings)
         return RunResult(res.findings, 1, [], res.internal_errors, [res]), []
     from kmlint.fixer import fix_bytes
 

@@ -1,103 +1,109 @@
-"""Robustness: generated programs (hypothesmith) and mutated real files never
-crash the linter, never produce an internal error, and safe fixes always give
-code that parses and is stable under a second --fix.
-
-CI runs a small share; `KMLINT_FUZZ_EXAMPLES=10000 python -m pytest tests/test_fuzz.py`
-runs the long mode."""
+"""Robustness fuzzing, CI share (a few hundred examples; set
+KMLINT_FUZZ_EXAMPLES or run ``python benchmarks/fuzz.py --long`` for 10,000).
+The mutations and properties are described in tests/fuzzing.py."""
 
 from __future__ import annotations
 
-import json
-import os
 import random
 
-import libcst as cst
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from kmlint.config import Settings
-from kmlint.engine.linter import lint_bytes
-from kmlint.fixer import fix_source
-from tests.helpers import FIXTURES, RULES_DIR
+from tests import fuzzing
+from tests.helpers import ROOT, corpus_files
 
-hypothesmith = pytest.importorskip("hypothesmith")
+try:
+    import hypothesmith
+except ImportError:  # pragma: no cover
+    hypothesmith = None
 
-EXAMPLES = int(os.environ.get("KMLINT_FUZZ_EXAMPLES", "60"))
-SEEDS = sorted(RULES_DIR.glob("*/bad.py")) + sorted(RULES_DIR.glob("*/good.py")) + sorted((FIXTURES / "demo").rglob("*.py"))
-NOTEBOOKS = sorted(FIXTURES.rglob("*.ipynb"))
-
-
-def _lint(data: bytes, path: str):
-    res = lint_bytes(data, path, Settings())
-    assert res.internal_errors == 0, [f.message for f in res.findings if f.code == "KM000"]
-    return res
+FILES = corpus_files()
+PY_FILES = [p for p in FILES if p.suffix == ".py"]
+NOTEBOOKS = [p for p in FILES if p.suffix == ".ipynb"]
+FUZZ = dict(deadline=None, derandomize=False, suppress_health_check=list(HealthCheck), print_blob=True)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-@given(source=hypothesmith.from_grammar())
-def test_generated_programs_never_crash(source):
-    _lint(source.encode("utf-8", "surrogatepass"), "generated.py")
+def _name(path) -> str:
+    return str(path.relative_to(ROOT))
 
 
-def _mutations(data: bytes, rnd: random.Random) -> list[bytes]:
-    cut = rnd.randrange(len(data) + 1)
-    flips = bytearray(data)
-    for _ in range(rnd.randint(1, 8)):
-        if flips:
-            flips[rnd.randrange(len(flips))] = rnd.randrange(256)
-    line = rnd.randrange(data.count(b"\n") + 1)
-    lines = data.split(b"\n")
-    lines.insert(line, b"x = " + b"(" * rnd.randint(50, 400) + b"1" + b")" * rnd.randint(0, 400))
-    return [
-        data[:cut],
-        bytes(flips),
-        b"\xef\xbb\xbf" + data,
-        data.replace(b"\n", b"\r\n"),
-        data.replace(b"    ", b"\t"),
-        data[:cut] + b"\x00" + data[cut:],
-        data + b"\nx = '" + b"a" * 200_000 + b"'\n",
-        b"\n".join(lines),
-        b"# -*- coding: latin-1 -*-\n" + data,
-        b"# -*- coding: no-such-codec -*-\n" + data,
-        data.decode("utf-8").encode("utf-16"),
-    ]
+@pytest.mark.skipif(hypothesmith is None, reason="hypothesmith not installed")
+@settings(max_examples=fuzzing.examples(80), **FUZZ)
+@given(source=hypothesmith.from_grammar() if hypothesmith else st.nothing())
+def test_generated_programs(source):
+    fuzzing.lint(source.encode("utf-8", errors="surrogatepass"), "generated.py")
+    fuzzing.check_fixes(source, "generated.py")
 
 
-@pytest.mark.parametrize("seed", range(max(1, EXAMPLES // 20)))
-def test_mutated_real_files_never_crash(seed):
+@settings(max_examples=fuzzing.examples(120), **FUZZ)
+@given(index=st.integers(0, len(FILES) - 1), mutation=st.integers(0, 99), seed=st.integers(0, 2**32 - 1))
+def test_mutated_files(index, mutation, seed):
+    path = FILES[index]
     rnd = random.Random(seed)
-    for path in rnd.sample(SEEDS, min(6, len(SEEDS))):
-        for mutant in _mutations(path.read_bytes(), rnd):
-            _lint(mutant, path.name)
+    data = path.read_bytes()
+    if path.suffix == ".ipynb":
+        mutated = fuzzing.break_notebook(data, rnd)
+    else:
+        mutated = fuzzing.CRASH_MUTATIONS[mutation % len(fuzzing.CRASH_MUTATIONS)](data, rnd)
+    fuzzing.lint(mutated, _name(path))
+    try:
+        fuzzing.check_fixes(mutated.decode("utf-8"), _name(path))
+    except UnicodeDecodeError:
+        pass
 
 
-@pytest.mark.parametrize("seed", range(max(1, EXAMPLES // 20)))
-def test_broken_notebooks_never_crash(seed):
-    rnd = random.Random(seed)
-    for path in NOTEBOOKS:
-        data = path.read_bytes()
-        cut = rnd.randrange(len(data))
-        nb = json.loads(data)
-        for cell in nb["cells"]:
-            if rnd.random() < 0.3:
-                cell["source"] = rnd.choice([None, 42, ["def f(:\n"], "%%time\n", "x = (" * 300])
-        variants = [data[:cut], json.dumps(nb).encode(), b"[]", b"{\"cells\": {}}", b"\x00\x01"]
-        for v in variants:
-            _lint(v, path.name)
-
-
-@pytest.mark.parametrize("path", sorted(RULES_DIR.glob("*/bad.py")), ids=lambda p: p.parent.name)
-def test_safe_fixes_parse_and_are_idempotent_on_mutated_files(path):
-    rnd = random.Random(path.parent.name)
+@settings(max_examples=fuzzing.examples(50), **FUZZ)
+@given(index=st.integers(0, len(PY_FILES) - 1), seed=st.integers(0, 2**32 - 1))
+def test_junk_after_the_file_keeps_every_finding(index, seed):
+    path = PY_FILES[index]
     text = path.read_text(encoding="utf-8")
-    lines = text.splitlines(keepends=True)
-    variants = [text, text.replace("\n", "\r\n"), "".join(lines[: rnd.randrange(1, len(lines) + 1)])]
-    for variant in variants:
-        for unsafe in (False, True):
-            out = fix_source(variant, path.name, Settings(), unsafe=unsafe)
-            if out.text == variant:
-                continue
-            cst.parse_module(out.text)  # a fix never corrupts the file
-            again = fix_source(out.text, path.name, Settings(), unsafe=unsafe)
-            assert again.text == out.text
+    if not fuzzing.parses(text):
+        return
+    broken = fuzzing.junk_appended(text, random.Random(seed))
+    if fuzzing.parses(broken):
+        event("junk: parsed (continued the last statement)")
+        return  # the junk happened to continue the last statement (`else:` after an `if`)
+    event("junk: compared")
+    before = fuzzing.lint(text.encode(), _name(path))
+    after = fuzzing.lint(broken.encode(), _name(path))
+    assert fuzzing.located(after) == fuzzing.located(before)
+    assert [f.line for f in after.findings if f.code == "KM901"] and all(
+        f.line > len(text.splitlines()) for f in after.findings if f.code == "KM901")
+
+
+@settings(max_examples=fuzzing.examples(50), **FUZZ)
+@given(index=st.integers(0, len(PY_FILES) - 1), where=st.floats(0, 1))
+def test_a_file_cut_short_keeps_its_intact_statements(index, where):
+    path = PY_FILES[index]
+    text = path.read_text(encoding="utf-8")
+    if not fuzzing.parses(text):
+        return
+    cut = int(len(text) * where)
+    if fuzzing.parses(text[:cut]):
+        event("cut: still parses")
+        return  # cut between statements or inside a name: a different, valid file
+    event("cut: compared")
+    prefix = fuzzing.intact_prefix(text, cut)
+    cut_short = fuzzing.lint(text[:cut].encode(), _name(path))
+    assert fuzzing.located(cut_short) == fuzzing.located(fuzzing.lint(prefix.encode(), _name(path)))
+
+
+@pytest.mark.parametrize("path", PY_FILES, ids=_name)
+def test_layout_and_encoding_do_not_change_findings(path):
+    data = path.read_bytes()
+    original = fuzzing.located(fuzzing.lint(data, _name(path)))
+    assert fuzzing.located(fuzzing.lint(fuzzing.with_bom(data), _name(path))) == original
+    assert fuzzing.located(fuzzing.lint(fuzzing.with_crlf(data), _name(path))) == original
+    try:
+        latin1, shift = fuzzing.with_latin1_cookie(data)
+    except UnicodeEncodeError:
+        return
+    shifted = [(c, cell, line - shift, col, end - shift, ecol, msg)
+               for c, cell, line, col, end, ecol, msg in fuzzing.located(fuzzing.lint(latin1, _name(path)))]
+    assert shifted == original
+
+
+@pytest.mark.parametrize("path", PY_FILES, ids=_name)
+def test_safe_fixes_parse_and_are_idempotent(path):
+    fuzzing.check_fixes(path.read_text(encoding="utf-8"), _name(path))

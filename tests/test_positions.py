@@ -119,3 +119,25 @@ def test_fixes_keep_untouched_statements():
     new = fixes.replace_node(module, call, cst.parse_expression("k(4)"))
     assert new.code == "a = f(1)\nb = k(4)\nc = h(3)\n"
     assert new.body[0] is module.body[0] and new.body[2] is module.body[2]
+
+
+@pytest.mark.parametrize("source", [
+    "a = f(1)\nb = g(2)\n# a comment without a newline",  # found by fuzzing: the hunk joined two lines
+    "a = f(1)\nb = g(2)",
+    "class A:\n    def f(self):\n        return g(2)\n    x = 1",
+])
+def test_edits_in_files_without_a_trailing_newline(source):
+    module = cst.parse_module(source)
+
+    class Calls(FastVisitor):
+        found: list = []
+
+        def visit_Call(self, node):
+            self.found.append(node)
+
+    finder = Calls()
+    finder.found = []
+    finder.walk(module)
+    for call in finder.found:
+        new = fixes.replace_node(module, call, cst.parse_expression("k(0)"))
+        assert _apply(source, StatementPositions(module, source).edits(new)) == new.code

@@ -57,7 +57,15 @@ def discover(paths: list[str], resolver: ConfigResolver, problems: list[Discover
         except OSError as e:
             problems.append(DiscoveryProblem(raw, f"cannot access: {e.strerror or e}"))
             continue
-        problems.append(DiscoveryProblem(raw, "no such file or directory"))
+        problems.append(DiscoveryProblem(raw, _why_not_a_file(p)))
+
+
+def _why_not_a_file(p: Path) -> str:
+    if p.is_symlink():
+        return "broken symbolic link (its target is missing, or it points to itself)"
+    if os.path.lexists(p):
+        return "not a regular file (a pipe, socket or device); skipped"
+    return "no such file or directory"
 
 
 def _explicit_file_excluded(p: Path, resolver: ConfigResolver) -> bool:

@@ -174,23 +174,31 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
             return FileResult(path, skipped=True)
 
     # ------------------------------------------------------------ parse
-    # libcst's native parser overflows its C stack (SIGSEGV, no exception) on
-    # very deep nesting; CPython's parser refuses such code cleanly and is ~50x
-    # cheaper, so it vets the source first.
-    nesting = _nesting_error(source)
-    if nesting is not None:
-        line, col = nesting.lineno or 1, max(nesting.offset or 1, 1)
-        return _parse_error_result(path, settings, f"cannot parse file: {nesting.msg}", line, col, codes=codes,
-                                   notebook=notebook)
+    if _extreme(source):
+        # libcst's native parser overflows its C stack (SIGSEGV, no exception) or
+        # goes quadratic on very deep nesting; CPython's parser refuses such code
+        # cleanly, so it vets these sources first (not every file: it costs ~10%
+        # of a libcst parse).
+        nesting = _nesting_error(source)
+        if nesting is not None:
+            line, col = nesting.lineno or 1, max(nesting.offset or 1, 1)
+            return _parse_error_result(path, settings, f"cannot parse file: {nesting.msg}", line, col, codes=codes,
+                                       notebook=notebook)
+    recovered = False
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as e:
         if notebook is None:
             line, col = _syntax_position(e, source)
-            return _parse_error_result(path, settings, _syntax_message(e, source), line, col, codes=codes)
-        module, source, cell_errors = _parse_notebook_cells(notebook, path, codes)
-        if module is None:
-            return FileResult(path, cell_errors)
+            error = _parse_error_result(path, settings, _syntax_message(e, source), line, col, codes=codes)
+            module, source = _recover(source) if active or directives else (None, source)
+            if module is None:
+                return error
+            cell_errors, recovered = error.findings, True
+        else:
+            module, source, cell_errors = _parse_notebook_cells(notebook, path, codes)
+            if module is None:
+                return FileResult(path, cell_errors)
     except (RecursionError, MemoryError) as e:
         return _parse_error_result(path, settings, f"file too deeply nested to parse ({type(e).__name__})", 1, 1, codes=codes)
 
@@ -226,6 +234,9 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
     result.dependencies = sorted(model.dependencies)
     findings = _locate(raw, module, path, source, fix_edits and settings.fix_edits)
     findings = _dedupe(findings)
+    if recovered:
+        for f in findings:
+            f.fix = None  # never offer to rewrite a file that does not parse
     if directives or (raw and has_directives(source)):
         found = parse_suppressions(source)
         if found.by_line:
@@ -299,6 +310,104 @@ def _parse_error_result(path: str, settings: Settings, message: str, line: int, 
             f = _to_cell(f, notebook)
         res.findings.append(f)
     return res
+
+
+_BRACKETS = re.compile(r"[()\[\]{}]")
+_OPENING = frozenset("([{")
+
+
+def _extreme(source: str) -> bool:
+    """Nesting or a logical line far beyond hand-written code: brackets more
+    than 100 deep, a line of over 5,000 characters, a bracketed expression of
+    over 10,000, or over 1,000 backslash continuations."""
+    if source.count("\\\n") > 1000 or max(map(len, source.split("\n")), default=0) > 5000:
+        return True
+    depth = deepest = 0
+    opened_at = 0
+    for m in _BRACKETS.finditer(source):  # strings and comments count too: that only costs a check
+        if m.group() in _OPENING:
+            if depth == 0:
+                opened_at = m.start()
+            depth += 1
+            if depth > 100:
+                return True
+        elif depth > 0:
+            depth -= 1
+            if depth == 0 and m.start() - opened_at > 10_000:
+                return True
+    return depth > 0 and len(source) - opened_at > 10_000
+
+
+MAX_RECOVERY_STEPS = 8
+# clauses continue the compound statement above them (when it takes them)
+_CLAUSES = {"else": {"if", "for", "while", "try", "async"}, "elif": {"if"}, "except": {"try"}, "finally": {"try"}}
+
+
+def _recover(source: str) -> tuple[Optional[cst.Module], str]:
+    """The module of ``source`` with its broken top-level statements blanked
+    (every line kept, so positions still hold), or None.
+
+    A statement is blanked from its first line to the next top-level statement
+    the tokenizer found before it lost track (an unclosed bracket or string
+    makes that the end of the file), so the code that is analysed is exactly
+    code of the file: findings on the intact parts survive a syntax error
+    elsewhere (an editor's half-typed line), and nothing that was a string or
+    inside the broken statement is ever read as code."""
+    lines = _LINE_ENDINGS.split(source)  # [text, ending, text, ending, ..., last text]
+    count = (len(lines) + 1) // 2
+    starts = _top_level_starts(source)
+    blank: set[int] = set()
+    text = source
+    for _ in range(MAX_RECOVERY_STEPS):
+        error = _fast_syntax_error(text)
+        if error is None:
+            try:
+                return cst.parse_module(text), text
+            except (cst.ParserSyntaxError, RecursionError, MemoryError):
+                return None, source
+        line = min(max(error.lineno or 1, 1), count)
+        first = max((s for s in starts if s <= line), default=1)
+        end = min((s for s in starts if s > line), default=count + 1)
+        region = set(range(first, end))
+        if region <= blank:
+            return None, source  # no progress: the statements around are broken too
+        blank |= region
+        text = "".join(part if i % 2 or (i // 2 + 1) not in blank else "" for i, part in enumerate(lines))
+    return None, source
+
+
+_LINE_ENDINGS = re.compile(r"(\r\n|\r|\n)")
+
+
+def _top_level_starts(source: str) -> list[int]:
+    """Lines where a top-level statement starts, as far as the tokenizer gets."""
+    starts: list[int] = []
+    new_line = True
+    after_decorator = False
+    opened_by = ""  # the first word of the current top-level statement
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING):
+                continue
+            if tok.type == tokenize.NEWLINE:
+                new_line = True
+                continue
+            if new_line and tok.start[1] == 0 and tok.type != tokenize.ENDMARKER:
+                clause = opened_by in _CLAUSES.get(tok.string, ())
+                if not after_decorator and not clause:
+                    starts.append(tok.start[0])
+                    opened_by = tok.string
+                after_decorator = tok.string == "@"
+            new_line = False
+    except tokenize.TokenError as e:
+        # what follows the point where the tokenizer gave up is not trusted, but
+        # a string left open at the start of a line starts a statement there
+        where = e.args[1] if len(e.args) > 1 else None
+        if e.args[0] == "EOF in multi-line string" and new_line and where and where[1] == 0 and not after_decorator:
+            starts.append(where[0])
+    except (SyntaxError, ValueError):
+        pass
+    return starts
 
 
 def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):

@@ -56,6 +56,27 @@ def _with_body(owner: cst.CSTNode, stmts) -> cst.CSTNode:
     return owner.with_changes(body=owner.body.with_changes(body=tuple(stmts)))
 
 
+def _pruned(owners: list, stmts: list) -> cst.Module:
+    """The module reduced to ``stmts`` inside copies of the headers of their
+    enclosing classes/defs (``owners``: the module, then each of those)."""
+    node_list = list(stmts)
+    for owner in reversed(owners):
+        node_list = [_with_body(owner, node_list)]
+    module = node_list[0]
+    # Generated text ends with a newline unless these statements end the file
+    # and the file has none: a hunk must never join two lines.
+    return module.with_changes(has_trailing_newline=module.has_trailing_newline or not _ends_file(owners, stmts))
+
+
+def _ends_file(owners: list, stmts: list) -> bool:
+    inner = [*owners[1:], stmts[-1]]
+    for owner, last in zip(owners, inner):
+        body = _body(owner)
+        if not body or body[-1] is not last or (owner.footer if isinstance(owner, cst.Module) else owner.body.footer):
+            return False
+    return True
+
+
 class _UnitFinder(FastVisitor):
     """For each wanted node: the chain of indexed statements around it (the
     last one is its unit)."""
@@ -109,19 +130,10 @@ class StatementPositions:
         inside its enclosing headers only."""
         stmt = chain[-1]
         if id(stmt) not in self._units:
-            pruned = self._pruned(chain[:-1], [stmt], [self.module, *chain[:-1]])
+            pruned = _pruned([self.module, *chain[:-1]], [stmt])
             rel = MetadataWrapper(pruned, unsafe_skip_copy=True).resolve(PositionProvider)
             self._units[id(stmt)] = (self.index()[id(stmt)] - rel[stmt].start.line, rel)
         return self._units[id(stmt)]
-
-    @staticmethod
-    def _pruned(ancestors: tuple, stmts: list, owners: list) -> cst.Module:
-        """The module reduced to ``stmts`` inside copies of their ancestors'
-        headers (``owners``: the module, then each ancestor)."""
-        node_list = list(stmts)
-        for owner in reversed(owners):
-            node_list = [_with_body(owner, node_list)]
-        return node_list[0]
 
     # ---------------------------------------------------------------- positions
     def locate(self, nodes: Iterable[cst.CSTNode]) -> dict:
@@ -152,8 +164,8 @@ class StatementPositions:
         if found is None:
             return line_edits(self.module.code, new.code, 1)
         chain, new_owners, old_stmts, new_stmts = found
-        old_pruned = self._pruned(chain, old_stmts, [self.module, *chain])
-        new_pruned = self._pruned(chain, new_stmts, new_owners)
+        old_pruned = _pruned([self.module, *chain], old_stmts)
+        new_pruned = _pruned(new_owners, new_stmts).with_changes(has_trailing_newline=old_pruned.has_trailing_newline)
         rel = MetadataWrapper(old_pruned, unsafe_skip_copy=True).resolve(PositionProvider)
         first = old_stmts[0]
         offset = self.index()[id(first)] - rel[first].start.line

@@ -76,17 +76,23 @@ def _lint_file(path: Path, display: str, settings: Settings, keep_tree: bool = F
         data = path.read_bytes()
     except OSError as e:
         return FileResult(display, error=_read_error(path, e)), None
+    return lint_data(data, display, settings, keep_tree), content_hash(data)
+
+
+def lint_data(data: bytes, display: str, settings: Settings, keep_tree: bool = False) -> FileResult:
+    """``lint_bytes`` that never raises: an engine bug costs this file (an
+    internal-error finding), not the run."""
     try:
-        return lint_bytes(data, display, settings, keep_tree=keep_tree), content_hash(data)
-    except Exception as e:  # an engine bug must cost one file, not the run
-        return crashed_result(display, f"kmlint crashed on this file: {type(e).__name__}: {e}"), None
+        return lint_bytes(data, display, settings, keep_tree=keep_tree)
+    except Exception as e:
+        return crashed_result(display, f"kmlint crashed on this file: {type(e).__name__}: {e}")
 
 
 def _read_error(path: Path, e: OSError) -> str:
     if isinstance(e, IsADirectoryError) or path.is_dir():
         return "is a directory, not a file"
     if isinstance(e, FileNotFoundError):
-        return "file disappeared while kmlint was running" if not path.is_symlink() else "broken symbolic link"
+        return "broken symbolic link" if path.is_symlink() else "file disappeared while kmlint was running"
     return f"cannot read: {e.strerror or e}"
 
 
