@@ -48,12 +48,16 @@ CORPORA = {"keras": [KERAS], "mixed": [KERAS, *MIXED_EXTRA]}
 # descendants (ru_maxrss of RUSAGE_CHILDREN is the largest single process).
 WRAPPER = r"""
 import json, resource, subprocess, sys, time
+out = open(sys.argv[1], "wb") if sys.argv[1] != "-" else subprocess.DEVNULL
 t = time.perf_counter()
-rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+try:
+    rc = subprocess.run(sys.argv[3:], stdout=out, stderr=subprocess.PIPE, timeout=float(sys.argv[2]))
+    code, err = rc.returncode, rc.stderr.decode(errors="replace")[-2000:]
+except subprocess.TimeoutExpired:
+    code, err = "timeout", ""
 wall = time.perf_counter() - t
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall": wall, "cpu": r.ru_utime + r.ru_stime, "rss_mb": r.ru_maxrss / 1024,
-                  "rc": rc.returncode, "stderr": rc.stderr.decode(errors="replace")[-2000:]}))
+print(json.dumps({"wall": wall, "cpu": r.ru_utime + r.ru_stime, "rss_mb": r.ru_maxrss / 1024, "rc": code, "stderr": err}))
 """
 
 FLOOR = r"""
@@ -116,8 +120,9 @@ def files_of(root: Path) -> list[str]:
     return [str(p) for p in discover([str(root)], ConfigResolver(), problems)]
 
 
-def measure(cmd: list[str], cwd: Path, env: dict) -> dict:
-    out = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], cwd=cwd, env=env, capture_output=True, text=True)
+def measure(cmd: list[str], cwd: Path, env: dict, output: str = "-", timeout: float = 3600) -> dict:
+    out = subprocess.run([sys.executable, "-c", WRAPPER, output, str(timeout), *cmd], cwd=cwd, env=env,
+                         capture_output=True, text=True)
     if out.returncode != 0 or not out.stdout.strip():
         raise RuntimeError(f"{cmd[:4]} failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -133,28 +138,36 @@ def bench_corpus(name: str, args, env: dict) -> dict:
     size = sum(os.path.getsize(f) for f in files)
     listing = args.work / f"{name}.files"
     listing.write_text("\n".join(files))
-    kmlint = [sys.executable, "-m", "kmlint", "check", "--exit-zero", "-q", "--jobs", str(args.jobs), "."]
+    kmlint = [sys.executable, "-m", "kmlint", "check", "--exit-zero", "--output-format", "json", "--jobs",
+              str(args.jobs), "."]
     cache = root / ".kmlint_cache"
     print(f"\n== {name}: {len(files)} files, {size / 1e6:.1f} MB, {args.jobs} processes", flush=True)
     res: dict = {"files": len(files), "mb": size / 1e6}
 
-    def run(label: str, cmd: list[str], prepare=None) -> dict:
+    def run(label: str, cmd: list[str], prepare=None, output: str = "-", timeout: float = 3600) -> dict:
         runs = []
         for _ in range(args.repeat):
             if prepare:
                 prepare()
-            runs.append(measure(cmd, root, env))
+            runs.append(measure(cmd, root, env, output, timeout))
             if runs[-1]["rc"] not in (0, 1) and label.startswith("kmlint"):
                 raise RuntimeError(f"{label}: exit {runs[-1]['rc']}: {runs[-1]['stderr']}")
         r = best(runs)
         res[label] = r
-        print(f"{label:<22} wall {r['wall']:7.2f}s  cpu {r['cpu']:7.2f}s  peak rss {r['rss_mb']:6.0f} MB", flush=True)
+        note = " (timed out)" if r["rc"] == "timeout" else ""
+        print(f"{label:<22} wall {r['wall']:7.2f}s  cpu {r['cpu']:7.2f}s  peak rss {r['rss_mb']:6.0f} MB{note}", flush=True)
         return r
 
+    cold_out, full_out = args.work / f"{name}.cold.json", args.work / f"{name}.noprefilter.json"
     run("floor", [sys.executable, "-c", FLOOR, str(listing), str(args.jobs)])
-    run("kmlint cold", kmlint[:4] + ["--no-cache"] + kmlint[4:])
-    run("kmlint no prefilter", kmlint[:4] + ["--no-cache"] + kmlint[4:], prepare=lambda: env.update(KMLINT_NO_PREFILTER="1"))
+    run("kmlint cold", kmlint[:4] + ["--no-cache"] + kmlint[4:], output=str(cold_out))
+    run("kmlint no prefilter", kmlint[:4] + ["--no-cache"] + kmlint[4:], output=str(full_out),
+        prepare=lambda: env.update(KMLINT_NO_PREFILTER="1"))
     env.pop("KMLINT_NO_PREFILTER", None)
+    # the prefilter must not change a single finding on real code either
+    res["findings"] = len(json.loads(cold_out.read_text()))
+    res["prefilter_equal"] = json.loads(cold_out.read_text()) == json.loads(full_out.read_text())
+    print(f"findings: {res['findings']}; identical without the prefilter: {res['prefilter_equal']}", flush=True)
 
     def fill_cache():
         shutil.rmtree(cache, ignore_errors=True)
@@ -164,10 +177,10 @@ def bench_corpus(name: str, args, env: dict) -> dict:
     shutil.rmtree(cache, ignore_errors=True)
     if not args.no_tools:
         if shutil.which("fixit"):
-            run("fixit", ["fixit", "--quiet", "lint", "."])
+            run("fixit", ["fixit", "--quiet", "lint", "."], timeout=args.tool_timeout)
         if shutil.which("pylint"):
             run("pylint", [sys.executable, "-m", "pylint", f"--jobs={args.jobs}", "--exit-zero",
-                           "--recursive=y", "--output-format=text", "."])
+                           "--recursive=y", "--output-format=text", "."], timeout=args.tool_timeout)
     floor = res["floor"]
     for label in [k for k in res if isinstance(res[k], dict) and k != "floor"]:
         r = res[label]
@@ -192,6 +205,7 @@ def report(results: dict, args) -> str:
             lines.append(f"| {corpus} | {label} | {r['wall']:.2f} | {wx} | {r['cpu']:.2f} | {cx} | {r['rss_mb']:.0f} |")
             corpus = ""
         lines.append(f"| | warm / cold (wall) | | {res['warm_x_cold']:.3f}x | | | |")
+        lines.append(f"| | findings (identical without prefilter: {res['prefilter_equal']}) | {res['findings']} | | | | |")
     return "\n".join(lines)
 
 
@@ -203,6 +217,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "kmlint-bench",
                     help="where wheels and corpora are kept between runs")
     ap.add_argument("--no-tools", action="store_true", help="skip Fixit and pylint")
+    ap.add_argument("--tool-timeout", type=float, default=1800, help="seconds before Fixit/pylint are stopped")
     ap.add_argument("--json", type=Path, help="also write the raw figures here")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)

@@ -71,7 +71,23 @@ def test_prefilter_traps_are_flagged_with_the_prefilter_on():
 
 def test_every_requirement_names_known_evidence():
     for rule in all_rules():
-        assert set(rule.requires) <= set(prefilter.EVIDENCE), rule.code
+        kinds = {k[len(prefilter.IMPORTED):] if k.startswith(prefilter.IMPORTED) else k for k in rule.requires}
+        assert kinds <= set(prefilter.EVIDENCE), rule.code
+
+
+def test_evidence_in_an_imported_project_file_counts(tmp_path, monkeypatch):
+    """KM204 follows model builders into other project files: a builder with
+    any name, in a file that never says "model", still gets the file linted."""
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "nets.py").write_text("import keras\n\n\ndef make_net():\n    return keras.Sequential()\n")
+    (tmp_path / "plain.py").write_text("def make_net():\n    return object()\n")
+    loop = "from {0} import make_net\n\nfor fold in range(10):\n    net = make_net()\n    net.fit(x, y)\n"
+    (tmp_path / "train.py").write_text(loop.format("nets"))
+    (tmp_path / "other.py").write_text(loop.format("plain"))
+    monkeypatch.chdir(tmp_path)
+    with_helper = lint_bytes((tmp_path / "train.py").read_bytes(), "train.py", Settings())
+    assert [f.code for f in with_helper.findings] == ["KM204"]
+    assert lint_bytes((tmp_path / "other.py").read_bytes(), "other.py", Settings()).skipped
 
 
 def _evidence_checks():

@@ -90,7 +90,8 @@ class ModelInLoopNoClearSession(Rule):
     summary = "A new Keras model is built on every loop iteration without `keras.backend.clear_session()`"
     fixable = "unsafe"
     confirmable = True
-    tokens = ("Sequential", "Model", "model", "applications")  # "model": builders such as build_model()
+    # a Keras constructor here, or a builder imported from a project file that builds one there
+    requires = ("imported:keras_model",)
 
     def check_module(self, model, ctx) -> None:
         clears = [cs for name in ("clear_session", "reset_default_graph") for cs in model.calls_by_name.get(name, ())

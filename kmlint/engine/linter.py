@@ -24,7 +24,7 @@ from kmlint.engine.context import RawFinding, RuleContext
 from kmlint.engine import prefilter as prefilter_mod
 from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
 from kmlint.engine.positions import StatementPositions
-from kmlint.engine.suppressions import has_directives, is_skip_file, parse_suppressions, render_directive
+from kmlint.engine.suppressions import has_directives, has_judged_directives, is_skip_file, parse_suppressions, render_directive
 from kmlint.findings import Edit, Finding, Fix, SAFE
 from kmlint.registry import Rule, all_rules, get_rule, resolve_selection
 
@@ -162,10 +162,10 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
         return FileResult(path, skipped=True)
 
     rules = [rule_instance(c) for c in sorted(codes) if c not in (PARSE_ERROR, UNUSED_SUPPRESSION)]
-    directives = UNUSED_SUPPRESSION in codes and has_directives(source)
+    directives = UNUSED_SUPPRESSION in codes and has_judged_directives(source)
     if prefilter is None:
         prefilter = prefilter_mod.enabled()
-    active = prefilter_mod.active_rules(rules, source) if prefilter else rules
+    active = prefilter_mod.active_rules(rules, source, Path(path)) if prefilter else rules
     if prefilter and not active and not directives:
         # Prefilter: nothing can match.  CPython's own parser still checks the
         # syntax (about 50x faster than libcst) so KM901 is never lost.

@@ -8,7 +8,9 @@ match is never parsed.  Two cheap, sound tests per rule:
   on; each fact holds only when one of its evidence *words* occurs in the text
   as a whole identifier (``EVIDENCE`` below, derived from the model's own
   tables).  ``cache`` occurs in every Django project; a ``tf.data`` dataset
-  needs TensorFlow/Keras or a dataset-only method name.
+  needs TensorFlow/Keras or a dataset-only method name.  A requirement written
+  ``"imported:<fact>"`` is also met by a project file the file imports (a
+  ``build_model()`` helper of another module, followed by KM204).
 
 The evidence lists must stay a superset of what the predicates accept;
 tests/test_prefilter.py checks every predicate against them on every corpus
@@ -19,7 +21,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Iterable
+from pathlib import Path
+from typing import Iterable, Optional
 
 from kmlint.semantics.model import DATASET_ONLY_METHODS, MODEL_EVIDENCE_METHODS
 
@@ -53,18 +56,75 @@ def has_evidence(kind: str, text: str) -> bool:
     return _EVIDENCE_RE[kind].search(text) is not None
 
 
-def may_match(rule, text: str, evidence_cache: dict[str, bool]) -> bool:
+IMPORTED = "imported:"
+
+# Over-approximations of the import statements anywhere in a file (a match in a
+# string only costs a look at one more file).
+_FROM_IMPORT = re.compile(r"\bfrom\s+(\.*[\w.]*)\s+import\s+(\([^)]*\)|(?:[^\n;#\\]|\\\n)*)")
+_IMPORT = re.compile(r"^[ \t]*import\s+((?:[^\n;#\\]|\\\n)+)", re.MULTILINE)
+_texts: dict[str, tuple[tuple[int, int], str]] = {}
+
+
+def imported_targets(text: str) -> set[str]:
+    """Dotted names a file may import: modules and ``module.name``."""
+    targets: set[str] = set()
+    for module, names in _FROM_IMPORT.findall(text):
+        targets.add(module)
+        for name in names.strip("()").replace("\\\n", " ").split(","):
+            name = name.split(" as ")[0].strip()
+            if name and name != "*":
+                targets.add(module.rstrip(".") + "." + name if module.strip(".") else module + name)
+    for names in _IMPORT.findall(text):
+        for name in names.replace("\\\n", " ").split(","):
+            targets.add(name.split(" as ")[0].strip())
+    return {t for t in targets if t}
+
+
+def _project_text(file: Path) -> str:
+    key = str(file)
+    try:
+        st = os.stat(key)
+        cached = _texts.get(key)
+        if cached is not None and cached[0] == (st.st_mtime_ns, st.st_size):
+            return cached[1]
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    if len(_texts) > 4096:
+        _texts.clear()
+    _texts[key] = ((st.st_mtime_ns, st.st_size), text)
+    return text
+
+
+def _imported_evidence(kind: str, text: str, importer: Optional[Path]) -> bool:
+    if importer is None or not importer.is_file():
+        return False
+    from kmlint.semantics.project import resolve
+
+    for target in imported_targets(text):
+        found = resolve(importer, target)
+        if found is not None and has_evidence(kind, _project_text(found[0])):
+            return True
+    return False
+
+
+def may_match(rule, text: str, evidence_cache: dict[str, bool], importer: Optional[Path] = None) -> bool:
     if rule.tokens and not any(t in text for t in rule.tokens):
         return False
     for kind in rule.requires:
         if kind not in evidence_cache:
-            evidence_cache[kind] = has_evidence(kind, text)
+            if kind.startswith(IMPORTED):
+                local = kind[len(IMPORTED):]
+                evidence_cache[kind] = has_evidence(local, text) or _imported_evidence(local, text, importer)
+            else:
+                evidence_cache[kind] = has_evidence(kind, text)
         if not evidence_cache[kind]:
             return False
     return True
 
 
-def active_rules(rules: Iterable, text: str) -> list:
-    """The rules that can possibly report something on ``text``."""
+def active_rules(rules: Iterable, text: str, importer: Optional[Path] = None) -> list:
+    """The rules that can possibly report something on ``text`` (the file at
+    ``importer``, for requirements that imported project files can meet)."""
     evidence: dict[str, bool] = {}
-    return [r for r in rules if may_match(r, text, evidence)]
+    return [r for r in rules if may_match(r, text, evidence, importer)]

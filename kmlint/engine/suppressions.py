@@ -45,6 +45,16 @@ def has_directives(text: str) -> bool:
     return "noqa" in text or "kmlint:" in text or "NOQA" in text
 
 
+_JUDGED = re.compile(r"kmlint:|noqa\s*:[^\n]*\bKM[0-9]", re.IGNORECASE)
+
+
+def has_judged_directives(text: str) -> bool:
+    """A directive KM900 can find unused: any ``kmlint:`` comment or a ``noqa``
+    naming a KM code (flake8's ``# noqa: E501`` and blanket ``# noqa`` are
+    never judged, so they do not make a file worth parsing)."""
+    return _JUDGED.search(text) is not None
+
+
 @dataclass
 class Directives:
     by_line: dict[int, list[Suppression]]

@@ -12,6 +12,7 @@ can be invalidated when one of them changes.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
 
@@ -23,7 +24,10 @@ from kmlint.semantics.names import dotted_name
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 MAX_BYTES = 1_000_000  # larger "helper modules" are generated code: not analysed
 
-_models: dict[str, tuple[tuple[int, int], Optional[SemanticModel]]] = {}
+# Most recently used first out; each entry holds a whole libcst tree, so a
+# worker going through a big project keeps only the helpers it needs lately.
+MAX_CACHED_MODELS = 64
+_models: "OrderedDict[str, tuple[tuple[int, int], Optional[SemanticModel]]]" = OrderedDict()
 
 
 def project_root(file: Path) -> Path:
@@ -77,6 +81,7 @@ def load(file: Path) -> Optional[SemanticModel]:
     sig = (st.st_mtime_ns, st.st_size)
     cached = _models.get(key)
     if cached is not None and cached[0] == sig:
+        _models.move_to_end(key)
         return cached[1]
     model = None
     if st.st_size <= MAX_BYTES:
@@ -86,6 +91,9 @@ def load(file: Path) -> Optional[SemanticModel]:
         except (OSError, UnicodeDecodeError, cst.ParserSyntaxError, RecursionError, ValueError):
             model = None
     _models[key] = (sig, model)
+    _models.move_to_end(key)
+    while len(_models) > MAX_CACHED_MODELS:
+        _models.popitem(last=False)
     return model
 
 
