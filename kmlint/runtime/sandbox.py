@@ -43,6 +43,11 @@ CHILD_ENV = {
     "PYTHONUNBUFFERED": "1",
     "PYTHONHASHSEED": "0",
     "MPLBACKEND": "Agg",
+    # glibc moves its mmap threshold up after large frees, so whether a freed
+    # array's pages go back to the kernel (and RSS drops) changed from run to
+    # run: 25 MiB swings in a scenario's peak.  A fixed threshold keeps large
+    # blocks mmapped and released, so RSS follows the live arrays.
+    "MALLOC_MMAP_THRESHOLD_": "131072",
 }
 
 
