@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterable, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from kmlint.engine.context import RuleContext
+    from kmlint.engine.syntax_facts import SyntaxFacts
     from kmlint.semantics.model import CallSite, SemanticModel
 
 
@@ -48,6 +49,23 @@ class Rule:
     @classmethod
     def wants_module(cls) -> bool:
         return cls.check_module is not Rule.check_module
+
+    @classmethod
+    def may_match_syntax(cls, facts: "SyntaxFacts") -> bool:
+        """Second prefilter stage (kmlint/engine/syntax_facts.py): False only
+        when this rule cannot report anything on a file with these facts.  A
+        rule that only subscribes to calls needs one of them; a module rule
+        that overrides this states its own necessary condition."""
+        if cls.calls and not cls.wants_module():
+            return not cls.calls.isdisjoint(facts.calls)
+        return True
+
+    @classmethod
+    def syntax_gated(cls) -> bool:
+        """Whether ``may_match_syntax`` can rule a file out (else computing the
+        facts for this rule would be wasted)."""
+        return bool(cls.calls and not cls.wants_module()) or \
+            cls.may_match_syntax.__func__ is not Rule.may_match_syntax.__func__  # type: ignore[attr-defined]
 
 
 _REGISTRY: dict[str, type[Rule]] = {}

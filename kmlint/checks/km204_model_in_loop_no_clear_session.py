@@ -7,6 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
+from kmlint.checks._syntax import constructs_keras_model
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
@@ -46,6 +47,10 @@ def _project_builder(model: SemanticModel, path: str, call: CallSite) -> Optiona
     if found is None:
         return None
     helper, fn, helper_file = found
+    # a file that imports neither Keras nor TensorFlow builds no Keras model
+    # (an ORM's `query.compile()` is not Keras' compile)
+    if not helper.uses_tensorflow:
+        return None
     if any(helper.is_keras_model(r) for r in fn.returns):
         return f"{fn.name}() of {helper_file.name}"
     return None
@@ -92,6 +97,12 @@ class ModelInLoopNoClearSession(Rule):
     confirmable = True
     # a Keras constructor here, or a builder imported from a project file that builds one there
     requires = ("imported:keras_model",)
+
+    @classmethod
+    def may_match_syntax(cls, facts) -> bool:
+        # reports sit in a for/while loop, at a call that builds a model here
+        # or through a builder in an imported project file
+        return facts.loops and (constructs_keras_model(facts) or facts.imported_evidence("tensorflow"))
 
     def check_module(self, model, ctx) -> None:
         clears = [cs for name in ("clear_session", "reset_default_graph") for cs in model.calls_by_name.get(name, ())

@@ -87,6 +87,10 @@ class MultiprocessingSequenceCopies(Rule):
     summary = "`use_multiprocessing=True` with several workers copies a Sequence's in-memory arrays into every worker"
     tokens = ("use_multiprocessing",)
 
+    @classmethod
+    def may_match_syntax(cls, facts) -> bool:
+        return "use_multiprocessing" in facts.identifiers  # the keyword argument
+
     def check_module(self, model, ctx) -> None:
         for cs in model.calls:
             flag = get_arg(cs.node, "use_multiprocessing")

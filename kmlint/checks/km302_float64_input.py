@@ -13,10 +13,12 @@ from kmlint.fixes import replace_node, set_keyword_arg
 from kmlint.registry import Rule, register
 from kmlint.semantics.names import call_name, get_arg
 from kmlint.semantics.model import unpack_value
+from kmlint.checks._syntax import may_name_keras_model
 from kmlint.semantics.sizes import FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
 
 MODEL_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
 GENERATOR_FEEDS = MODEL_METHODS | {"fit_generator", "predict_generator", "evaluate_generator"}
+FEED_CALLS = MODEL_METHODS | {"from_tensor_slices", "from_tensors"}
 DATASET_FEEDS = {"tensorflow.data.Dataset.from_tensor_slices", "tensorflow.data.Dataset.from_tensors"}
 # numpy constructors taking ``dtype`` (second positional argument)
 TAKES_DTYPE = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full", "numpy.array", "numpy.asarray"}
@@ -36,6 +38,16 @@ class Float64Input(Rule):
     confirmable = True
     # keras.datasets arrays are NumPy arrays too; `astype` makes float64 from anything (pandas frames)
     tokens = ("numpy", "np.", "load_data", "astype")
+
+    @classmethod
+    def may_match_syntax(cls, facts) -> bool:
+        """Data enters a model through a fit/predict-like method, ``model(x)``,
+        tf.data's from_tensor(s/_slices), or a batch generator (a yield, a
+        ``Sequence.__getitem__``), where ``model(x)`` needs a callee that
+        ``is_keras_model`` can accept."""
+        if not facts.calls.isdisjoint(FEED_CALLS) or facts.generators or "__getitem__" in facts.identifiers:
+            return True
+        return any(name not in BUILTIN_NAMES and may_name_keras_model(facts, name) for name in facts.name_calls)
 
     def check_module(self, model, ctx) -> None:
         # each source once, described by the first place that feeds it

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Optional
 
 import libcst as cst
 
+from kmlint.checks._syntax import may_call_keras_model
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import Binding, CallSite, Loop, SemanticModel, unpack_value
 from kmlint.semantics.names import source_text
-from kmlint.semantics.tensors import TensorValue, inside_tf_function, is_training_loop, tensor_value, tf_op_name
+from kmlint.semantics.tensors import STEP_METHODS, TensorValue, inside_tf_function, is_training_loop, tensor_value, tf_op_name
 
 # what a list starts as: [] / list()
 def _is_new_list(expr: Optional[cst.BaseExpression]) -> bool:
     if isinstance(expr, cst.List):
         return True
     return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "list" and not expr.args
+
+
+BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 @register
@@ -30,6 +35,14 @@ class TensorAccumulationInLoop(Rule):
     tokens = (".append(", ".extend(")
     requires = ("keras_model",)
     calls = frozenset({"append", "extend"})
+
+    @classmethod
+    def may_match_syntax(cls, facts) -> bool:
+        # reported inside a training loop (tensors.is_training_loop): a step method, a tf.function or a model call
+        if not (facts.any_loop and super().may_match_syntax(facts)):
+            return False
+        return (not facts.calls.isdisjoint(STEP_METHODS) or "function" in facts.identifiers
+                or may_call_keras_model(facts, BUILTIN_NAMES))
 
     def check_call(self, call: CallSite, ctx) -> None:
         model = ctx.model

@@ -18,6 +18,8 @@ GROWERS = {
     "numpy.append": "first", "tensorflow.concat": "sequence", "keras.ops.concatenate": "sequence",
     "keras.ops.append": "first", "tensorflow.experimental.numpy.concatenate": "sequence",
 }
+GROWER_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in GROWERS)
+GROWER_PACKAGES = ("numpy", "tensorflow", "keras", "tf_keras")  # tf_keras.* is canonicalised to keras.*
 METADATA_ATTRIBUTES = {"shape", "dtype", "ndim", "size", "nbytes"}
 
 
@@ -40,6 +42,11 @@ class ConcatenateInLoop(Rule):
     tokens = ("concatenate", "append(", "stack(", "concat(")
     requires = ("array",)
     calls = frozenset({"concatenate", "append", "vstack", "hstack", "row_stack", "column_stack", "dstack", "concat"})
+
+    @classmethod
+    def may_match_syntax(cls, facts) -> bool:
+        # call.loops is required, and qualname() must resolve the call to one of GROWERS
+        return facts.any_loop and facts.calls_from(GROWER_PACKAGES, GROWER_NAMES)
 
     def check_call(self, call: CallSite, ctx) -> None:
         model = ctx.model

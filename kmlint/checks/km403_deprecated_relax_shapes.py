@@ -20,6 +20,10 @@ class DeprecatedRelaxShapes(Rule):
     tokens = ("experimental_relax_shapes",)
     requires = ("tensorflow",)
 
+    @classmethod
+    def may_match_syntax(cls, facts) -> bool:
+        return "function" in facts.identifiers and "experimental_relax_shapes" in facts.identifiers
+
     def check_module(self, model, ctx) -> None:
         for call in tf_function_calls(model):
             self._check(call, ctx)

@@ -37,6 +37,10 @@ class GraphGrowthInSessionLoop(Rule):
     tokens = (".run(",)
     requires = ("tensorflow",)
 
+    @classmethod
+    def may_match_syntax(cls, facts) -> bool:
+        return "run" in facts.calls and facts.any_loop  # a session's run() inside a loop
+
     def check_module(self, model, ctx) -> None:
         if not model.is_imported("tensorflow"):
             return

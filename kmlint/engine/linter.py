@@ -22,6 +22,7 @@ import libcst as cst
 from kmlint.config import Settings
 from kmlint.engine.context import RawFinding, RuleContext
 from kmlint.engine import prefilter as prefilter_mod
+from kmlint.engine.syntax_facts import PARSE_FLAGS
 from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
 from kmlint.engine.positions import StatementPositions
 from kmlint.engine.suppressions import has_directives, has_judged_directives, is_skip_file, parse_suppressions, render_directive
@@ -165,12 +166,13 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
     directives = UNUSED_SUPPRESSION in codes and has_judged_directives(source)
     if prefilter is None:
         prefilter = prefilter_mod.enabled()
-    active = prefilter_mod.active_rules(rules, source, Path(path)) if prefilter else rules
+    checked = prefilter_mod.Screening()
+    active = prefilter_mod.active_rules(rules, source, Path(path), checked) if prefilter else rules
     if prefilter and not active and not directives:
         # Prefilter: nothing can match.  CPython's own parser still checks the
-        # syntax (about 50x faster than libcst) so KM901 is never lost.
-        error = _fast_syntax_error(source)
-        if error is None:
+        # syntax (about 50x faster than libcst) so KM901 is never lost; the
+        # prefilter's second stage may have parsed it already.
+        if checked.parsed or _fast_syntax_error(source) is None:
             return FileResult(path, skipped=True)
 
     # ------------------------------------------------------------ parse
@@ -254,7 +256,7 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
 
 def _fast_syntax_error(source: str) -> Optional[SyntaxError]:
     try:
-        compile(source, "<kmlint>", "exec", ast.PyCF_ONLY_AST | getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0), dont_inherit=True)
+        compile(source, "<kmlint>", "exec", PARSE_FLAGS, dont_inherit=True)
     except (SyntaxError, ValueError) as e:
         return e if isinstance(e, SyntaxError) else SyntaxError(str(e))
     except (RecursionError, MemoryError):

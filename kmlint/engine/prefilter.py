@@ -10,7 +10,9 @@ match is never parsed.  Two cheap, sound tests per rule:
   tables).  ``cache`` occurs in every Django project; a ``tf.data`` dataset
   needs TensorFlow/Keras or a dataset-only method name.  A requirement written
   ``"imported:<fact>"`` is also met by a project file the file imports (a
-  ``build_model()`` helper of another module, followed by KM204).
+  ``build_model()`` helper of another module, followed by KM204); the first
+  stage lets any file with imports through, and the rule's second-stage
+  condition reads the imported files it calls into.
 
 The evidence lists must stay a superset of what the predicates accept;
 tests/test_prefilter.py checks every predicate against them on every corpus
@@ -21,9 +23,11 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
+from kmlint.engine import syntax_facts
 from kmlint.semantics.model import DATASET_ONLY_METHODS, MODEL_EVIDENCE_METHODS
 
 # the roots of every tensorflow.* / keras.* qualname (tf_keras and keras.src are folded into keras)
@@ -57,6 +61,7 @@ def has_evidence(kind: str, text: str) -> bool:
 
 
 IMPORTED = "imported:"
+_IMPORT_WORD = re.compile(r"\bimport\b")
 
 # Over-approximations of the import statements anywhere in a file (a match in a
 # string only costs a look at one more file).
@@ -96,12 +101,14 @@ def _project_text(file: Path) -> str:
     return text
 
 
-def _imported_evidence(kind: str, text: str, importer: Optional[Path]) -> bool:
+def _imported_evidence(kind: str, text: str, importer: Optional[Path], targets: Optional[Iterable[str]] = None) -> bool:
+    """Whether a project file that ``text`` imports (of ``targets``, when
+    given) has the evidence words of ``kind``."""
     if importer is None or not importer.is_file():
         return False
     from kmlint.semantics.project import resolve
 
-    for target in imported_targets(text):
+    for target in (imported_targets(text) if targets is None else targets):
         found = resolve(importer, target)
         if found is not None and has_evidence(kind, _project_text(found[0])):
             return True
@@ -115,7 +122,10 @@ def may_match(rule, text: str, evidence_cache: dict[str, bool], importer: Option
         if kind not in evidence_cache:
             if kind.startswith(IMPORTED):
                 local = kind[len(IMPORTED):]
-                evidence_cache[kind] = has_evidence(local, text) or _imported_evidence(local, text, importer)
+                # Which imported files to read is better decided by the second
+                # stage (only imports the file calls); here any import may do.
+                evidence_cache[kind] = has_evidence(local, text) or (
+                    importer is not None and _IMPORT_WORD.search(text) is not None and importer.is_file())
             else:
                 evidence_cache[kind] = has_evidence(kind, text)
         if not evidence_cache[kind]:
@@ -123,8 +133,30 @@ def may_match(rule, text: str, evidence_cache: dict[str, bool], importer: Option
     return True
 
 
-def active_rules(rules: Iterable, text: str, importer: Optional[Path] = None) -> list:
+@dataclass
+class Screening:
+    """What the prefilter learnt besides the active rules."""
+    parsed: bool = False  # CPython parsed the file (no syntax error for KM901)
+
+
+def active_rules(rules: Iterable, text: str, importer: Optional[Path] = None,
+                 screening: Optional[Screening] = None) -> list:
     """The rules that can possibly report something on ``text`` (the file at
-    ``importer``, for requirements that imported project files can meet)."""
+    ``importer``, for requirements that imported project files can meet).
+
+    Stage one looks for words in the text.  When every rule still in the
+    running can be ruled out by the file's syntax (``Rule.syntax_gated``),
+    stage two parses it with CPython's parser and asks each rule
+    (``Rule.may_match_syntax``); a single rule without such a condition means
+    libcst parses the file anyway, so stage two would be wasted."""
     evidence: dict[str, bool] = {}
-    return [r for r in rules if may_match(r, text, evidence, importer)]
+    active = [r for r in rules if may_match(r, text, evidence, importer)]
+    if not active or not all(r.syntax_gated() for r in active):
+        return active
+    facts = syntax_facts.collect(text)
+    if facts is None:
+        return active  # libcst reports or recovers the syntax error
+    if screening is not None:
+        screening.parsed = True
+    facts.imported_evidence = lambda kind: _imported_evidence(kind, text, importer, sorted(facts.called_import_targets))
+    return [r for r in active if r.may_match_syntax(facts)]

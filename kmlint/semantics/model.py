@@ -763,6 +763,8 @@ class SemanticModel:
         if not isinstance(expr, cst.Name):
             return False
         b = self.binding_of(expr)
+        if b is not None and b.kind == "import" and isinstance(b.node, cst.Import):
+            return False  # a module (`import re`) is no model, whatever methods it has (`re.compile`)
         if b is not None and b.value is not None and not b.path and b.kind in ("assign", "annassign", "with"):
             if self.is_keras_model(b.value, _depth + 1):
                 return True

@@ -12,6 +12,7 @@ can be invalidated when one of them changes.
 from __future__ import annotations
 
 import os
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
@@ -30,12 +31,29 @@ MAX_CACHED_MODELS = 64
 _models: "OrderedDict[str, tuple[tuple[int, int], Optional[SemanticModel]]]" = OrderedDict()
 
 
+# directory -> (when looked up, its project root): a linted file follows
+# thousands of calls and imports, each asking for the root of the same few
+# directories (a dozen stat calls each).  Entries expire so a long-running
+# language server notices a new pyproject.toml.
+ROOT_CACHE_SECONDS = 5.0
+_roots: dict[Path, tuple[float, Path]] = {}
+
+
 def project_root(file: Path) -> Path:
     start = file.parent
+    now = time.monotonic()
+    cached = _roots.get(start)
+    if cached is not None and now - cached[0] < ROOT_CACHE_SECONDS:
+        return cached[1]
+    root = start
     for d in [start, *start.parents]:
         if any((d / m).exists() for m in ROOT_MARKERS):
-            return d
-    return start
+            root = d
+            break
+    if len(_roots) > 4096:
+        _roots.clear()
+    _roots[start] = (now, root)
+    return root
 
 
 def _module_file(base: Path, parts: list[str]) -> Optional[Path]:

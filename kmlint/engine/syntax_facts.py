@@ -1,0 +1,239 @@
+"""Second stage of the prefilter: facts about a file from CPython's own parser.
+
+The first stage (``prefilter.py``) looks for words in the raw text; in a
+Keras code base every file has them (``keras``, ``model``, ``function``,
+``append``), so nearly every file went on to the libcst parse.  CPython's
+``ast`` parses about ten times faster than libcst and, unlike the text, tells
+a call from a word in a docstring.  One walk over the ``ast`` collects the few
+facts below, and each rule states a *necessary* condition on them
+(``Rule.may_match_syntax``): a rule that only looks at calls named ``cache``
+cannot report anything in a file without such a call.  A file where no rule's
+condition holds is never parsed by libcst.
+
+Every fact over-approximates what the semantic model (kmlint/semantics/model.py)
+can see: the ``ast`` has every call libcst has (decorators, f-strings and
+annotations included), and names are collected wherever they occur.  The
+equivalence tests (tests/test_prefilter.py) lint every dossier, fixture and
+trap with and without the prefilter and compare.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional
+
+
+@dataclass
+class SyntaxFacts:
+    #: callee names (``x.fit(...)`` -> ``fit``, ``f(...)`` -> ``f``) plus the last
+    #: component of every imported name (the model also indexes a call through
+    #: an import alias under the imported name)
+    calls: set[str] = field(default_factory=set)
+    #: callees that are plain names: ``net(x)`` -> ``net``
+    name_calls: set[str] = field(default_factory=set)
+    #: every identifier: names, attributes, import parts and aliases, def/class
+    #: names, keyword-argument names
+    identifiers: set[str] = field(default_factory=set)
+    #: names assigned (any target, any scope)
+    stores: set[str] = field(default_factory=set)
+    #: calls that ``SemanticModel.qualname`` can resolve to a library: through a
+    #: name the file imports (``np.concatenate`` -> ``concatenate``, the real
+    #: name for ``from numpy import concatenate as cat``) or a root spelled out
+    #: in full (``numpy.append`` without an import)
+    library_calls: set[str] = field(default_factory=set)
+    #: the same by top-level package: ``{"numpy": {"concatenate"}, "keras": {"Sequential"}}``
+    calls_into: dict[str, set[str]] = field(default_factory=dict)
+    #: what the imports of called names import, spelled like
+    #: ``prefilter.imported_targets`` (``from pkg import build; build()`` ->
+    #: ``pkg``, ``pkg.build``; ``import nets; nets.make()`` -> ``nets``)
+    called_import_targets: set[str] = field(default_factory=set)
+    #: plain-name callees that no import binds (``Sequential(...)`` in a fragment)
+    unimported_name_calls: set[str] = field(default_factory=set)
+    #: names bound by ``import x`` / ``import x as y`` (modules), by plain
+    #: assignments (Name targets, walrus), and function parameters
+    module_imports: set[str] = field(default_factory=set)
+    assigned: set[str] = field(default_factory=set)
+    params: set[str] = field(default_factory=set)
+    #: method -> the plain names it is called on (``net.compile()`` -> ``{"compile": {"net"}}``)
+    receivers: dict[str, set[str]] = field(default_factory=dict)
+    #: names of the classes the file defines
+    classes: set[str] = field(default_factory=set)
+    loops: bool = False  # a for/while statement
+    comprehensions: bool = False
+    generators: bool = False  # a yield anywhere
+    #: an assignment at module level (outside def and class bodies)
+    module_assignments: bool = False
+    #: evidence kind -> whether a project file behind ``called_import_targets``
+    #: has it (set by the prefilter, computed only when a rule asks)
+    imported_evidence: Callable[[str], bool] = lambda kind: True
+
+    @property
+    def any_loop(self) -> bool:
+        return self.loops or self.comprehensions
+
+    def calls_from(self, packages: Iterable[str], names: Iterable[str]) -> bool:
+        """A call that qualname() may resolve to ``<package>...<name>``."""
+        return any(not self.calls_into.get(p, _EMPTY).isdisjoint(names) for p in packages)
+
+
+_EMPTY: frozenset[str] = frozenset()
+# roots that qualname() resolves without an import (names.canonical() spells them out)
+LIBRARY_ROOTS = frozenset({"numpy", "tensorflow", "keras", "tf_keras", "tensorflow_datasets"})
+PARSE_FLAGS = ast.PyCF_ONLY_AST | getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_ASSIGNS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+
+
+def collect(source: str) -> Optional[SyntaxFacts]:
+    """The facts of ``source``, or None when CPython cannot parse it (the
+    libcst path then decides: syntax errors, recovery, other grammars)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes: not ours to report here
+            # the flags of linter._fast_syntax_error: a file parsed here has no syntax error there
+            tree = compile(source, "<kmlint>", "exec", PARSE_FLAGS, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+    facts = SyntaxFacts()
+    calls, name_calls, ids, stores = facts.calls, facts.name_calls, facts.identifiers, facts.stores
+    receivers = facts.receivers
+    Name, Attribute, Call, alias, keyword = ast.Name, ast.Attribute, ast.Call, ast.alias, ast.keyword
+    Store = ast.Store
+    rooted: list[tuple[str, str]] = []  # (root name, method) of attribute calls
+    imported: dict[str, set[str]] = {}  # local name -> imported names it stands for
+    import_targets: dict[str, set[str]] = {}  # local name -> dotted targets
+    tops: dict[str, set[str]] = {}  # local name -> top-level packages it comes from
+    from_import: dict[int, str] = {}  # alias -> its ImportFrom's module (ast.walk visits that first)
+    try:
+        for node in _nodes(tree):
+            kind = type(node)
+            if kind is Name:
+                ids.add(node.id)
+                if type(node.ctx) is Store:
+                    stores.add(node.id)
+                    facts.assigned.add(node.id)
+            elif kind is Attribute:
+                ids.add(node.attr)
+            elif kind is Call:
+                func = node.func
+                if type(func) is Attribute:
+                    calls.add(func.attr)
+                    root = func.value
+                    if type(root) is Name:
+                        receivers.setdefault(func.attr, set()).add(root.id)
+                    while type(root) is Attribute:
+                        root = root.value
+                    if type(root) is Name:
+                        rooted.append((root.id, func.attr))
+                elif type(func) is Name:
+                    calls.add(func.id)
+                    name_calls.add(func.id)
+            elif kind is keyword:
+                if node.arg:
+                    ids.add(node.arg)
+            elif kind is alias:
+                parts = node.name.split(".")
+                ids.update(parts)
+                calls.add(parts[-1])
+                module = from_import.get(id(node))
+                if module is not None:
+                    local, top = node.asname or parts[-1], module.split(".")[0]
+                else:
+                    local, top = node.asname or parts[0], parts[0]
+                    facts.module_imports.add(local)
+                imported.setdefault(local, set()).add(parts[-1])
+                tops.setdefault(local, set()).add(top)
+                if module is None:
+                    import_targets.setdefault(local, set()).add(node.name)
+                else:
+                    full = module.rstrip(".") + "." + node.name if module.strip(".") else module + node.name
+                    import_targets.setdefault(local, set()).update((module, full))
+                if node.asname:
+                    ids.add(node.asname)
+                    stores.add(node.asname)
+            elif kind is ast.ImportFrom:
+                for a in node.names:
+                    from_import[id(a)] = "." * node.level + (node.module or "")
+            elif kind in _LOOPS:
+                facts.loops = True
+            elif kind is ast.comprehension:
+                facts.comprehensions = True
+            elif kind is ast.Yield or kind is ast.YieldFrom:
+                facts.generators = True
+            elif kind in _SCOPES and kind is not ast.Lambda:
+                ids.add(node.name)
+                if kind is ast.ClassDef:
+                    facts.classes.add(node.name)
+            elif kind is ast.NamedExpr:
+                stores.add(node.target.id)
+                facts.assigned.add(node.target.id)
+            elif kind is ast.arg:
+                facts.params.add(node.arg)
+    except RecursionError:
+        return None
+    facts.module_assignments = _module_assignments(tree.body)
+    into = facts.calls_into
+    for local in {root for root, _ in rooted} | name_calls:
+        facts.called_import_targets.update(import_targets.get(local, ()))
+    for root, method in rooted:
+        for top in tops.get(root, ()):
+            into.setdefault(top, set()).add(method)
+        if root in LIBRARY_ROOTS:
+            into.setdefault(root, set()).add(method)
+    for name in name_calls:
+        if name in imported:
+            for top in tops[name]:
+                into.setdefault(top, set()).update(imported[name] | {name})
+        else:
+            facts.unimported_name_calls.add(name)
+    for names in into.values():
+        facts.library_calls.update(names)
+    return facts
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "n", "s", "id", "arg", "attr", "name", "asname",
+                          "module", "level", "is_async", "conversion", "simple", "lineno"})
+
+
+def _nodes(tree: ast.AST):
+    """Every node, each before its children (ast.walk is three times slower:
+    it visits every field, literals and contexts included)."""
+    AST, child_fields = ast.AST, _CHILD_FIELDS
+    stack = [tree]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node = pop()
+        yield node
+        kind = type(node)
+        names = child_fields.get(kind)
+        if names is None:
+            names = child_fields[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+        for name in names:
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if type(value) is list:
+                extend(v for v in value if isinstance(v, AST))
+            elif isinstance(value, AST):
+                push(value)
+
+
+def _module_assignments(body: list[ast.stmt]) -> bool:
+    """An assignment statement in module scope: at top level or inside
+    if/for/while/with/try/match blocks, never inside a def or class."""
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, _ASSIGNS):
+            return True
+        if isinstance(stmt, _SCOPES):
+            continue
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(stmt, name, None)
+            if children:
+                stack.extend(children)
+    return False
