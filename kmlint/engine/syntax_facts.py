@@ -60,6 +60,8 @@ class SyntaxFacts:
     receivers: dict[str, set[str]] = field(default_factory=dict)
     #: names of the classes the file defines
     classes: set[str] = field(default_factory=set)
+    #: a string or bytes literal that says "gpu" (any case) or CUDA_VISIBLE_DEVICES
+    gpu_strings: bool = False
     loops: bool = False  # a for/while statement
     comprehensions: bool = False
     generators: bool = False  # a yield anywhere
@@ -101,7 +103,7 @@ def collect(source: str) -> Optional[SyntaxFacts]:
     calls, name_calls, ids, stores = facts.calls, facts.name_calls, facts.identifiers, facts.stores
     receivers = facts.receivers
     Name, Attribute, Call, alias, keyword = ast.Name, ast.Attribute, ast.Call, ast.alias, ast.keyword
-    Store = ast.Store
+    Store, Constant = ast.Store, ast.Constant
     rooted: list[tuple[str, str]] = []  # (root name, method) of attribute calls
     imported: dict[str, set[str]] = {}  # local name -> imported names it stands for
     import_targets: dict[str, set[str]] = {}  # local name -> dotted targets
@@ -157,6 +159,10 @@ def collect(source: str) -> Optional[SyntaxFacts]:
             elif kind is ast.ImportFrom:
                 for a in node.names:
                     from_import[id(a)] = "." * node.level + (node.module or "")
+            elif kind is Constant:
+                if not facts.gpu_strings and type(node.value) in (str, bytes):
+                    text = node.value if type(node.value) is str else node.value.decode("latin-1")
+                    facts.gpu_strings = "gpu" in text.lower() or "CUDA_VISIBLE_DEVICES" in text
             elif kind in _LOOPS:
                 facts.loops = True
             elif kind is ast.comprehension:
