@@ -22,6 +22,7 @@ from pygls.workspace import PositionCodec
 from kmlint.config import CONFIG_FILES, ConfigResolver, Settings
 from kmlint.engine.linter import INTERNAL_ERROR, FileResult, lint_text, locate_fix
 from kmlint.engine.notebooks import cell_text
+from kmlint.engine.runner import PAUSE_COLLECTOR_BELOW, collector_paused
 from kmlint.findings import Finding
 from kmlint.fixer import fix_source
 from kmlint.lsp import convert
@@ -114,7 +115,12 @@ def forget(target: str) -> None:
 
 
 def ready() -> bool:
-    """A no-op the server runs at start, so the worker imports while the editor opens files."""
+    """Run by the server at start, so the worker imports while the editor opens
+    files; what it imported then lives as long as the worker, out of the
+    garbage collector's sight."""
+    import gc
+
+    gc.freeze()
     return True
 
 
@@ -122,7 +128,8 @@ def lint(snap: Snapshot) -> Linted:
     """Lint a snapshot (raises ConfigError for a broken config)."""
     settings, changed = settings_for(Path(snap.path))
     # the tree is kept for the fixes' edits, computed when one is asked for
-    result = lint_text(snap.source, snap.path, settings, keep_tree=True, fix_edits=False)
+    with collector_paused(len(snap.source) < PAUSE_COLLECTOR_BELOW):  # as the CLI does (engine/runner.py)
+        result = lint_text(snap.source, snap.path, settings, keep_tree=True, fix_edits=False)
     codec = PositionCodec(snap.encoding)
     linted = Linted(snap, config_changed=changed)
     findings = []
