@@ -58,3 +58,15 @@ def may_call_keras_model(facts: SyntaxFacts, builtins: frozenset[str]) -> bool:
     if not facts.calls.isdisjoint(("model", "keras_model")):
         return True
     return any(name not in builtins and may_name_keras_model(facts, name) for name in facts.name_calls)
+
+
+def may_build_keras_model_in_helper(facts: SyntaxFacts) -> bool:
+    """A project file whose function can return what ``is_keras_model``
+    accepts, for KM204's builders: it imports Keras or TensorFlow
+    (``_project_builder`` requires it) and builds a model, calls a model-only
+    method on a name, or names something "model" (a returned parameter,
+    ``self.model``)."""
+    if facts.imported_packages.isdisjoint(KERAS_PACKAGES + ("tensorflow_datasets",)):
+        return False
+    return (constructs_keras_model(facts) or bool(model_evidence_names(facts))
+            or any("model" in i.lower() for i in facts.identifiers))

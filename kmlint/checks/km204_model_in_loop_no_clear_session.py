@@ -7,7 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmlint.checks._syntax import constructs_keras_model
+from kmlint.checks._syntax import constructs_keras_model, may_build_keras_model_in_helper
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
@@ -102,7 +102,7 @@ class ModelInLoopNoClearSession(Rule):
     def may_match_syntax(cls, facts) -> bool:
         # reports sit in a for/while loop, at a call that builds a model here
         # or through a builder in an imported project file
-        return facts.loops and (constructs_keras_model(facts) or facts.imported_evidence("tensorflow"))
+        return facts.loops and (constructs_keras_model(facts) or facts.imported_facts(may_build_keras_model_in_helper))
 
     def check_module(self, model, ctx) -> None:
         clears = [cs for name in ("clear_session", "reset_default_graph") for cs in model.calls_by_name.get(name, ())

@@ -63,54 +63,46 @@ def has_evidence(kind: str, text: str) -> bool:
 IMPORTED = "imported:"
 _IMPORT_WORD = re.compile(r"\bimport\b")
 
-# Over-approximations of the import statements anywhere in a file (a match in a
-# string only costs a look at one more file).
-_FROM_IMPORT = re.compile(r"\bfrom\s+(\.*[\w.]*)\s+import\s+(\([^)]*\)|(?:[^\n;#\\]|\\\n)*)")
-_IMPORT = re.compile(r"^[ \t]*import\s+((?:[^\n;#\\]|\\\n)+)", re.MULTILINE)
-_texts: dict[str, tuple[tuple[int, int], str]] = {}
+
+_facts: dict[str, tuple[tuple[int, int], Optional["syntax_facts.SyntaxFacts"]]] = {}
 
 
-def imported_targets(text: str) -> set[str]:
-    """Dotted names a file may import: modules and ``module.name``."""
-    targets: set[str] = set()
-    for module, names in _FROM_IMPORT.findall(text):
-        targets.add(module)
-        for name in names.strip("()").replace("\\\n", " ").split(","):
-            name = name.split(" as ")[0].strip()
-            if name and name != "*":
-                targets.add(module.rstrip(".") + "." + name if module.strip(".") else module + name)
-    for names in _IMPORT.findall(text):
-        for name in names.replace("\\\n", " ").split(","):
-            targets.add(name.split(" as ")[0].strip())
-    return {t for t in targets if t}
-
-
-def _project_text(file: Path) -> str:
+def _project_facts(file: Path) -> Optional["syntax_facts.SyntaxFacts"]:
+    """The syntax facts of a project file (cached on its mtime and size);
+    None when it cannot be read or parsed."""
     key = str(file)
     try:
         st = os.stat(key)
-        cached = _texts.get(key)
-        if cached is not None and cached[0] == (st.st_mtime_ns, st.st_size):
-            return cached[1]
-        text = file.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return ""
-    if len(_texts) > 4096:
-        _texts.clear()
-    _texts[key] = ((st.st_mtime_ns, st.st_size), text)
-    return text
+        return None
+    stamp = (st.st_mtime_ns, st.st_size)
+    cached = _facts.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        facts = syntax_facts.collect(file.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return None
+    if len(_facts) > 4096:
+        _facts.clear()
+    _facts[key] = (stamp, facts)
+    return facts
 
 
-def _imported_evidence(kind: str, text: str, importer: Optional[Path], targets: Optional[Iterable[str]] = None) -> bool:
-    """Whether a project file that ``text`` imports (of ``targets``, when
-    given) has the evidence words of ``kind``."""
+def _imported_facts(predicate, importer: Optional[Path], targets: Iterable[str]) -> bool:
+    """Whether a project file among ``targets`` (imports of ``importer``) has
+    facts satisfying ``predicate``; a file CPython cannot parse counts as
+    satisfying it (the semantic model may still read it)."""
     if importer is None or not importer.is_file():
         return False
     from kmlint.semantics.project import resolve
 
-    for target in (imported_targets(text) if targets is None else targets):
+    for target in targets:
         found = resolve(importer, target)
-        if found is not None and has_evidence(kind, _project_text(found[0])):
+        if found is None:
+            continue
+        facts = _project_facts(found[0])
+        if facts is None or predicate(facts):
             return True
     return False
 
@@ -158,5 +150,5 @@ def active_rules(rules: Iterable, text: str, importer: Optional[Path] = None,
         return active  # libcst reports or recovers the syntax error
     if screening is not None:
         screening.parsed = True
-    facts.imported_evidence = lambda kind: _imported_evidence(kind, text, importer, sorted(facts.called_import_targets))
+    facts.imported_facts = lambda predicate: _imported_facts(predicate, importer, sorted(facts.called_import_targets))
     return [r for r in active if r.may_match_syntax(facts)]

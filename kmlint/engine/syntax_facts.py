@@ -45,8 +45,8 @@ class SyntaxFacts:
     library_calls: set[str] = field(default_factory=set)
     #: the same by top-level package: ``{"numpy": {"concatenate"}, "keras": {"Sequential"}}``
     calls_into: dict[str, set[str]] = field(default_factory=dict)
-    #: what the imports of called names import, spelled like
-    #: ``prefilter.imported_targets`` (``from pkg import build; build()`` ->
+    #: what the imports of called names import, as project.resolve() reads
+    #: dotted names (``from pkg import build; build()`` ->
     #: ``pkg``, ``pkg.build``; ``import nets; nets.make()`` -> ``nets``)
     called_import_targets: set[str] = field(default_factory=set)
     #: plain-name callees that no import binds (``Sequential(...)`` in a fragment)
@@ -69,7 +69,11 @@ class SyntaxFacts:
     module_assignments: bool = False
     #: evidence kind -> whether a project file behind ``called_import_targets``
     #: has it (set by the prefilter, computed only when a rule asks)
-    imported_evidence: Callable[[str], bool] = lambda kind: True
+    #: whether a project file behind ``called_import_targets`` has facts that
+    #: satisfy a predicate (set by the prefilter; True when unknown)
+    imported_facts: Callable[[Callable[["SyntaxFacts"], bool]], bool] = lambda predicate: True
+    #: top-level packages the file imports (``import tensorflow as tf`` -> ``tensorflow``)
+    imported_packages: set[str] = field(default_factory=set)
 
     @property
     def any_loop(self) -> bool:
@@ -148,6 +152,7 @@ def collect(source: str) -> Optional[SyntaxFacts]:
                     facts.module_imports.add(local)
                 imported.setdefault(local, set()).add(parts[-1])
                 tops.setdefault(local, set()).add(top)
+                facts.imported_packages.add(top)
                 if module is None:
                     import_targets.setdefault(local, set()).add(node.name)
                 else:
