@@ -840,17 +840,14 @@ class _Builder(FastVisitor):
             if self.stmt_stack:
                 self.m.parent_stmt[id(node)] = self.stmt_stack[-1]
             self.stmt_stack.append(node)
-        elif isinstance(node, cst.IndentedBlock):
-            for s in node.body:
-                self.m.stmt_body[id(s)] = (node, node.body)
-        elif isinstance(node, cst.Module):
+        elif type(node) is cst.IndentedBlock or type(node) is cst.Module:  # no subclasses: no isinstance needed
             for s in node.body:
                 self.m.stmt_body[id(s)] = (node, node.body)
         self.ancestors.append(node)
-        return super().on_visit(node)
+        return FastVisitor.on_visit(self, node)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
+        FastVisitor.on_leave(self, original_node)
         self.ancestors.pop()
         if self.stmt_stack and self.stmt_stack[-1] is original_node:
             self.stmt_stack.pop()

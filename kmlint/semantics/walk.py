@@ -93,30 +93,39 @@ class FastVisitor(cst.CSTVisitor):
         return plan
 
     _hooks: Optional[tuple[dict, dict]] = None  # per subclass: node type -> visit_/leave_ function
+    _visit_hooks: dict = {}
+    _leave_hooks: dict = {}
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         # CSTVisitor.on_visit, with the per-type method lookup cached
-        visits = self._dispatch()[0]
         kind = type(node)
-        if kind not in visits:
-            visits[kind] = getattr(type(self), f"visit_{kind.__name__}", None)
-        func = visits[kind]
+        try:
+            func = self._visit_hooks[kind]
+        except KeyError:
+            func = self._dispatch()[0].setdefault(kind, getattr(type(self), f"visit_{kind.__name__}", None))
         return func is None or func(self, node) is not False
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        leaves = self._dispatch()[1]
         kind = type(original_node)
-        if kind not in leaves:
-            leaves[kind] = getattr(type(self), f"leave_{kind.__name__}", None)
-        func = leaves[kind]
+        try:
+            func = self._leave_hooks[kind]
+        except KeyError:
+            func = self._dispatch()[1].setdefault(kind, getattr(type(self), f"leave_{kind.__name__}", None))
         if func is not None:
             func(self, original_node)
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # each subclass its own node type -> hook caches (its hooks may differ)
+        cls._hooks = ({}, {})
+        cls._visit_hooks, cls._leave_hooks = cls._hooks
 
     @classmethod
     def _dispatch(cls) -> tuple[dict, dict]:
         hooks = cls.__dict__.get("_hooks")
         if hooks is None:
             hooks = cls._hooks = ({}, {})
+            cls._visit_hooks, cls._leave_hooks = hooks
         return hooks
 
     def walk(self, node: cst.CSTNode) -> None:
@@ -127,7 +136,7 @@ class FastVisitor(cst.CSTVisitor):
             self._walk(node, nodes, trivia)
 
     def _walk(self, node: cst.CSTNode, nodes: frozenset, trivia: frozenset) -> None:
-        fields = child_fields(type(node))
+        fields = _CHILD_FIELDS.get(type(node)) or child_fields(type(node))
         if fields is None:
             node.visit(self)
             return
