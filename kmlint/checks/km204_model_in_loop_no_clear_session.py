@@ -8,6 +8,7 @@ from typing import Optional
 import libcst as cst
 
 from kmlint.checks._syntax import constructs_keras_model, may_build_keras_model_in_helper
+from kmlint.engine.prefilter import project_facts
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
@@ -43,7 +44,7 @@ def _project_builder(model: SemanticModel, path: str, call: CallSite) -> Optiona
     file = Path(path)
     if not file.is_file():
         return None
-    found = project.called_function(model, file, call, model.dependencies)
+    found = project.called_function(model, file, call, model.dependencies, screen=_may_build_models)
     if found is None:
         return None
     helper, fn, helper_file = found
@@ -54,6 +55,13 @@ def _project_builder(model: SemanticModel, path: str, call: CallSite) -> Optiona
     if any(helper.is_keras_model(r) for r in fn.returns):
         return f"{fn.name}() of {helper_file.name}"
     return None
+
+
+def _may_build_models(helper_file: Path) -> bool:
+    """The prefilter's cheap test, before a helper file is parsed with libcst:
+    no Keras import or nothing that can be a model means no builder there."""
+    facts = project_facts(helper_file)
+    return facts is None or may_build_keras_model_in_helper(facts)
 
 
 def _model_kept(model: SemanticModel, site: CallSite, built: CallSite, loop: Loop) -> bool:

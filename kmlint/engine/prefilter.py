@@ -67,7 +67,7 @@ _IMPORT_WORD = re.compile(r"\bimport\b")
 _facts: dict[str, tuple[tuple[int, int], Optional["syntax_facts.SyntaxFacts"]]] = {}
 
 
-def _project_facts(file: Path) -> Optional["syntax_facts.SyntaxFacts"]:
+def project_facts(file: Path) -> Optional["syntax_facts.SyntaxFacts"]:
     """The syntax facts of a project file (cached on its mtime and size);
     None when it cannot be read or parsed."""
     key = str(file)
@@ -101,7 +101,7 @@ def _imported_facts(predicate, importer: Optional[Path], targets: Iterable[str])
         found = resolve(importer, target)
         if found is None:
             continue
-        facts = _project_facts(found[0])
+        facts = project_facts(found[0])
         if facts is None or predicate(facts):
             return True
     return False

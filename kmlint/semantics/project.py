@@ -141,11 +141,12 @@ def imported_project_modules(model: SemanticModel, importer: Path) -> dict[str, 
     return out
 
 
-def called_function(model: SemanticModel, importer: Path, call, deps: set[str]):
+def called_function(model: SemanticModel, importer: Path, call, deps: set[str], screen=None):
     """The function of another project file that a call site calls
     (``setup_gpu()`` after ``from utils.gpu import setup_gpu``), as
     (that file's model, its FunctionInfo, its path); None otherwise.  The file
-    is added to ``deps`` whenever it was consulted."""
+    is added to ``deps`` whenever it was consulted.  ``screen(path)``, when
+    given, can rule a file out before it is parsed (None is returned)."""
     q = model.qualname(call.node.func)
     if not q:
         return None
@@ -157,6 +158,8 @@ def called_function(model: SemanticModel, importer: Path, call, deps: set[str]):
         return None
     helper_file, rest = found
     deps.add(str(helper_file.resolve()))
+    if screen is not None and not screen(helper_file):
+        return None
     helper = load(helper_file)
     if helper is None or len(rest) != 1:
         return None
