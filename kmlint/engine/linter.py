@@ -23,6 +23,7 @@ from kmlint.config import Settings
 from kmlint.engine.context import RawFinding, RuleContext
 from kmlint.engine import prefilter as prefilter_mod
 from kmlint.engine.syntax_facts import PARSE_FLAGS
+from kmlint.engine.parsing import parse_module
 from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
 from kmlint.engine.positions import StatementPositions
 from kmlint.engine.suppressions import has_directives, has_judged_directives, is_skip_file, parse_suppressions, render_directive
@@ -188,7 +189,7 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
                                        notebook=notebook)
     recovered = False
     try:
-        module = cst.parse_module(source)
+        module = parse_module(source)
     except cst.ParserSyntaxError as e:
         if notebook is None:
             line, col = _syntax_position(e, source)
@@ -364,7 +365,7 @@ def _recover(source: str) -> tuple[Optional[cst.Module], str]:
         error = _fast_syntax_error(text)
         if error is None:
             try:
-                return cst.parse_module(text), text
+                return parse_module(text), text
             except (cst.ParserSyntaxError, RecursionError, MemoryError):
                 return None, source
         line = min(max(error.lineno or 1, 1), count)
@@ -424,7 +425,7 @@ def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):
         n = sum(1 for c, _ in nb.line_map if c == cell)
         chunk = "\n".join(lines[first:first + n]) + "\n"
         try:
-            cst.parse_module(chunk)
+            parse_module(chunk)
         except cst.ParserSyntaxError as e:
             if PARSE_ERROR in codes:
                 line, col = _syntax_position(e, chunk)
@@ -434,7 +435,7 @@ def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):
                 lines[j] = ""
     source = "\n".join(lines)
     try:
-        return cst.parse_module(source), source, errors
+        return parse_module(source), source, errors
     except cst.ParserSyntaxError:
         return None, source, errors
 

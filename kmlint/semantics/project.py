@@ -19,6 +19,7 @@ from typing import Optional
 
 import libcst as cst
 
+from kmlint.engine.parsing import parse_module
 from kmlint.semantics.model import SemanticModel, build_model
 from kmlint.semantics.names import dotted_name
 
@@ -105,7 +106,7 @@ def load(file: Path) -> Optional[SemanticModel]:
     if st.st_size <= MAX_BYTES:
         try:
             text = Path(key).read_text(encoding="utf-8")
-            model = build_model(cst.parse_module(text), text)
+            model = build_model(parse_module(text), text)
         except (OSError, UnicodeDecodeError, cst.ParserSyntaxError, RecursionError, ValueError):
             model = None
     _models[key] = (sig, model)
