@@ -57,6 +57,41 @@ def project_root(file: Path) -> Path:
     return root
 
 
+# (base, parts) -> (when looked up, the module file and its resolved path):
+# every file of a directory resolves the same imports (stat calls each)
+_module_files: dict[tuple[Path, tuple[str, ...]], tuple[float, Optional[Path], Optional[Path]]] = {}
+
+
+def _cached_module_file(base: Path, parts: list[str]) -> tuple[Optional[Path], Optional[Path]]:
+    key = (base, tuple(parts))
+    now = time.monotonic()
+    cached = _module_files.get(key)
+    if cached is not None and now - cached[0] < ROOT_CACHE_SECONDS:
+        return cached[1], cached[2]
+    f = _module_file(base, parts)
+    real = f.resolve() if f is not None else None
+    if len(_module_files) > 65536:
+        _module_files.clear()
+    _module_files[key] = (now, f, real)
+    return f, real
+
+
+_real_paths: dict[Path, tuple[float, Path]] = {}
+
+
+def _real_path(file: Path) -> Path:
+    """``file.resolve()``, remembered for a few seconds (one lstat per component)."""
+    now = time.monotonic()
+    cached = _real_paths.get(file)
+    if cached is not None and now - cached[0] < ROOT_CACHE_SECONDS:
+        return cached[1]
+    real = file.resolve()
+    if len(_real_paths) > 4096:
+        _real_paths.clear()
+    _real_paths[file] = (now, real)
+    return real
+
+
 def _module_file(base: Path, parts: list[str]) -> Optional[Path]:
     if not parts:
         init = base / "__init__.py"
@@ -82,10 +117,15 @@ def resolve(importer: Path, dotted: str) -> Optional[tuple[Path, list[str]]]:
     else:
         root = project_root(importer)
         bases = [importer.parent] if importer.parent == root else [importer.parent, root]
+    itself: Optional[Path] = None
     for base in bases:
         for k in range(len(parts), -1 if level else 0, -1):
-            f = _module_file(base, parts[:k])
-            if f is not None and f.resolve() != importer.resolve():
+            f, real = _cached_module_file(base, parts[:k])
+            if f is None:
+                continue
+            if itself is None:
+                itself = _real_path(importer)
+            if real != itself:
                 return f, parts[k:]
     return None
 
