@@ -93,23 +93,28 @@ def imported_targets(text: str) -> set[str]:
     return {t for t in targets if t}
 
 
-def _says_tensorflow(file: Path) -> bool:
-    """Whether a project file has the words of a TensorFlow/Keras import
-    (cached on its mtime and size)."""
+def _per_file(cache: dict, file: Path, compute, default):
+    """``compute(text of file)``, cached on the file's mtime and size;
+    ``default`` when it cannot be read."""
     key = str(file)
     try:
         st = os.stat(key)
         stamp = (st.st_mtime_ns, st.st_size)
-        cached = _imports_tensorflow.get(key)
+        cached = cache.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        found = has_evidence("tensorflow", file.read_text(encoding="utf-8", errors="replace"))
+        value = compute(file.read_text(encoding="utf-8", errors="replace"))
     except OSError:
-        return False
-    if len(_imports_tensorflow) > 4096:
-        _imports_tensorflow.clear()
-    _imports_tensorflow[key] = (stamp, found)
-    return found
+        return default
+    if len(cache) > 4096:
+        cache.clear()
+    cache[key] = (stamp, value)
+    return value
+
+
+def _says_tensorflow(file: Path) -> bool:
+    """Whether a project file has the words of a TensorFlow/Keras import."""
+    return _per_file(_imports_tensorflow, file, lambda text: has_evidence("tensorflow", text), False)
 
 
 def _imports_tensorflow_file(text: str, importer: Optional[Path]) -> bool:
@@ -130,25 +135,8 @@ _facts: dict[str, tuple[tuple[int, int], Optional["syntax_facts.SyntaxFacts"]]] 
 
 
 def project_facts(file: Path) -> Optional["syntax_facts.SyntaxFacts"]:
-    """The syntax facts of a project file (cached on its mtime and size);
-    None when it cannot be read or parsed."""
-    key = str(file)
-    try:
-        st = os.stat(key)
-    except OSError:
-        return None
-    stamp = (st.st_mtime_ns, st.st_size)
-    cached = _facts.get(key)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    try:
-        facts = syntax_facts.collect(file.read_text(encoding="utf-8", errors="replace"))
-    except OSError:
-        return None
-    if len(_facts) > 4096:
-        _facts.clear()
-    _facts[key] = (stamp, facts)
-    return facts
+    """The syntax facts of a project file; None when it cannot be read or parsed."""
+    return _per_file(_facts, file, syntax_facts.collect, None)
 
 
 def _imported_facts(predicate, importer: Optional[Path], targets: Iterable[str]) -> bool:
