@@ -120,15 +120,7 @@ def _says_tensorflow(file: Path) -> bool:
 def _imports_tensorflow_file(text: str, importer: Optional[Path]) -> bool:
     """Whether ``text`` (the file at ``importer``) imports a project file that
     uses TensorFlow or Keras."""
-    if importer is None or not importer.is_file():
-        return False
-    from kmlint.semantics.project import resolve
-
-    for target in imported_targets(text):
-        found = resolve(importer, target)
-        if found is not None and _says_tensorflow(found[0]):
-            return True
-    return False
+    return _any_imported(importer, imported_targets(text), _says_tensorflow)
 
 
 _facts: dict[str, tuple[tuple[int, int], Optional["syntax_facts.SyntaxFacts"]]] = {}
@@ -143,16 +135,23 @@ def _imported_facts(predicate, importer: Optional[Path], targets: Iterable[str])
     """Whether a project file among ``targets`` (imports of ``importer``) has
     facts satisfying ``predicate``; a file CPython cannot parse counts as
     satisfying it (the semantic model may still read it)."""
+    def check(file: Path) -> bool:
+        facts = project_facts(file)
+        return facts is None or predicate(facts)
+
+    return _any_imported(importer, targets, check)
+
+
+def _any_imported(importer: Optional[Path], targets: Iterable[str], check) -> bool:
+    """Whether ``check`` holds for a project file that one of ``targets``
+    (dotted names imported by the file at ``importer``) resolves to."""
     if importer is None or not importer.is_file():
         return False
     from kmlint.semantics.project import resolve
 
     for target in targets:
         found = resolve(importer, target)
-        if found is None:
-            continue
-        facts = project_facts(found[0])
-        if facts is None or predicate(facts):
+        if found is not None and check(found[0]):
             return True
     return False
 
