@@ -72,6 +72,38 @@ def test_junk_after_the_file_keeps_every_finding(index, seed):
         f.line > len(text.splitlines()) for f in after.findings if f.code == "KM901")
 
 
+# Found by the long fuzz: the first `else:` continues the file's last `for`
+# (a valid for-else), the second cannot; recovery used to blank the whole loop
+# and lose KM301's finding that needs the loop's `apply_gradients` call.
+@pytest.mark.parametrize("junk", ["else:\n    z = 1\nelse:\n    z = 1\n", "else:\n    z = 1\nelif z:\n    pass\n",
+                                  "else:\n    z = 1\nexcept:\n    pass\n"])
+def test_a_clause_the_statement_above_cannot_take_is_blanked_alone(junk):
+    path = ROOT / "rules" / "KM301-large-tensor-undeleted" / "bad.py"
+    text = path.read_text(encoding="utf-8")
+    assert text.rstrip().splitlines()[-1].startswith("    ")  # the file ends inside a `for` body
+    broken = text + "\n" + junk
+    assert not fuzzing.parses(broken)
+    before = fuzzing.lint(text.encode(), _name(path))
+    after = fuzzing.lint(broken.encode(), _name(path))
+    assert any(f[0] == "KM301" and f[2] == 21 for f in fuzzing.located(before))
+    assert fuzzing.located(after) == fuzzing.located(before)
+
+
+@pytest.mark.parametrize("source, starts", [
+    ("if a:\n    pass\nelif b:\n    pass\nelse:\n    pass\nelse:\n    pass\n", [1, 7]),
+    ("for a in b:\n    pass\nelse:\n    pass\nelse:\n    pass\n", [1, 5]),
+    ("while a:\n    pass\nelif b:\n    pass\n", [1, 3]),
+    ("try:\n    pass\nexcept A:\n    pass\nexcept B:\n    pass\nelse:\n    pass\nfinally:\n    pass\nelse:\n    pass\n",
+     [1, 11]),
+    ("try:\n    pass\nelse:\n    pass\n", [1, 3]),
+    ("try:\n    pass\nfinally:\n    pass\nexcept A:\n    pass\n", [1, 5]),
+    ("if a:\n    pass\nelse:\n    pass\nelif b:\n    pass\n", [1, 5]),
+])
+def test_top_level_starts_follow_which_clauses_a_statement_takes(source, starts):
+    from kmlint.engine.linter import _top_level_starts
+    assert _top_level_starts(source) == starts
+
+
 @settings(max_examples=fuzzing.examples(50), **FUZZ)
 @given(index=st.integers(0, len(PY_FILES) - 1), where=st.floats(0, 1))
 def test_a_file_cut_short_keeps_its_intact_statements(index, where):

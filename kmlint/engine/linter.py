@@ -344,6 +344,12 @@ def _extreme(source: str) -> bool:
 MAX_RECOVERY_STEPS = 8
 # clauses continue the compound statement above them (when it takes them)
 _CLAUSES = {"else": {"if", "for", "while", "try", "async"}, "elif": {"if"}, "except": {"try"}, "finally": {"try"}}
+# the clauses that may still follow each clause: a second `else`, an `elif`
+# after `else` or anything after `finally` starts a new (broken) statement, so
+# recovery blanks only that and keeps the intact statement above it
+_FOLLOWERS = {"if": {"elif", "else"}, "elif": {"elif", "else"}, "for": {"else"}, "while": {"else"},
+              "async": {"else"}, "try": {"except", "finally"}, "except": {"except", "else", "finally"},
+              "else": {"finally"}, "finally": set()}
 
 
 def _recover(source: str) -> tuple[Optional[cst.Module], str]:
@@ -388,6 +394,7 @@ def _top_level_starts(source: str) -> list[int]:
     new_line = True
     after_decorator = False
     opened_by = ""  # the first word of the current top-level statement
+    last_clause = ""  # its first word or the last clause that continued it
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
             if tok.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING):
@@ -396,10 +403,13 @@ def _top_level_starts(source: str) -> list[int]:
                 new_line = True
                 continue
             if new_line and tok.start[1] == 0 and tok.type != tokenize.ENDMARKER:
-                clause = opened_by in _CLAUSES.get(tok.string, ())
-                if not after_decorator and not clause:
+                clause = opened_by in _CLAUSES.get(tok.string, ()) and tok.string in _FOLLOWERS.get(last_clause, ())
+                if clause:
+                    # `else` after a `try` ends its excepts; after `if`/`for`/`while` nothing follows it
+                    last_clause = "finally" if tok.string == "else" and opened_by != "try" else tok.string
+                elif not after_decorator:
                     starts.append(tok.start[0])
-                    opened_by = tok.string
+                    opened_by = last_clause = tok.string
                 after_decorator = tok.string == "@"
             new_line = False
     except tokenize.TokenError as e:
