@@ -39,6 +39,9 @@ class Rule:
     tokens: ClassVar[tuple[str, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()
     calls: ClassVar[frozenset[str]] = frozenset()
+    # reports only at those calls when SemanticModel.loop_contexts puts them in
+    # a loop, so the second prefilter stage looks only at calls that may run in one
+    calls_in_loops: ClassVar[bool] = False
 
     def check_call(self, call: "CallSite", ctx: "RuleContext") -> None:  # pragma: no cover
         pass
@@ -57,7 +60,7 @@ class Rule:
         rule that only subscribes to calls needs one of them; a module rule
         that overrides this states its own necessary condition."""
         if cls.calls and not cls.wants_module():
-            return not cls.calls.isdisjoint(facts.calls)
+            return not cls.calls.isdisjoint((facts.in_loops if cls.calls_in_loops else facts).calls)
         return True
 
     @classmethod

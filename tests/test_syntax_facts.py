@@ -170,3 +170,36 @@ def test_the_fast_walk_visits_every_node_ast_walk_does():
             for child in ast.iter_child_nodes(n):
                 if not isinstance(child, leaves):
                     assert order[id(n)] < order[id(child)]
+
+
+def test_the_loop_view_keeps_the_calls_that_may_run_in_a_loop():
+    source = (
+        "import numpy as np\n"
+        "from keras import Sequential\n"
+        "def leaf(x):\n    return np.concatenate([x, x])\n"
+        "def middle(x):\n    return leaf(x)\n"
+        "def never(x):\n    return np.stack([x])\n"
+        "class Runner:\n"
+        "    def one(self, x):\n        return x.predict(x)\n"
+        "    def all(self, xs):\n        return [self.one(x) for x in xs]\n"
+        "step = wrap(middle)\n"
+        "for i in range(3):\n    step(i)\n"
+        "while True:\n    Sequential()\n"
+        "def outer():\n    for i in range(3):\n        def inner():\n            return np.vstack([i])\n"
+        "never(1)\n"
+    )
+    facts = collect(source)
+    loops = facts.in_loops
+    assert {"leaf", "concatenate", "one", "predict", "step", "Sequential", "vstack"} <= loops.calls
+    assert "stack" in facts.calls and "stack" not in loops.calls and "never" not in loops.calls
+    assert loops.calls_into["numpy"] == {"concatenate", "vstack"}
+    assert loops.calls_into["keras"] == {"Sequential"}
+    assert loops.receivers["predict"] == {"x"} and loops.name_calls >= {"leaf", "step", "Sequential"}
+    # the sets that are not about calls are the file's
+    assert loops.identifiers is facts.identifiers and loops.loops
+
+
+def test_without_loops_no_call_is_in_one():
+    facts = collect("import numpy as np\ndef f(x):\n    return np.concatenate([x])\nf(1)\n")
+    assert not facts.any_loop and facts.in_loops.calls == set() and facts.in_loops.calls_into == {}
+    assert "concatenate" in facts.calls

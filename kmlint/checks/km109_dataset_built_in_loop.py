@@ -81,6 +81,7 @@ class DatasetBuiltInLoop(Rule):
     tokens = ("Dataset", "dataset", "tfds")
     requires = ("tensorflow",)
     calls = frozenset(q.rsplit(".", 1)[-1] for q in BUILDERS)
+    calls_in_loops = True
 
     def check_call(self, call, ctx) -> None:
         model = ctx.model

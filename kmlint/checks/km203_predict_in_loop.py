@@ -32,6 +32,7 @@ class PredictInLoop(Rule):
     tokens = ("predict",)
     requires = ("keras_model",)
     calls = frozenset({"predict"})
+    calls_in_loops = True
 
     def check_call(self, call, ctx) -> None:
         model = ctx.model

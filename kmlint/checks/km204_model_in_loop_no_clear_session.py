@@ -109,8 +109,11 @@ class ModelInLoopNoClearSession(Rule):
     @classmethod
     def may_match_syntax(cls, facts) -> bool:
         # reports sit in a for/while loop, at a call that builds a model here
-        # or through a builder in an imported project file
-        return facts.loops and (constructs_keras_model(facts) or facts.imported_facts(may_build_keras_model_in_helper))
+        # or through a builder in an imported project file; loop_contexts must
+        # place that call in the loop
+        in_loops = facts.in_loops
+        return facts.loops and (constructs_keras_model(in_loops)
+                                or in_loops.imported_facts(may_build_keras_model_in_helper))
 
     def check_module(self, model, ctx) -> None:
         clears = [cs for name in ("clear_session", "reset_default_graph") for cs in model.calls_by_name.get(name, ())

@@ -14,7 +14,7 @@ from kmlint.registry import Rule, register
 from kmlint.semantics.names import call_name, get_arg
 from kmlint.semantics.model import unpack_value
 from kmlint.checks._syntax import may_name_keras_model
-from kmlint.semantics.sizes import FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
+from kmlint.semantics.sizes import ARRAY_CONSTRUCTORS, FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
 
 MODEL_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
 GENERATOR_FEEDS = MODEL_METHODS | {"fit_generator", "predict_generator", "evaluate_generator"}
@@ -27,6 +27,10 @@ SEQUENCE_BASES = ("Sequence", "PyDataset")
 DTYPE_KEEPING = {"reshape", "squeeze", "transpose", "flatten", "ravel", "swapaxes", "copy"}
 BUILTIN_NAMES = frozenset(dir(builtins))
 TINY_BYTES = 10**6
+# where float64_source() can start: a NumPy constructor (estimate()'s NumPy
+# roots included, for integer arrays divided), astype, keras.datasets' load_data
+NUMPY_ROOTS = frozenset(q.rsplit(".", 1)[-1] for q in TAKES_DTYPE | {q for q, v in ARRAY_CONSTRUCTORS.items()
+                                                                     if v[2] == "numpy"})
 
 
 @register
@@ -44,7 +48,10 @@ class Float64Input(Rule):
         """Data enters a model through a fit/predict-like method, ``model(x)``,
         tf.data's from_tensor(s/_slices), or a batch generator (a yield, a
         ``Sequence.__getitem__``), where ``model(x)`` needs a callee that
-        ``is_keras_model`` can accept."""
+        ``is_keras_model`` can accept; and the data starts at a call that
+        can make float64 NumPy data."""
+        if not (facts.calls_from(("numpy",), NUMPY_ROOTS) or not facts.calls.isdisjoint(("astype", "load_data"))):
+            return False
         if not facts.calls.isdisjoint(FEED_CALLS) or facts.generators or "__getitem__" in facts.identifiers:
             return True
         return any(name not in BUILTIN_NAMES and may_name_keras_model(facts, name) for name in facts.name_calls)

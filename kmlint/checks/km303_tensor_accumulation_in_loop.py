@@ -39,7 +39,8 @@ class TensorAccumulationInLoop(Rule):
     @classmethod
     def may_match_syntax(cls, facts) -> bool:
         # reported inside a training loop (tensors.is_training_loop): a step method, a tf.function or a model call
-        if not (facts.any_loop and super().may_match_syntax(facts)):
+        # the append itself runs in the loop (loop_contexts)
+        if not super().may_match_syntax(facts.in_loops):
             return False
         return (not facts.calls.isdisjoint(STEP_METHODS) or "function" in facts.identifiers
                 or may_call_keras_model(facts, BUILTIN_NAMES))

@@ -39,7 +39,7 @@ class GraphGrowthInSessionLoop(Rule):
 
     @classmethod
     def may_match_syntax(cls, facts) -> bool:
-        return "run" in facts.calls and facts.any_loop  # a session's run() inside a loop
+        return "run" in facts.in_loops.calls  # a session's run() inside a loop
 
     def check_module(self, model, ctx) -> None:
         if not model.is_imported("tensorflow"):

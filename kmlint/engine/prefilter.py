@@ -199,5 +199,7 @@ def active_rules(rules: Iterable, text: str, importer: Optional[Path] = None,
         return active  # libcst reports or recovers the syntax error
     if screening is not None:
         screening.parsed = True
-    facts.imported_facts = lambda predicate: _imported_facts(predicate, importer, sorted(facts.called_import_targets))
+    for view in (facts, facts.in_loops):
+        view.imported_facts = (lambda targets: lambda predicate: _imported_facts(predicate, importer, targets))(
+            sorted(view.called_import_targets))
     return [r for r in active if r.may_match_syntax(facts)]

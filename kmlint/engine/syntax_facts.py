@@ -67,13 +67,25 @@ class SyntaxFacts:
     generators: bool = False  # a yield anywhere
     #: an assignment at module level (outside def and class bodies)
     module_assignments: bool = False
-    #: evidence kind -> whether a project file behind ``called_import_targets``
-    #: has it (set by the prefilter, computed only when a rule asks)
     #: whether a project file behind ``called_import_targets`` has facts that
     #: satisfy a predicate (set by the prefilter; True when unknown)
     imported_facts: Callable[[Callable[["SyntaxFacts"], bool]], bool] = lambda predicate: True
     #: top-level packages the file imports (``import tensorflow as tf`` -> ``tensorflow``)
     imported_packages: set[str] = field(default_factory=set)
+    #: the same facts, with the call facts (calls, name_calls, library_calls,
+    #: calls_into, called_import_targets, unimported_name_calls, receivers)
+    #: narrowed to the calls that may run in a loop (``in_loops``, below); the
+    #: facts themselves when not set (hand-made facts)
+    loop_view: Optional["SyntaxFacts"] = field(default=None, repr=False, compare=False)
+
+    @property
+    def in_loops(self) -> "SyntaxFacts":
+        """Facts of the calls that ``SemanticModel.loop_contexts`` can place in
+        a loop: inside a for/while/comprehension (lexically, across nested
+        defs), or inside a function of the file whose name such a call calls
+        (``helper()``, ``self.helper()``, ``f = tf.function(helper); f()``),
+        transitively.  Rules that report only at calls inside loops ask this."""
+        return self.loop_view if self.loop_view is not None else self
 
     @property
     def any_loop(self) -> bool:
@@ -186,15 +198,25 @@ def collect(source: str) -> Optional[SyntaxFacts]:
     except RecursionError:
         return None
     facts.module_assignments = _module_assignments(tree.body)
+    imports = (imported, import_targets, tops)
+    _resolve_calls(facts, rooted, imports)
+    facts.loop_view = _loop_view(facts, tree, imports) if facts.any_loop else _view(facts)
+    return facts
+
+
+def _resolve_calls(facts: SyntaxFacts, rooted: list[tuple[str, str]], imports) -> None:
+    """The call facts that need the file's imports: ``rooted`` holds the
+    (root name, method) of attribute calls, ``facts.name_calls`` the plain ones."""
+    imported, import_targets, tops = imports
     into = facts.calls_into
-    for local in {root for root, _ in rooted} | name_calls:
+    for local in {root for root, _ in rooted} | facts.name_calls:
         facts.called_import_targets.update(import_targets.get(local, ()))
     for root, method in rooted:
         for top in tops.get(root, ()):
             into.setdefault(top, set()).add(method)
         if root in LIBRARY_ROOTS:
             into.setdefault(root, set()).add(method)
-    for name in name_calls:
+    for name in facts.name_calls:
         if name in imported:
             for top in tops[name]:
                 into.setdefault(top, set()).update(imported[name] | {name})
@@ -202,7 +224,99 @@ def collect(source: str) -> Optional[SyntaxFacts]:
             facts.unimported_name_calls.add(name)
     for names in into.values():
         facts.library_calls.update(names)
-    return facts
+
+
+def _view(facts: SyntaxFacts) -> SyntaxFacts:
+    """``facts`` without call facts (sharing the other sets)."""
+    return SyntaxFacts(identifiers=facts.identifiers, stores=facts.stores, module_imports=facts.module_imports,
+                       assigned=facts.assigned, params=facts.params, classes=facts.classes,
+                       gpu_strings=facts.gpu_strings, loops=facts.loops, comprehensions=facts.comprehensions,
+                       generators=facts.generators, module_assignments=facts.module_assignments,
+                       imported_packages=facts.imported_packages)
+
+
+_LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _loop_view(facts: SyntaxFacts, tree: ast.AST, imports) -> SyntaxFacts:
+    """``facts`` with the call facts of only the calls that may run in a loop
+    (see ``SyntaxFacts.in_loops``).  Over-approximates loop_contexts: a whole
+    loop statement counts (its iterable and else too), nesting depth is not
+    limited, and functions are matched by name alone."""
+    imported = imports[0]
+    sites: list[tuple[ast.Call, bool, tuple[str, ...]]] = []  # (call, lexically in a loop, enclosing def names)
+    aliases: dict[str, set[str]] = {}  # f -> g for `f = g` / `f = tf.function(g)` (function_called follows them)
+    stack: list[tuple[ast.AST, bool, tuple[str, ...]]] = [(tree, False, ())]
+    child_fields = _CHILD_FIELDS
+    while stack:
+        node, in_loop, defs = stack.pop()
+        kind = type(node)
+        if kind is ast.Call:
+            sites.append((node, in_loop, defs))
+        elif kind in _DEFS:
+            defs = defs + (node.name,)
+        elif kind is ast.Assign or kind is ast.AnnAssign:
+            value = node.value
+            named = [value] if type(value) is ast.Name else (
+                list(value.args) + [k.value for k in value.keywords] if type(value) is ast.Call else [])
+            targets = node.targets if kind is ast.Assign else [node.target]
+            for t in targets:
+                if type(t) is ast.Name:
+                    aliases.setdefault(t.id, set()).update(n.id for n in named if type(n) is ast.Name)
+        if kind in _LOOP_NODES:
+            in_loop = True
+        names = child_fields.get(kind)
+        if names is None:
+            names = child_fields[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+        for name in names:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend((v, in_loop, defs) for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append((value, in_loop, defs))
+    # a function runs in a loop when a call in a loop calls its name (through aliases)
+    looping: set[str] = set()
+    chosen: list[ast.Call] = []
+    pending = sites
+    while pending:
+        rest = []
+        grew = False
+        for site in pending:
+            call, in_loop, defs = site
+            if not (in_loop or (looping and not looping.isdisjoint(defs))):
+                rest.append(site)
+                continue
+            chosen.append(call)
+            func = call.func
+            callee = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+            todo = [callee] if callee else []
+            while todo:
+                name = todo.pop()
+                if name not in looping:
+                    looping.add(name)
+                    grew = True
+                    todo.extend(aliases.get(name, ()))
+        pending = rest if grew else []
+    view = _view(facts)
+    rooted: list[tuple[str, str]] = []
+    for call in chosen:
+        func = call.func
+        if type(func) is ast.Attribute:
+            view.calls.add(func.attr)
+            root = func.value
+            if type(root) is ast.Name:
+                view.receivers.setdefault(func.attr, set()).add(root.id)
+            while type(root) is ast.Attribute:
+                root = root.value
+            if type(root) is ast.Name:
+                rooted.append((root.id, func.attr))
+        elif type(func) is ast.Name:
+            view.calls.add(func.id)
+            view.name_calls.add(func.id)
+            view.calls.update(imported.get(func.id, ()))  # the model indexes it under the imported name too
+    _resolve_calls(view, rooted, imports)
+    return view
 
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
