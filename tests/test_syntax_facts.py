@@ -203,3 +203,20 @@ def test_without_loops_no_call_is_in_one():
     facts = collect("import numpy as np\ndef f(x):\n    return np.concatenate([x])\nf(1)\n")
     assert not facts.any_loop and facts.in_loops.calls == set() and facts.in_loops.calls_into == {}
     assert "concatenate" in facts.calls
+
+
+def test_floor_divisions_are_expressions_not_text():
+    assert collect("steps = n // batch\n").floor_divisions
+    assert not collect("URL = 'https://keras.io'  # see http://x\nn //= 2\n").floor_divisions
+
+
+@pytest.mark.parametrize("code, source", [
+    # the `//` is in a URL, not a step count
+    ("KM205", "import keras\nmodel = keras.Sequential()\nmodel.predict(x, steps=10)  # https://keras.io\n"),
+    # GPU strings without a TensorFlow import (check_module returns early)
+    ("KM501", "import keras\nDEVICE = '/gpu:0'\n"),
+    ("KM405", "import session_lib\nfor i in range(3):\n    session_lib.run(i)\n"),
+])
+def test_conditions_rule_out_what_the_rule_never_reports(code, source):
+    assert not get_rule(code).may_match_syntax(collect(source))
+    assert [f.code for f in lint_bytes(source.encode(), "t.py", Settings(select=[code]), prefilter=False).findings] == []

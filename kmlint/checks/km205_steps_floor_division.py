@@ -35,6 +35,12 @@ class StepsFloorDivision(Rule):
     requires = ("keras_model",)
     calls = frozenset(STEP_KEYWORDS)
 
+    @classmethod
+    def may_match_syntax(cls, facts) -> bool:
+        # a step keyword whose value is an `a // b` expression (or a name bound to one)
+        return (super().may_match_syntax(facts) and facts.floor_divisions
+                and not facts.identifiers.isdisjoint(STEP_KEYWORD_NAMES))
+
     def check_call(self, call, ctx) -> None:
         model = ctx.model
         if not isinstance(call.node.func, cst.Attribute) or model.function_called(call) is not None:

@@ -39,7 +39,8 @@ class GraphGrowthInSessionLoop(Rule):
 
     @classmethod
     def may_match_syntax(cls, facts) -> bool:
-        return "run" in facts.in_loops.calls  # a session's run() inside a loop
+        # a session's run() inside a loop, in a file importing TensorFlow (check_module)
+        return "run" in facts.in_loops.calls and "tensorflow" in facts.imported_packages
 
     def check_module(self, model, ctx) -> None:
         if not model.is_imported("tensorflow"):

@@ -51,7 +51,8 @@ class NoMemoryGrowth(Rule):
     @classmethod
     def may_match_syntax(cls, facts) -> bool:
         # devices.gpu_targeting(): a string naming GPUs or CUDA_VISIBLE_DEVICES, or MirroredStrategy
-        return facts.gpu_strings or "MirroredStrategy" in facts.calls
+        # and check_module needs a TensorFlow import (model.is_imported)
+        return "tensorflow" in facts.imported_packages and (facts.gpu_strings or "MirroredStrategy" in facts.calls)
 
     def check_module(self, model, ctx) -> None:
         if not model.is_imported("tensorflow") or growth_evidence(model) or hides_all_gpus(model):

@@ -65,6 +65,7 @@ class SyntaxFacts:
     loops: bool = False  # a for/while statement
     comprehensions: bool = False
     generators: bool = False  # a yield anywhere
+    floor_divisions: bool = False  # an ``a // b`` expression (not ``//=``)
     #: an assignment at module level (outside def and class bodies)
     module_assignments: bool = False
     #: whether a project file behind ``called_import_targets`` has facts that
@@ -186,6 +187,9 @@ def collect(source: str) -> Optional[SyntaxFacts]:
                 facts.comprehensions = True
             elif kind is ast.Yield or kind is ast.YieldFrom:
                 facts.generators = True
+            elif kind is ast.BinOp:
+                if type(node.op) is ast.FloorDiv:
+                    facts.floor_divisions = True
             elif kind in _SCOPES and kind is not ast.Lambda:
                 ids.add(node.name)
                 if kind is ast.ClassDef:
@@ -232,6 +236,7 @@ def _view(facts: SyntaxFacts) -> SyntaxFacts:
                        assigned=facts.assigned, params=facts.params, classes=facts.classes,
                        gpu_strings=facts.gpu_strings, loops=facts.loops, comprehensions=facts.comprehensions,
                        generators=facts.generators, module_assignments=facts.module_assignments,
+                       floor_divisions=facts.floor_divisions,
                        imported_packages=facts.imported_packages)
 
 
