@@ -60,7 +60,9 @@ class Rule:
         rule that only subscribes to calls needs one of them; a module rule
         that overrides this states its own necessary condition."""
         if cls.calls and not cls.wants_module():
-            return not cls.calls.isdisjoint((facts.in_loops if cls.calls_in_loops else facts).calls)
+            if cls.calls.isdisjoint(facts.calls):
+                return False
+            return not cls.calls_in_loops or not cls.calls.isdisjoint(facts.in_loops.calls)
         return True
 
     @classmethod

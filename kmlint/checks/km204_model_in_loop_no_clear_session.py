@@ -111,9 +111,10 @@ class ModelInLoopNoClearSession(Rule):
         # reports sit in a for/while loop, at a call that builds a model here
         # or through a builder in an imported project file; loop_contexts must
         # place that call in the loop
+        if not facts.loops or not (facts.called_import_targets or constructs_keras_model(facts)):
+            return False  # (cheap checks first: the loop view is computed on demand)
         in_loops = facts.in_loops
-        return facts.loops and (constructs_keras_model(in_loops)
-                                or in_loops.imported_facts(may_build_keras_model_in_helper))
+        return constructs_keras_model(in_loops) or in_loops.imported_facts(may_build_keras_model_in_helper)
 
     def check_module(self, model, ctx) -> None:
         clears = [cs for name in ("clear_session", "reset_default_graph") for cs in model.calls_by_name.get(name, ())

@@ -46,7 +46,7 @@ class ConcatenateInLoop(Rule):
     @classmethod
     def may_match_syntax(cls, facts) -> bool:
         # call.loops is required, and qualname() must resolve the call to one of GROWERS
-        return facts.in_loops.calls_from(GROWER_PACKAGES, GROWER_NAMES)
+        return facts.calls_from(GROWER_PACKAGES, GROWER_NAMES) and facts.in_loops.calls_from(GROWER_PACKAGES, GROWER_NAMES)
 
     def check_call(self, call: CallSite, ctx) -> None:
         model = ctx.model

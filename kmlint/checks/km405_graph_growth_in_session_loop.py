@@ -40,7 +40,7 @@ class GraphGrowthInSessionLoop(Rule):
     @classmethod
     def may_match_syntax(cls, facts) -> bool:
         # a session's run() inside a loop, in a file importing TensorFlow (check_module)
-        return "run" in facts.in_loops.calls and "tensorflow" in facts.imported_packages
+        return "tensorflow" in facts.imported_packages and "run" in facts.calls and "run" in facts.in_loops.calls
 
     def check_module(self, model, ctx) -> None:
         if not model.is_imported("tensorflow"):

@@ -128,7 +128,16 @@ _facts: dict[str, tuple[tuple[int, int], Optional["syntax_facts.SyntaxFacts"]]] 
 
 def project_facts(file: Path) -> Optional["syntax_facts.SyntaxFacts"]:
     """The syntax facts of a project file; None when it cannot be read or parsed."""
-    return _per_file(_facts, file, syntax_facts.collect, None)
+    return _per_file(_facts, file, _collect_kept, None)
+
+
+def _collect_kept(source: str) -> Optional["syntax_facts.SyntaxFacts"]:
+    """Facts to keep in the cache: without the parse (``in_loops`` is then
+    all calls, which only widens a condition)."""
+    facts = syntax_facts.collect(source)
+    if facts is not None:
+        facts.forget_tree()
+    return facts
 
 
 def _imported_facts(predicate, importer: Optional[Path], targets: Iterable[str]) -> bool:
@@ -199,7 +208,5 @@ def active_rules(rules: Iterable, text: str, importer: Optional[Path] = None,
         return active  # libcst reports or recovers the syntax error
     if screening is not None:
         screening.parsed = True
-    for view in (facts, facts.in_loops):
-        view.imported_facts = (lambda targets: lambda predicate: _imported_facts(predicate, importer, targets))(
-            sorted(view.called_import_targets))
+    facts.import_resolver = lambda predicate, targets: _imported_facts(predicate, importer, targets)
     return [r for r in active if r.may_match_syntax(facts)]

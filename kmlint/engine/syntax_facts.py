@@ -68,25 +68,45 @@ class SyntaxFacts:
     floor_divisions: bool = False  # an ``a // b`` expression (not ``//=``)
     #: an assignment at module level (outside def and class bodies)
     module_assignments: bool = False
-    #: whether a project file behind ``called_import_targets`` has facts that
-    #: satisfy a predicate (set by the prefilter; True when unknown)
-    imported_facts: Callable[[Callable[["SyntaxFacts"], bool]], bool] = lambda predicate: True
+    #: (predicate, dotted import targets) -> whether a project file behind one
+    #: of the targets has facts satisfying the predicate (set by the
+    #: prefilter; True when unknown); see ``imported_facts``
+    import_resolver: Callable[[Callable[["SyntaxFacts"], bool], list[str]], bool] = \
+        field(default=lambda predicate, targets: True, repr=False, compare=False)
     #: top-level packages the file imports (``import tensorflow as tf`` -> ``tensorflow``)
     imported_packages: set[str] = field(default_factory=set)
-    #: the same facts, with the call facts (calls, name_calls, library_calls,
-    #: calls_into, called_import_targets, unimported_name_calls, receivers)
-    #: narrowed to the calls that may run in a loop (``in_loops``, below); the
-    #: facts themselves when not set (hand-made facts)
-    loop_view: Optional["SyntaxFacts"] = field(default=None, repr=False, compare=False)
+    #: (Sites, imports) kept by collect() until ``in_loops`` is first asked:
+    #: most files are decided before any rule needs it
+    _loop_source: Optional[tuple] = field(default=None, repr=False, compare=False)
+    _loop_view: Optional["SyntaxFacts"] = field(default=None, repr=False, compare=False)
+
+    def imported_facts(self, predicate: Callable[["SyntaxFacts"], bool]) -> bool:
+        """Whether a project file behind ``called_import_targets`` has facts
+        satisfying ``predicate`` (True when unknown)."""
+        return self.import_resolver(predicate, sorted(self.called_import_targets))
 
     @property
     def in_loops(self) -> "SyntaxFacts":
-        """Facts of the calls that ``SemanticModel.loop_contexts`` can place in
-        a loop: inside a for/while/comprehension (lexically, across nested
-        defs), or inside a function of the file whose name such a call calls
-        (``helper()``, ``self.helper()``, ``f = tf.function(helper); f()``),
-        transitively.  Rules that report only at calls inside loops ask this."""
-        return self.loop_view if self.loop_view is not None else self
+        """The same facts, with the call facts (calls, name_calls,
+        library_calls, calls_into, called_import_targets,
+        unimported_name_calls, receivers) narrowed to the calls that
+        ``SemanticModel.loop_contexts`` can place in a loop: inside a
+        for/while/comprehension (lexically, across nested defs), or inside a
+        function of the file whose name such a call calls (``helper()``,
+        ``self.helper()``, ``f = tf.function(helper); f()``), transitively.
+        Rules that report only at calls inside loops ask this.  The facts
+        themselves when unknown (hand-made facts, ``forget_tree``)."""
+        if self._loop_view is None:
+            if self._loop_source is None:
+                return self
+            sites, imports = self._loop_source
+            self._loop_source = None
+            self._loop_view = _loop_view(self, sites, imports) if sites is not None else _view(self)
+        return self._loop_view
+
+    def forget_tree(self) -> None:
+        """Drop the parse kept for ``in_loops`` (facts kept in a cache)."""
+        self._loop_source = None
 
     @property
     def any_loop(self) -> bool:
@@ -102,6 +122,7 @@ _EMPTY: frozenset[str] = frozenset()
 LIBRARY_ROOTS = frozenset({"numpy", "tensorflow", "keras", "tf_keras", "tensorflow_datasets"})
 PARSE_FLAGS = ast.PyCF_ONLY_AST | getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _ASSIGNS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
 
@@ -118,6 +139,8 @@ def collect(source: str) -> Optional[SyntaxFacts]:
         return None
     facts = SyntaxFacts()
     calls, name_calls, ids, stores = facts.calls, facts.name_calls, facts.identifiers, facts.stores
+    sites = _Sites()
+    call_nodes, loop_nodes, def_nodes, assign_nodes = sites.calls, sites.loops, sites.defs, sites.assigns
     receivers = facts.receivers
     Name, Attribute, Call, alias, keyword = ast.Name, ast.Attribute, ast.Call, ast.alias, ast.keyword
     Store, Constant = ast.Store, ast.Constant
@@ -137,6 +160,7 @@ def collect(source: str) -> Optional[SyntaxFacts]:
             elif kind is Attribute:
                 ids.add(node.attr)
             elif kind is Call:
+                call_nodes.append(node)
                 func = node.func
                 if type(func) is Attribute:
                     calls.add(func.attr)
@@ -183,8 +207,12 @@ def collect(source: str) -> Optional[SyntaxFacts]:
                     facts.gpu_strings = "gpu" in text.lower() or "CUDA_VISIBLE_DEVICES" in text
             elif kind in _LOOPS:
                 facts.loops = True
-            elif kind is ast.comprehension:
+                loop_nodes.append(node)
+            elif kind in _COMPREHENSIONS:
                 facts.comprehensions = True
+                loop_nodes.append(node)
+            elif kind is ast.Assign or kind is ast.AnnAssign:
+                assign_nodes.append(node)
             elif kind is ast.Yield or kind is ast.YieldFrom:
                 facts.generators = True
             elif kind is ast.BinOp:
@@ -194,6 +222,8 @@ def collect(source: str) -> Optional[SyntaxFacts]:
                 ids.add(node.name)
                 if kind is ast.ClassDef:
                     facts.classes.add(node.name)
+                else:
+                    def_nodes.append(node)
             elif kind is ast.NamedExpr:
                 stores.add(node.target.id)
                 facts.assigned.add(node.target.id)
@@ -204,7 +234,7 @@ def collect(source: str) -> Optional[SyntaxFacts]:
     facts.module_assignments = _module_assignments(tree.body)
     imports = (imported, import_targets, tops)
     _resolve_calls(facts, rooted, imports)
-    facts.loop_view = _loop_view(facts, tree, imports) if facts.any_loop else _view(facts)
+    facts._loop_source = (sites if facts.any_loop else None, imports)
     return facts
 
 
@@ -236,50 +266,68 @@ def _view(facts: SyntaxFacts) -> SyntaxFacts:
                        assigned=facts.assigned, params=facts.params, classes=facts.classes,
                        gpu_strings=facts.gpu_strings, loops=facts.loops, comprehensions=facts.comprehensions,
                        generators=facts.generators, module_assignments=facts.module_assignments,
-                       floor_divisions=facts.floor_divisions,
+                       floor_divisions=facts.floor_divisions, import_resolver=facts.import_resolver,
                        imported_packages=facts.imported_packages)
 
 
-_LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+@dataclass
+class _Sites:
+    """Nodes the walk noted for ``in_loops``, each list in walk order."""
+    calls: list = field(default_factory=list)
+    loops: list = field(default_factory=list)  # for/while statements and comprehensions
+    defs: list = field(default_factory=list)
+    assigns: list = field(default_factory=list)
 
 
-def _loop_view(facts: SyntaxFacts, tree: ast.AST, imports) -> SyntaxFacts:
+def _close(open_loops: list, open_defs: list, at: tuple[int, int]) -> None:
+    """Forget the spans that end at or before ``at`` (spans nest, so they are
+    the innermost ones)."""
+    while open_loops and open_loops[-1] <= at:
+        open_loops.pop()
+    while open_defs and open_defs[-1][0] <= at:
+        open_defs.pop()
+
+
+def _start(node) -> tuple[int, int]:
+    return node.lineno, node.col_offset
+
+
+def _loop_view(facts: SyntaxFacts, noted: _Sites, imports) -> SyntaxFacts:
     """``facts`` with the call facts of only the calls that may run in a loop
     (see ``SyntaxFacts.in_loops``).  Over-approximates loop_contexts: a whole
     loop statement counts (its iterable and else too), nesting depth is not
-    limited, and functions are matched by name alone."""
+    limited, and functions are matched by name alone.  Containment comes from
+    source positions (a node that starts inside another's span is inside it:
+    spans nest), so no second walk is needed; decorators start before their
+    def's span, which is right (they run in the enclosing scope)."""
     imported = imports[0]
-    sites: list[tuple[ast.Call, bool, tuple[str, ...]]] = []  # (call, lexically in a loop, enclosing def names)
     aliases: dict[str, set[str]] = {}  # f -> g for `f = g` / `f = tf.function(g)` (function_called follows them)
-    stack: list[tuple[ast.AST, bool, tuple[str, ...]]] = [(tree, False, ())]
-    child_fields = _CHILD_FIELDS
-    while stack:
-        node, in_loop, defs = stack.pop()
-        kind = type(node)
-        if kind is ast.Call:
-            sites.append((node, in_loop, defs))
-        elif kind in _DEFS:
-            defs = defs + (node.name,)
-        elif kind is ast.Assign or kind is ast.AnnAssign:
-            value = node.value
-            named = [value] if type(value) is ast.Name else (
-                list(value.args) + [k.value for k in value.keywords] if type(value) is ast.Call else [])
-            targets = node.targets if kind is ast.Assign else [node.target]
-            for t in targets:
-                if type(t) is ast.Name:
-                    aliases.setdefault(t.id, set()).update(n.id for n in named if type(n) is ast.Name)
-        if kind in _LOOP_NODES:
-            in_loop = True
-        names = child_fields.get(kind)
-        if names is None:
-            names = child_fields[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
-        for name in names:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                stack.extend((v, in_loop, defs) for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append((value, in_loop, defs))
+    for node in noted.assigns:
+        value = node.value
+        named = [value] if type(value) is ast.Name else (
+            list(value.args) + [k.value for k in value.keywords] if type(value) is ast.Call else [])
+        for t in (node.targets if type(node) is ast.Assign else [node.target]):
+            if type(t) is ast.Name:
+                aliases.setdefault(t.id, set()).update(n.id for n in named if type(n) is ast.Name)
+    # (call, lexically in a loop, enclosing def names), by one sweep in source order
+    spans = sorted([(_start(n), (n.end_lineno, n.end_col_offset), 0, n) for n in noted.loops]
+                   + [(_start(n), (n.end_lineno, n.end_col_offset), 1, n) for n in noted.defs], key=lambda s: s[0])
+    sites: list[tuple[ast.Call, bool, tuple[str, ...]]] = []
+    open_loops: list[tuple[int, int]] = []  # ends of the loop spans around the current position
+    open_defs: list[tuple[tuple[int, int], str]] = []
+    i = 0
+    for call in sorted(noted.calls, key=_start):
+        at = _start(call)
+        while i < len(spans) and spans[i][0] <= at:
+            start, end, is_def, node = spans[i]
+            i += 1
+            _close(open_loops, open_defs, start)
+            if is_def:
+                open_defs.append((end, node.name))
+            else:
+                open_loops.append(end)
+        _close(open_loops, open_defs, at)
+        sites.append((call, bool(open_loops), tuple(name for _, name in open_defs)))
     # a function runs in a loop when a call in a loop calls its name (through aliases)
     looping: set[str] = set()
     chosen: list[ast.Call] = []
