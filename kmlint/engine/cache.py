@@ -25,6 +25,7 @@ from typing import Optional
 
 import kmlint
 from kmlint.config import Settings
+from kmlint.engine.paths import resolved
 from kmlint.findings import Edit, Finding, Fix
 
 CACHE_DIR_NAME = ".kmlint_cache"
@@ -147,7 +148,7 @@ class ResultCache:
 
 def _absolute(path: str) -> str:
     try:
-        return str(Path(path).resolve())
+        return str(resolved(Path(path)))
     except OSError:
         return str(Path(path).absolute())
 

@@ -13,6 +13,7 @@ from typing import Iterator, Optional
 import pathspec
 
 from kmlint.config import ConfigResolver
+from kmlint.engine.paths import resolved
 
 EXTENSIONS = (".py", ".pyi", ".ipynb")
 DEFAULT_EXCLUDES = [
@@ -46,7 +47,7 @@ def discover(paths: list[str], resolver: ConfigResolver, problems: list[Discover
             if p.is_file():
                 if force_exclude and _explicit_file_excluded(p, resolver):
                     continue
-                key = p.resolve()
+                key = resolved(p)
                 if key not in seen:
                     seen.add(key)
                     yield p
@@ -139,7 +140,7 @@ def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Ite
                 subdirs.append((path, gis))
             elif is_file and entry.name.endswith(EXTENSIONS):
                 try:
-                    k = path.resolve()
+                    k = resolved(path)
                 except OSError:
                     continue
                 if k not in seen:
@@ -160,7 +161,7 @@ def _excluded(path: Path, is_dir: bool, spec: pathspec.PathSpec, root: Path) -> 
     if spec.match_file(name):
         return True
     try:
-        rel = path.resolve().relative_to(root).as_posix()
+        rel = resolved(path).relative_to(root).as_posix()
     except (ValueError, OSError):
         return False
     return spec.match_file(rel + ("/" if is_dir else ""))
@@ -168,7 +169,7 @@ def _excluded(path: Path, is_dir: bool, spec: pathspec.PathSpec, root: Path) -> 
 
 def _gitignored(path: Path, is_dir: bool, gis) -> bool:
     try:
-        full = path.resolve() if not path.is_symlink() else path.absolute()
+        full = resolved(path) if not path.is_symlink() else path.absolute()
     except OSError:
         return False
     for base, spec in gis:

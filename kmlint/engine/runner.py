@@ -24,6 +24,7 @@ from kmlint.config import ConfigResolver, Settings
 from kmlint.engine.cache import ResultCache, cache_dir_for, content_hash
 from kmlint.engine.discovery import DiscoveryProblem, discover
 from kmlint.engine.linter import INTERNAL_ERROR, FileResult, lint_bytes
+from kmlint.engine.paths import forget as forget_resolved, resolved
 from kmlint.findings import Finding
 
 # Below this many files to lint, starting worker processes costs more than it saves.
@@ -55,7 +56,7 @@ class _Task:
 def display_path(path: Path) -> str:
     """Paths as given, relative to the working directory when possible."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return resolved(path).relative_to(resolved(Path.cwd())).as_posix()
     except (ValueError, OSError):
         return path.as_posix()
 
@@ -156,6 +157,7 @@ def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False, for
     which implies no cache and no worker processes; ``jobs`` defaults to the
     number of usable cores."""
     result = RunResult()
+    forget_resolved()
     files = list(discover(paths, resolver, result.problems, force_exclude))
     if keep_tree:
         use_cache, jobs = False, 1
