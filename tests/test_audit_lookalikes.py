@@ -25,6 +25,7 @@ def _good(code: str) -> str:
     ("KM204", "patience_cases = [0, 1, 2, 3]", "patience_cases = [0, 1, 2, 3, 4, 5, 6]"),
     ("KM305", "while accepted.shape[0] < 1000:", "for _ in range(100):"),
     ("KM304", "shard = np.load(handle)", "shard = np.load('data/shard_0.npy')"),
+    ("KM302", "(2, 7, 3) if conv else (2, 3)", "(2, 7, 3) if conv else (200000, 3)"),
 ])
 def test_lookalike_is_clean_only_because_of_its_detail(code, before, after):
     good = _good(code)

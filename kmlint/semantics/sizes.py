@@ -292,6 +292,12 @@ def shape_of(model, node: Optional[cst.BaseExpression]) -> Optional[tuple[Option
         b = model.binding_of(node)
         if b is not None and b.kind == "assign" and b.value is not None and isinstance(b.value, (cst.Tuple, cst.List)):
             return shape_of(model, b.value)
+    if isinstance(node, cst.IfExp):
+        # `(2, 7, 3) if conv else (2, 3)`: the larger branch, an upper bound (known only when both are)
+        shapes = [shape_of(model, node.body), shape_of(model, node.orelse)]
+        if any(s is None or None in s for s in shapes):
+            return None
+        return max(shapes, key=math.prod)
     v = _int_value(model, node)
     if v is not None:
         return (v,)

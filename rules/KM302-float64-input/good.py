@@ -48,3 +48,5 @@ model.fit(batches(x_train, y_train, 64), steps_per_epoch=10, epochs=1)
 
 # test-fixture sized arrays: doubling 96 bytes is noise
 model.fit(np.ones((4, 3)), np.zeros(4), epochs=1)
+conv = False
+model(np.random.random((2, 7, 3) if conv else (2, 3)))
