@@ -35,12 +35,12 @@ class TensorAccumulationInLoop(Rule):
     tokens = (".append(", ".extend(")
     requires = ("keras_model",)
     calls = frozenset({"append", "extend"})
+    calls_in_loops = True
 
     @classmethod
     def may_match_syntax(cls, facts) -> bool:
         # reported inside a training loop (tensors.is_training_loop): a step method, a tf.function or a model call
-        # the append itself runs in the loop (loop_contexts)
-        if not (super().may_match_syntax(facts) and super().may_match_syntax(facts.in_loops)):
+        if not super().may_match_syntax(facts):  # an append that runs in a loop (calls_in_loops)
             return False
         return (not facts.calls.isdisjoint(STEP_METHODS) or "function" in facts.identifiers
                 or may_call_keras_model(facts, BUILTIN_NAMES))

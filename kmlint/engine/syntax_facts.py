@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Optional
 
 
@@ -87,11 +87,9 @@ class SyntaxFacts:
 
     @property
     def in_loops(self) -> "SyntaxFacts":
-        """The same facts, with the call facts (calls, name_calls,
-        library_calls, calls_into, called_import_targets,
-        unimported_name_calls, receivers) narrowed to the calls that
-        ``SemanticModel.loop_contexts`` can place in a loop: inside a
-        for/while/comprehension (lexically, across nested defs), or inside a
+        """The same facts, with the call facts (``_CALL_FIELDS``) narrowed to
+        the calls that ``SemanticModel.loop_contexts`` can place in a loop:
+        inside a for/while/comprehension (lexically, across nested defs), or inside a
         function of the file whose name such a call calls (``helper()``,
         ``self.helper()``, ``f = tf.function(helper); f()``), transitively.
         Rules that report only at calls inside loops ask this.  The facts
@@ -138,13 +136,11 @@ def collect(source: str) -> Optional[SyntaxFacts]:
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return None
     facts = SyntaxFacts()
-    calls, name_calls, ids, stores = facts.calls, facts.name_calls, facts.identifiers, facts.stores
+    calls, ids, stores = facts.calls, facts.identifiers, facts.stores
     sites = _Sites()
     call_nodes, loop_nodes, def_nodes, assign_nodes = sites.calls, sites.loops, sites.defs, sites.assigns
-    receivers = facts.receivers
     Name, Attribute, Call, alias, keyword = ast.Name, ast.Attribute, ast.Call, ast.alias, ast.keyword
     Store, Constant = ast.Store, ast.Constant
-    rooted: list[tuple[str, str]] = []  # (root name, method) of attribute calls
     imported: dict[str, set[str]] = {}  # local name -> imported names it stands for
     import_targets: dict[str, set[str]] = {}  # local name -> dotted targets
     tops: dict[str, set[str]] = {}  # local name -> top-level packages it comes from
@@ -160,20 +156,7 @@ def collect(source: str) -> Optional[SyntaxFacts]:
             elif kind is Attribute:
                 ids.add(node.attr)
             elif kind is Call:
-                call_nodes.append(node)
-                func = node.func
-                if type(func) is Attribute:
-                    calls.add(func.attr)
-                    root = func.value
-                    if type(root) is Name:
-                        receivers.setdefault(func.attr, set()).add(root.id)
-                    while type(root) is Attribute:
-                        root = root.value
-                    if type(root) is Name:
-                        rooted.append((root.id, func.attr))
-                elif type(func) is Name:
-                    calls.add(func.id)
-                    name_calls.add(func.id)
+                call_nodes.append(node)  # read after the walk (_note_calls), also for in_loops
             elif kind is keyword:
                 if node.arg:
                     ids.add(node.arg)
@@ -233,9 +216,33 @@ def collect(source: str) -> Optional[SyntaxFacts]:
         return None
     facts.module_assignments = _module_assignments(tree.body)
     imports = (imported, import_targets, tops)
-    _resolve_calls(facts, rooted, imports)
+    _resolve_calls(facts, _note_calls(facts, call_nodes), imports)
     facts._loop_source = (sites if facts.any_loop else None, imports)
     return facts
+
+
+def _note_calls(facts: SyntaxFacts, nodes: list[ast.Call]) -> list[tuple[str, str]]:
+    """Add the call facts of ``nodes`` that need no imports (callee names,
+    plain-name callees, receivers); return the (root name, method) of the
+    attribute calls for ``_resolve_calls``."""
+    calls, name_calls, receivers = facts.calls, facts.name_calls, facts.receivers
+    Name, Attribute = ast.Name, ast.Attribute
+    rooted: list[tuple[str, str]] = []
+    for node in nodes:
+        func = node.func
+        if type(func) is Attribute:
+            calls.add(func.attr)
+            root = func.value
+            if type(root) is Name:
+                receivers.setdefault(func.attr, set()).add(root.id)
+            while type(root) is Attribute:
+                root = root.value
+            if type(root) is Name:
+                rooted.append((root.id, func.attr))
+        elif type(func) is Name:
+            calls.add(func.id)
+            name_calls.add(func.id)
+    return rooted
 
 
 def _resolve_calls(facts: SyntaxFacts, rooted: list[tuple[str, str]], imports) -> None:
@@ -260,14 +267,15 @@ def _resolve_calls(facts: SyntaxFacts, rooted: list[tuple[str, str]], imports) -
         facts.library_calls.update(names)
 
 
+# the facts that in_loops narrows to the calls that may run in a loop
+_CALL_FIELDS = ("calls", "name_calls", "library_calls", "calls_into", "called_import_targets",
+                "unimported_name_calls", "receivers")
+
+
 def _view(facts: SyntaxFacts) -> SyntaxFacts:
     """``facts`` without call facts (sharing the other sets)."""
-    return SyntaxFacts(identifiers=facts.identifiers, stores=facts.stores, module_imports=facts.module_imports,
-                       assigned=facts.assigned, params=facts.params, classes=facts.classes,
-                       gpu_strings=facts.gpu_strings, loops=facts.loops, comprehensions=facts.comprehensions,
-                       generators=facts.generators, module_assignments=facts.module_assignments,
-                       floor_divisions=facts.floor_divisions, import_resolver=facts.import_resolver,
-                       imported_packages=facts.imported_packages)
+    return replace(facts, **{name: type(getattr(facts, name))() for name in _CALL_FIELDS},
+                   _loop_source=None, _loop_view=None)
 
 
 @dataclass
@@ -352,22 +360,9 @@ def _loop_view(facts: SyntaxFacts, noted: _Sites, imports) -> SyntaxFacts:
                     todo.extend(aliases.get(name, ()))
         pending = rest if grew else []
     view = _view(facts)
-    rooted: list[tuple[str, str]] = []
-    for call in chosen:
-        func = call.func
-        if type(func) is ast.Attribute:
-            view.calls.add(func.attr)
-            root = func.value
-            if type(root) is ast.Name:
-                view.receivers.setdefault(func.attr, set()).add(root.id)
-            while type(root) is ast.Attribute:
-                root = root.value
-            if type(root) is ast.Name:
-                rooted.append((root.id, func.attr))
-        elif type(func) is ast.Name:
-            view.calls.add(func.id)
-            view.name_calls.add(func.id)
-            view.calls.update(imported.get(func.id, ()))  # the model indexes it under the imported name too
+    rooted = _note_calls(view, chosen)
+    for name in view.name_calls:
+        view.calls.update(imported.get(name, ()))  # the model indexes it under the imported name too
     _resolve_calls(view, rooted, imports)
     return view
 
