@@ -4,15 +4,17 @@
 discovery, display paths and cache keys resolve each file several times, which
 was a third of a warm run on a 900-file tree.  A file that is not itself a
 symlink resolves to its resolved directory plus its name, so only directories
-are resolved, once per run (``forget`` at the start of each run: a
-long-running language server sees renamed directories)."""
+are resolved, and each is remembered for a few seconds (a long-running
+language server sees renamed directories; ``forget`` at the start of a run)."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
-_dirs: dict[str, Path] = {}
+REMEMBER_SECONDS = 5.0
+_dirs: dict[str, tuple[float, Path]] = {}  # directory as given -> (when resolved, resolved)
 
 
 def resolved(path: Path) -> Path:
@@ -21,11 +23,14 @@ def resolved(path: Path) -> Path:
     if not name or name in (".", "..") or os.path.islink(path):
         return path.resolve()
     parent = str(path.parent) if path.is_absolute() else os.path.join(os.getcwd(), str(path.parent))
-    base = _dirs.get(parent)
-    if base is None:
-        if len(_dirs) > 8192:
-            _dirs.clear()
-        base = _dirs[parent] = Path(parent).resolve()
+    now = time.monotonic()
+    cached = _dirs.get(parent)
+    if cached is not None and now - cached[0] < REMEMBER_SECONDS:
+        return cached[1] / name
+    if len(_dirs) > 8192:
+        _dirs.clear()
+    base = Path(parent).resolve()
+    _dirs[parent] = (now, base)
     return base / name
 
 

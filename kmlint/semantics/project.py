@@ -20,6 +20,7 @@ from typing import Optional
 import libcst as cst
 
 from kmlint.engine.parsing import parse_module
+from kmlint.engine.paths import resolved
 from kmlint.semantics.model import SemanticModel, build_model
 from kmlint.semantics.names import dotted_name
 
@@ -69,27 +70,11 @@ def _cached_module_file(base: Path, parts: list[str]) -> tuple[Optional[Path], O
     if cached is not None and now - cached[0] < ROOT_CACHE_SECONDS:
         return cached[1], cached[2]
     f = _module_file(base, parts)
-    real = f.resolve() if f is not None else None
+    real = resolved(f) if f is not None else None
     if len(_module_files) > 65536:
         _module_files.clear()
     _module_files[key] = (now, f, real)
     return f, real
-
-
-_real_paths: dict[Path, tuple[float, Path]] = {}
-
-
-def _real_path(file: Path) -> Path:
-    """``file.resolve()``, remembered for a few seconds (one lstat per component)."""
-    now = time.monotonic()
-    cached = _real_paths.get(file)
-    if cached is not None and now - cached[0] < ROOT_CACHE_SECONDS:
-        return cached[1]
-    real = file.resolve()
-    if len(_real_paths) > 4096:
-        _real_paths.clear()
-    _real_paths[file] = (now, real)
-    return real
 
 
 def _module_file(base: Path, parts: list[str]) -> Optional[Path]:
@@ -124,7 +109,7 @@ def resolve(importer: Path, dotted: str) -> Optional[tuple[Path, list[str]]]:
             if f is None:
                 continue
             if itself is None:
-                itself = _real_path(importer)
+                itself = resolved(importer)
             if real != itself:
                 return f, parts[k:]
     return None
