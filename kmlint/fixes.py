@@ -8,7 +8,7 @@ from typing import Callable, Optional, Sequence
 
 import libcst as cst
 
-from kmlint.semantics.walk import FastVisitor
+from kmlint.legacy.semantics.walk import FastVisitor
 
 
 class _PathFinder(FastVisitor):

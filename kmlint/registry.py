@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterable, Optional
 if TYPE_CHECKING:  # pragma: no cover
     from kmlint.engine.context import RuleContext
     from kmlint.engine.syntax_facts import SyntaxFacts
-    from kmlint.semantics.model import CallSite, SemanticModel
+    from kmlint.legacy.semantics.model import CallSite, SemanticModel
 
 
 class Rule:

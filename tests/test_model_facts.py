@@ -7,7 +7,7 @@ import libcst as cst
 import pytest
 
 from kmlint.fixes import del_without, rewrite, set_keyword_arg
-from kmlint.semantics.model import build_model
+from kmlint.legacy.semantics.model import build_model
 
 
 def model_of(src: str):

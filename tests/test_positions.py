@@ -13,7 +13,7 @@ from kmlint.config import Settings
 from kmlint.engine.linter import lint_text
 from kmlint.engine.positions import StatementPositions, resolve_positions
 from kmlint.fixes import split_lines
-from kmlint.semantics.walk import FastVisitor
+from kmlint.legacy.semantics.walk import FastVisitor
 from tests.helpers import corpus_files
 
 SAMPLE = '''"""doc"""

@@ -14,7 +14,7 @@ from kmlint.config import Settings
 from kmlint.docs import dossier_dir
 from kmlint.engine.linter import lint_text
 from kmlint.registry import get_rule
-from kmlint.semantics.sizes import tfds_example_bytes, tfds_split_examples
+from kmlint.legacy.semantics.sizes import tfds_example_bytes, tfds_split_examples
 from tests.fixing import apply_fixes
 from tests.helpers import lint
 
@@ -349,7 +349,7 @@ def test_tfds_split_table():
 
 
 def test_chain_follows_helper_returns_and_tfds_unpacking():
-    from kmlint.semantics.model import build_model
+    from kmlint.legacy.semantics.model import build_model
 
     src = textwrap.dedent("""
         import tensorflow_datasets as tfds

@@ -1,7 +1,7 @@
 import libcst as cst
 import pytest
 
-from kmlint.semantics.model import build_model
+from kmlint.legacy.semantics.model import build_model
 
 
 def _model(src):

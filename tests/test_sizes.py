@@ -1,8 +1,8 @@
 import libcst as cst
 import pytest
 
-from kmlint.semantics.model import build_model
-from kmlint.semantics.sizes import estimate, loader_info
+from kmlint.legacy.semantics.model import build_model
+from kmlint.legacy.semantics.sizes import estimate, loader_info
 
 
 def _info(src: str, name: str):

@@ -19,7 +19,7 @@ from kmlint.engine.linter import lint_bytes
 from kmlint.engine.notebooks import load_notebook
 from kmlint.engine.syntax_facts import collect
 from kmlint.registry import all_rules, get_rule
-from kmlint.semantics.tensors import MODEL_CONSTRUCTORS
+from kmlint.legacy.semantics.tensors import MODEL_CONSTRUCTORS
 from tests.helpers import ROOT, corpus_files
 
 CORPUS = corpus_files()

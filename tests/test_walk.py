@@ -10,8 +10,8 @@ import libcst as cst
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from kmlint.semantics import walk
-from kmlint.semantics.model import build_model
+from kmlint.legacy.semantics import walk
+from kmlint.legacy.semantics.model import build_model
 from tests.helpers import corpus_files
 
 SAMPLE = '''

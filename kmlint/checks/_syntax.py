@@ -5,8 +5,8 @@ semantic-model predicate and must hold wherever that predicate can."""
 from __future__ import annotations
 
 from kmlint.engine.syntax_facts import SyntaxFacts
-from kmlint.semantics.model import MODEL_EVIDENCE_METHODS
-from kmlint.semantics.tensors import MODEL_CONSTRUCTORS
+from kmlint.legacy.semantics.model import MODEL_EVIDENCE_METHODS
+from kmlint.legacy.semantics.tensors import MODEL_CONSTRUCTORS
 
 KERAS_PACKAGES = ("keras", "tensorflow", "tf_keras")
 # the last names of MODEL_CONSTRUCTORS; "applications" for keras.applications networks

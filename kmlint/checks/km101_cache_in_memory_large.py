@@ -9,11 +9,11 @@ from typing import Optional
 import libcst as cst
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import (
+from kmlint.legacy.semantics.datasets import (
     dataset_chain, decoded_element_bytes, element_count, file_decoder_in_map, has_filename, map_function, tfds_source,
 )
-from kmlint.semantics.names import call_name, get_arg, literal_value
-from kmlint.semantics.sizes import (
+from kmlint.legacy.semantics.names import call_name, get_arg, literal_value
+from kmlint.legacy.semantics.sizes import (
     TFDS_DECODED_BYTES, describe_bytes, describe_mb, estimate, int_value, tfds_base_name, tfds_example_bytes,
     tfds_split_examples,
 )

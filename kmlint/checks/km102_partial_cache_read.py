@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import consumed_repeatedly, dataset_chain, element_count, move_fix, step_arg, upstream
-from kmlint.semantics.sizes import int_value
+from kmlint.legacy.semantics.datasets import consumed_repeatedly, dataset_chain, element_count, move_fix, step_arg, upstream
+from kmlint.legacy.semantics.sizes import int_value
 
 # steps between `cache` and `take` that still read the cache only partially
 _PASSTHROUGH = {"map", "batch", "padded_batch", "ragged_batch", "shuffle", "prefetch", "filter", "with_options",

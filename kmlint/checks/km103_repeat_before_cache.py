@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kmlint.findings import SAFE
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import dataset_chain, is_endless_repeat, move_fix, upstream
+from kmlint.legacy.semantics.datasets import dataset_chain, is_endless_repeat, move_fix, upstream
 
 
 @register

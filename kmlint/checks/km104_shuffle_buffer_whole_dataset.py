@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Optional
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import (
+from kmlint.legacy.semantics.datasets import (
     buffer_holds_whole_dataset, dataset_chain, decoded_element_bytes, element_count, has_filename, is_decoding_map,
     step_arg, tfds_source,
 )
-from kmlint.semantics.sizes import describe_bytes, int_value, tfds_example_bytes
+from kmlint.legacy.semantics.sizes import describe_bytes, int_value, tfds_example_bytes
 
 
 @register

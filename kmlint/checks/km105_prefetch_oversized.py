@@ -9,9 +9,9 @@ import libcst as cst
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import add_import, replace_node
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import dataset_chain, step_arg
-from kmlint.semantics.names import get_arg
-from kmlint.semantics.sizes import int_value
+from kmlint.legacy.semantics.datasets import dataset_chain, step_arg
+from kmlint.legacy.semantics.names import get_arg
+from kmlint.legacy.semantics.sizes import int_value
 
 _BATCHING = {"batch", "padded_batch", "ragged_batch", "bucket_by_sequence_length"}
 # constructors whose elements are already batches (their default batch_size is not None)

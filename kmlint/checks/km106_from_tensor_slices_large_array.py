@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.names import get_arg
-from kmlint.semantics.sizes import FLOAT_DTYPES, describe_mb, estimate
+from kmlint.legacy.semantics.names import get_arg
+from kmlint.legacy.semantics.sizes import FLOAT_DTYPES, describe_mb, estimate
 
 
 def components(value: cst.BaseExpression) -> list[cst.BaseExpression]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import dataset_chain, move_fix, random_op_in_map
+from kmlint.legacy.semantics.datasets import dataset_chain, move_fix, random_op_in_map
 
 
 @register

@@ -6,7 +6,7 @@ import libcst as cst
 
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import dataset_chain, forward_uses, is_endless_repeat, move_fix, step_arg, upstream
+from kmlint.legacy.semantics.datasets import dataset_chain, forward_uses, is_endless_repeat, move_fix, step_arg, upstream
 
 
 def reshuffles(step) -> bool:

@@ -7,7 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import CallSite, Loop, SemanticModel, names_in
+from kmlint.legacy.semantics.model import CallSite, Loop, SemanticModel, names_in
 
 # constructors that take data (range/zip/sampling only combine datasets or count)
 BUILDERS = {

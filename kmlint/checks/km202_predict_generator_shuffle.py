@@ -10,8 +10,8 @@ import libcst as cst
 from kmlint.findings import SAFE, UNSAFE, Fix
 from kmlint.fixes import replace_node, set_keyword_arg
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import DATASET_METHODS
-from kmlint.semantics.names import call_name, get_arg, literal_value
+from kmlint.legacy.semantics.model import DATASET_METHODS
+from kmlint.legacy.semantics.names import call_name, get_arg, literal_value
 
 # source -> position of ``shuffle`` when passed positionally
 SHUFFLE_POSITION = {"flow_from_directory": 6, "flow_from_dataframe": 10, "image_dataset_from_directory": 7}

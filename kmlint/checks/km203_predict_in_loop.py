@@ -10,8 +10,8 @@ import libcst as cst
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.semantics.names import get_arg
-from kmlint.semantics.sizes import _int_value
+from kmlint.legacy.semantics.names import get_arg
+from kmlint.legacy.semantics.sizes import _int_value
 
 # `for i in range(0, n, step)` with a step this large is chunked inference of
 # a whole data set (a handful of calls), not per-item prediction.

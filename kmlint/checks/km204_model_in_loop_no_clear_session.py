@@ -12,9 +12,9 @@ from kmlint.engine.prefilter import project_facts
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import CallSite, Loop, SemanticModel
-from kmlint.semantics import project
-from kmlint.semantics.tensors import builds_keras_model, is_clear_session
+from kmlint.legacy.semantics.model import CallSite, Loop, SemanticModel
+from kmlint.legacy.semantics import project
+from kmlint.legacy.semantics.tensors import builds_keras_model, is_clear_session
 
 KEEPING_METHODS = {"append", "insert", "add", "extend", "setdefault", "update"}
 

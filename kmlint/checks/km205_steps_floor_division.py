@@ -10,8 +10,8 @@ import libcst as cst
 from kmlint.findings import SAFE, UNSAFE, Fix
 from kmlint.fixes import add_import, replace_node
 from kmlint.registry import Rule, register
-from kmlint.semantics.names import get_arg, literal_value
-from kmlint.semantics.sizes import _int_value
+from kmlint.legacy.semantics.names import get_arg, literal_value
+from kmlint.legacy.semantics.sizes import _int_value
 
 # method -> the keyword arguments that count evaluation steps (never steps_per_epoch)
 STEP_KEYWORDS = {

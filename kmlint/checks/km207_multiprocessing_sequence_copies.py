@@ -8,9 +8,9 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import CallSite, FunctionInfo, SemanticModel, names_in
-from kmlint.semantics.names import get_arg, literal_value, source_text
-from kmlint.semantics.sizes import ArrayInfo, describe_mb, estimate
+from kmlint.legacy.semantics.model import CallSite, FunctionInfo, SemanticModel, names_in
+from kmlint.legacy.semantics.names import get_arg, literal_value, source_text
+from kmlint.legacy.semantics.sizes import ArrayInfo, describe_mb, estimate
 
 FIT_METHODS = {"fit", "fit_generator", "evaluate", "evaluate_generator", "predict", "predict_generator"}
 SEQUENCE_BASES = {"keras.utils.Sequence", "keras.utils.PyDataset", "keras.utils.data_utils.Sequence"}

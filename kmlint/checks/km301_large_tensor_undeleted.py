@@ -12,8 +12,8 @@ import libcst as cst
 from kmlint.findings import SAFE, UNSAFE, Fix
 from kmlint.fixes import del_without, rewrite
 from kmlint.registry import Rule, register
-from kmlint.semantics.names import call_name
-from kmlint.semantics.sizes import describe_mb, estimate, loader_info
+from kmlint.legacy.semantics.names import call_name
+from kmlint.legacy.semantics.sizes import describe_mb, estimate, loader_info
 
 HEAVY_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "fit_generator", "predict_generator", "evaluate_generator"}
 TRAINING_STEPS = {"apply_gradients"}  # an optimizer step: a custom training loop

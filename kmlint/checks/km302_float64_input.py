@@ -11,10 +11,10 @@ import libcst as cst
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node, set_keyword_arg
 from kmlint.registry import Rule, register
-from kmlint.semantics.names import call_name, get_arg
-from kmlint.semantics.model import unpack_value
+from kmlint.legacy.semantics.names import call_name, get_arg
+from kmlint.legacy.semantics.model import unpack_value
 from kmlint.checks._syntax import may_name_keras_model
-from kmlint.semantics.sizes import ARRAY_CONSTRUCTORS, FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
+from kmlint.legacy.semantics.sizes import ARRAY_CONSTRUCTORS, FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
 
 MODEL_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
 GENERATOR_FEEDS = MODEL_METHODS | {"fit_generator", "predict_generator", "evaluate_generator"}

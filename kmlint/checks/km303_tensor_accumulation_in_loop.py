@@ -11,9 +11,9 @@ from kmlint.checks._syntax import may_call_keras_model
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import Binding, CallSite, Loop, SemanticModel, unpack_value
-from kmlint.semantics.names import source_text
-from kmlint.semantics.tensors import STEP_METHODS, TensorValue, inside_tf_function, is_training_loop, tensor_value, tf_op_name
+from kmlint.legacy.semantics.model import Binding, CallSite, Loop, SemanticModel, unpack_value
+from kmlint.legacy.semantics.names import source_text
+from kmlint.legacy.semantics.tensors import STEP_METHODS, TensorValue, inside_tf_function, is_training_loop, tensor_value, tf_op_name
 
 # what a list starts as: [] / list()
 def _is_new_list(expr: Optional[cst.BaseExpression]) -> bool:

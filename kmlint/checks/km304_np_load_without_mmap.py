@@ -9,8 +9,8 @@ import libcst as cst
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import CallSite, SemanticModel
-from kmlint.semantics.names import get_arg, literal_value, source_text
+from kmlint.legacy.semantics.model import CallSite, SemanticModel
+from kmlint.legacy.semantics.names import get_arg, literal_value, source_text
 
 METADATA_ATTRIBUTES = {"shape", "dtype", "ndim", "size", "nbytes"}
 BATCH_METHODS = {"__getitem__", "on_epoch_end"}

@@ -7,8 +7,8 @@ from typing import Optional
 import libcst as cst
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import CallSite, SemanticModel, names_in
-from kmlint.semantics.names import dotted_name, get_arg, source_text
+from kmlint.legacy.semantics.model import CallSite, SemanticModel, names_in
+from kmlint.legacy.semantics.names import dotted_name, get_arg, source_text
 
 # canonical callee -> how the grown array is passed: "sequence" (first argument is
 # a list/tuple of arrays) or "first" (first argument is the array itself)

@@ -7,8 +7,8 @@ from typing import Optional
 import libcst as cst
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import FunctionInfo, Loop, SemanticModel, names_in
-from kmlint.semantics.tensors import TfFunction, decorated_tf_function, tf_function_call, tf_function_calls
+from kmlint.legacy.semantics.model import FunctionInfo, Loop, SemanticModel, names_in
+from kmlint.legacy.semantics.tensors import TfFunction, decorated_tf_function, tf_function_call, tf_function_calls
 
 
 def free_names(fn: FunctionInfo) -> set[str]:

@@ -10,10 +10,10 @@ import libcst as cst
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import CallSite, Loop, SemanticModel
-from kmlint.semantics.names import get_arg, literal_value, source_text
-from kmlint.semantics.sizes import ARRAY_CONSTRUCTORS
-from kmlint.semantics.tensors import (
+from kmlint.legacy.semantics.model import CallSite, Loop, SemanticModel
+from kmlint.legacy.semantics.names import get_arg, literal_value, source_text
+from kmlint.legacy.semantics.sizes import ARRAY_CONSTRUCTORS
+from kmlint.legacy.semantics.tensors import (
     TfFunction, callee_tf_function, inside_tf_function, is_python_scalar, tf_alias, varies_in,
 )
 

@@ -7,8 +7,8 @@ import libcst as cst
 from kmlint.findings import SAFE, Fix
 from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.semantics.names import get_arg
-from kmlint.semantics.tensors import tf_function_calls
+from kmlint.legacy.semantics.names import get_arg
+from kmlint.legacy.semantics.tensors import tf_function_calls
 
 
 @register

@@ -10,8 +10,8 @@ import libcst as cst
 from kmlint.findings import SAFE, Fix
 from kmlint.fixes import insert_statements
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import Binding, Loop, NameUse, SemanticModel
-from kmlint.semantics.names import get_arg
+from kmlint.legacy.semantics.model import Binding, Loop, NameUse, SemanticModel
+from kmlint.legacy.semantics.names import get_arg
 
 
 def tape_binding(model: SemanticModel, call) -> Optional[Binding]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.model import CallSite, SemanticModel
-from kmlint.semantics.tensors import session_class
+from kmlint.legacy.semantics.model import CallSite, SemanticModel
+from kmlint.legacy.semantics.tensors import session_class
 
 
 def _released(model: SemanticModel, name: str, call: CallSite) -> bool:

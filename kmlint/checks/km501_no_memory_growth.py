@@ -9,11 +9,11 @@ import libcst as cst
 from kmlint.findings import UNSAFE, Fix
 from kmlint.fixes import insert_statements
 from kmlint.registry import Rule, register
-from kmlint.semantics.devices import (
+from kmlint.legacy.semantics.devices import (
     growth_evidence, gpu_targeting, hides_all_gpus, initialises_runtime, project_helpers_enable_growth,
 )
-from kmlint.semantics.model import SemanticModel
-from kmlint.semantics.tensors import tf_alias
+from kmlint.legacy.semantics.model import SemanticModel
+from kmlint.legacy.semantics.tensors import tf_alias
 
 
 def _runs_as_script(model: SemanticModel, fn) -> bool:

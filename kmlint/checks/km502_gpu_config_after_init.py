@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.devices import DEVICE_CONFIG_FUNCTIONS, device_config_calls, initialises_runtime
+from kmlint.legacy.semantics.devices import DEVICE_CONFIG_FUNCTIONS, device_config_calls, initialises_runtime
 
 
 @register

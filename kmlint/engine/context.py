@@ -12,7 +12,7 @@ from kmlint.findings import Fix
 if TYPE_CHECKING:  # pragma: no cover
     from kmlint.config import Settings
     from kmlint.registry import Rule
-    from kmlint.semantics.model import SemanticModel
+    from kmlint.legacy.semantics.model import SemanticModel
 
 
 @dataclass

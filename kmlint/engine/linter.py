@@ -205,7 +205,7 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
     except (RecursionError, MemoryError) as e:
         return _parse_error_result(path, settings, f"file too deeply nested to parse ({type(e).__name__})", 1, 1, codes=codes)
 
-    from kmlint.semantics.model import build_model
+    from kmlint.legacy.semantics.model import build_model
 
     result = FileResult(path, [], 0, False)
     try:

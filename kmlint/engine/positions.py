@@ -24,7 +24,7 @@ from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionPr
 
 from kmlint.findings import Edit
 from kmlint.fixes import line_hunks
-from kmlint.semantics.walk import FastVisitor
+from kmlint.legacy.semantics.walk import FastVisitor
 
 _NESTING = (cst.ClassDef, cst.FunctionDef)
 

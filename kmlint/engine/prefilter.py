@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from kmlint.engine import syntax_facts
-from kmlint.semantics.model import DATASET_ONLY_METHODS, MODEL_EVIDENCE_METHODS
+from kmlint.legacy.semantics.model import DATASET_ONLY_METHODS, MODEL_EVIDENCE_METHODS
 
 # the roots of every tensorflow.* / keras.* qualname (tf_keras and keras.src are folded into keras)
 TENSORFLOW_WORDS = ("tensorflow", "keras", "tf_keras", "tensorflow_datasets")
@@ -156,7 +156,7 @@ def _any_imported(importer: Optional[Path], targets: Iterable[str], check) -> bo
     (dotted names imported by the file at ``importer``) resolves to."""
     if importer is None or not importer.is_file():
         return False
-    from kmlint.semantics.project import resolve
+    from kmlint.legacy.semantics.project import resolve
 
     for target in targets:
         found = resolve(importer, target)

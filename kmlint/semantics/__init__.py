@@ -1,1 +1,1 @@
-"""The per-file semantic model shared by all rules (built in one walk)."""
+"""The semantic model (engine v2), built from CPython's ast."""

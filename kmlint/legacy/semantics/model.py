@@ -27,8 +27,8 @@ from typing import Iterable, Iterator, Optional, Union
 
 import libcst as cst
 
-from kmlint.semantics.names import canonical, dotted_name, keras_synonym, literal_value
-from kmlint.semantics.walk import FastVisitor, subclasses_of
+from kmlint.legacy.semantics.names import canonical, dotted_name, keras_synonym, literal_value
+from kmlint.legacy.semantics.walk import FastVisitor, subclasses_of
 
 STATEMENT_TYPES = subclasses_of(cst.SimpleStatementLine, cst.BaseCompoundStatement)
 

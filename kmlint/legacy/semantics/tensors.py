@@ -13,8 +13,8 @@ from typing import Optional
 
 import libcst as cst
 
-from kmlint.semantics.model import MODEL_CONSTRUCTORS, CallSite, FunctionInfo, Loop, SemanticModel, names_in
-from kmlint.semantics.names import get_arg, literal_value, source_text
+from kmlint.legacy.semantics.model import MODEL_CONSTRUCTORS, CallSite, FunctionInfo, Loop, SemanticModel, names_in
+from kmlint.legacy.semantics.names import get_arg, literal_value, source_text
 
 # --------------------------------------------------------------------------- tf ops
 

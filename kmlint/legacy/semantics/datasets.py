@@ -25,11 +25,11 @@ import libcst as cst
 
 from kmlint.findings import Fix
 from kmlint.fixes import move_method_call
-from kmlint.semantics.model import (
+from kmlint.legacy.semantics.model import (
     DATASET_METHODS, CallSite, Chain, ChainStep, FunctionInfo, Loop, SemanticModel, names_in,
 )
-from kmlint.semantics.names import get_arg, literal_value
-from kmlint.semantics.sizes import estimate, int_value, shape_of, tfds_split_examples
+from kmlint.legacy.semantics.names import get_arg, literal_value
+from kmlint.legacy.semantics.sizes import estimate, int_value, shape_of, tfds_split_examples
 
 TFDS_LOAD = "tensorflow_datasets.load"
 

@@ -21,8 +21,8 @@ import libcst as cst
 
 from kmlint.engine.parsing import parse_module
 from kmlint.engine.paths import resolved
-from kmlint.semantics.model import SemanticModel, build_model
-from kmlint.semantics.names import dotted_name
+from kmlint.legacy.semantics.model import SemanticModel, build_model
+from kmlint.legacy.semantics.names import dotted_name
 
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 MAX_BYTES = 1_000_000  # larger "helper modules" are generated code: not analysed

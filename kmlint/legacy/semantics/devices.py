@@ -14,10 +14,10 @@ from typing import Optional
 
 import libcst as cst
 
-from kmlint.semantics import project
-from kmlint.semantics.model import DATASET_CONSTRUCTORS, CallSite, FunctionInfo, SemanticModel
-from kmlint.semantics.names import get_arg, literal_value
-from kmlint.semantics.tensors import builds_keras_model, tf1_name, tf_op_name
+from kmlint.legacy.semantics import project
+from kmlint.legacy.semantics.model import DATASET_CONSTRUCTORS, CallSite, FunctionInfo, SemanticModel
+from kmlint.legacy.semantics.names import get_arg, literal_value
+from kmlint.legacy.semantics.tensors import builds_keras_model, tf1_name, tf_op_name
 
 GROWTH_ENV = "TF_FORCE_GPU_ALLOW_GROWTH"
 VISIBLE_ENV = "CUDA_VISIBLE_DEVICES"

@@ -13,7 +13,7 @@ from typing import Optional
 
 import libcst as cst
 
-from kmlint.semantics.names import get_arg, literal_value
+from kmlint.legacy.semantics.names import get_arg, literal_value
 
 ITEMSIZE = {
     "bool": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "float16": 2, "bfloat16": 2, "half": 2,
@@ -337,7 +337,7 @@ def estimate(model, expr: Optional[cst.BaseExpression], depth: int = 0) -> Optio
             if isinstance(b.value, cst.Call):
                 return loader_info(model, b.value, b.path)
             # `a, b = x / 255.0, y / 255.0`: the element of the literal tuple
-            from kmlint.semantics.model import unpack_value
+            from kmlint.legacy.semantics.model import unpack_value
 
             element = unpack_value(b.value, b.path)
             return estimate(model, element, depth + 1) if element is not None else None

@@ -1,0 +1,1 @@
+"""The per-file semantic model shared by all rules (built in one walk)."""
