@@ -69,7 +69,7 @@ def fix_source(text: str, path: str, settings: Settings, *, unsafe: bool = False
     outcome = FixOutcome(text, original=text)
     seen_texts = {hash(current)}
     for _ in range(MAX_ITERATIONS):
-        if result.module is None:
+        if result.text is None:
             break
         batch = _choose(result, allowed, outcome.warnings)
         if not batch:
@@ -137,7 +137,8 @@ def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> l
     module_line = _module_line_finder(result.notebook)
     # one per pass: fix helpers rebuild only the path to their targets, so a fix's
     # changed statements are found by identity and only those are regenerated
-    statements = StatementPositions(result.module, result.text if result.text is not None else result.module.code)
+    statements = StatementPositions(result.module, result.text if result.text is not None else result.module.code) \
+        if result.module is not None else None
     for f in result.findings:
         if f not in allowed:
             continue
@@ -155,7 +156,7 @@ def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> l
 
 def _hunks_of(f: Finding, result: FileResult, statements: StatementPositions, module_line,
               warnings: list[str]) -> list[Hunk]:
-    if f.fix.transform is not None and f.node is not None:
+    if f.fix.transform is not None and f.node is not None and statements is not None:
         try:
             edits = statements.edits(f.fix.transform(result.module))
             return [(e.line - 1, e.end_line - 1, tuple(split_lines(e.content))) for e in edits]
@@ -171,8 +172,9 @@ def _edit_hunks(lines: list[str], f: Finding, module_line) -> list[Hunk]:
     """Column edits (1-based, end exclusive) as one hunk over the lines they touch."""
     located = []
     for e in f.fix.edits:
-        line = module_line(f.cell, e.line)
-        end_line = module_line(f.cell, e.end_line)
+        cell = e.cell if e.cell is not None else f.cell
+        line = module_line(cell, e.line)
+        end_line = module_line(cell, e.end_line)
         if line is None or end_line is None:
             return []
         located.append((line, e.column, end_line, e.end_column, e.content))

@@ -42,6 +42,10 @@ class Rule:
     # reports only at those calls when SemanticModel.loop_contexts puts them in
     # a loop, so the second prefilter stage looks only at calls that may run in one
     calls_in_loops: ClassVar[bool] = False
+    # "ast": the rule reads the engine v2 model (kmlint.semantics) and reports
+    # ast nodes with text-edit fixes; "cst": the legacy libcst model
+    # (kmlint.legacy), until every rule has moved
+    engine: ClassVar[str] = "cst"
 
     def check_call(self, call: "CallSite", ctx: "RuleContext") -> None:  # pragma: no cover
         pass

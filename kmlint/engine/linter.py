@@ -24,6 +24,7 @@ from kmlint.engine.context import RawFinding, RuleContext
 from kmlint.engine import prefilter as prefilter_mod
 from kmlint.engine.syntax_facts import PARSE_FLAGS
 from kmlint.engine.parsing import parse_module
+from kmlint.syntax import LineIndex, parse as parse_ast
 from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
 from kmlint.engine.positions import StatementPositions
 from kmlint.engine.suppressions import has_directives, has_judged_directives, is_skip_file, parse_suppressions, render_directive
@@ -187,43 +188,75 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
             line, col = nesting.lineno or 1, max(nesting.offset or 1, 1)
             return _parse_error_result(path, settings, f"cannot parse file: {nesting.msg}", line, col, codes=codes,
                                        notebook=notebook)
+    legacy = [r for r in active if getattr(r, "engine", "cst") != "ast"]
+    v2 = [r for r in active if getattr(r, "engine", "cst") == "ast"]
     recovered = False
+    module: Optional[cst.Module] = None
+    tree = None
     try:
-        module = parse_module(source)
-    except cst.ParserSyntaxError as e:
-        if notebook is None:
-            line, col = _syntax_position(e, source)
-            error = _parse_error_result(path, settings, _syntax_message(e, source), line, col, codes=codes)
-            module, source = _recover(source) if active or directives else (None, source)
-            if module is None:
-                return error
-            cell_errors, recovered = error.findings, True
-        else:
-            module, source, cell_errors = _parse_notebook_cells(notebook, path, codes)
-            if module is None:
-                return FileResult(path, cell_errors)
+        tree = parse_ast(source)
+    except SyntaxError:
+        tree = None
     except (RecursionError, MemoryError) as e:
         return _parse_error_result(path, settings, f"file too deeply nested to parse ({type(e).__name__})", 1, 1, codes=codes)
-
-    from kmlint.legacy.semantics.model import build_model
+    if tree is None or legacy:
+        try:
+            module = parse_module(source)
+        except cst.ParserSyntaxError as e:
+            if notebook is None:
+                line, col = _syntax_position(e, source)
+                error = _parse_error_result(path, settings, _syntax_message(e, source), line, col, codes=codes)
+                source = _recover(source) if active or directives else None
+                if source is None:
+                    return error
+                cell_errors, recovered = error.findings, True
+            else:
+                source, cell_errors = _parse_notebook_cells(notebook, path, codes)
+                if source is None:
+                    return FileResult(path, cell_errors)
+            try:
+                module = parse_module(source) if legacy else None
+            except (cst.ParserSyntaxError, RecursionError, MemoryError):
+                return FileResult(path, cell_errors) if notebook is not None else error
+        except (RecursionError, MemoryError) as e:
+            return _parse_error_result(path, settings, f"file too deeply nested to parse ({type(e).__name__})", 1, 1, codes=codes)
+        if tree is None:
+            try:
+                tree = parse_ast(source)
+            except (SyntaxError, RecursionError, MemoryError):
+                # syntax newer than this Python that libcst reads: the statements
+                # CPython cannot parse are blanked for the v2 model
+                tree = _ast_of_newer_syntax(source)
 
     result = FileResult(path, [], 0, False)
+    legacy_model = model = None
+    index = LineIndex(source)
     try:
-        model = build_model(module, source, notebook is not None)
+        if legacy and module is not None:
+            from kmlint.legacy.semantics.model import build_model as build_legacy_model
+
+            legacy_model = build_legacy_model(module, source, notebook is not None)
+        if v2 and tree is not None:
+            from kmlint.semantics.model import build_model
+
+            model = build_model(tree, source, notebook is not None, index)
     except RecursionError:
         result.findings = cell_errors + _parse_error_result(path, settings, "file too deeply nested to analyse", 1, 1, codes=codes).findings
         return result
 
     raw: list[RawFinding] = []
     for rule in active:
-        ctx = RuleContext(rule, model, settings, path)
+        rule_model = model if getattr(rule, "engine", "cst") == "ast" else legacy_model
+        if rule_model is None:
+            continue
+        ctx = RuleContext(rule, rule_model, settings, path)
         try:
             if rule.calls:
                 for name in rule.calls:
-                    for call in model.calls_by_name.get(name, ()):
+                    for call in rule_model.calls_by_name.get(name, ()):
                         rule.check_call(call, ctx)
             if rule.wants_module():
-                rule.check_module(model, ctx)
+                rule.check_module(rule_model, ctx)
         except Exception as e:  # a rule bug must not hide other rules' findings
             result.internal_errors += 1
             result.findings.append(Finding(
@@ -234,8 +267,12 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
             continue
         raw.extend(ctx.out)
 
-    result.dependencies = sorted(model.dependencies)
-    findings = _locate(raw, module, path, source, fix_edits and settings.fix_edits)
+    dependencies: set[str] = set()
+    for m in (legacy_model, model):
+        if m is not None:
+            dependencies |= m.dependencies
+    result.dependencies = sorted(dependencies)
+    findings = _locate(raw, module, index, path, source, fix_edits and settings.fix_edits)
     findings = _dedupe(findings)
     if recovered:
         for f in findings:
@@ -248,7 +285,7 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
         findings = [_to_cell(f, notebook) for f in findings]
     result.findings = sorted(cell_errors + result.findings + findings, key=lambda f: f.sort_key)
     if keep_tree:
-        result.module, result.model, result.notebook, result.text = module, model, notebook, source
+        result.module, result.model, result.notebook, result.text = module, model or legacy_model, notebook, source
     return result
 
 
@@ -352,9 +389,9 @@ _FOLLOWERS = {"if": {"elif", "else"}, "elif": {"elif", "else"}, "for": {"else"},
               "else": {"finally"}, "finally": set()}
 
 
-def _recover(source: str) -> tuple[Optional[cst.Module], str]:
-    """The module of ``source`` with its broken top-level statements blanked
-    (every line kept, so positions still hold), or None.
+def _recover(source: str) -> Optional[str]:
+    """``source`` with its broken top-level statements blanked (every line
+    kept, so positions still hold), or None.
 
     A statement is blanked from its first line to the next top-level statement
     the tokenizer found before it lost track (an unclosed bracket or string
@@ -370,19 +407,29 @@ def _recover(source: str) -> tuple[Optional[cst.Module], str]:
     for _ in range(MAX_RECOVERY_STEPS):
         error = _fast_syntax_error(text)
         if error is None:
-            try:
-                return parse_module(text), text
-            except (cst.ParserSyntaxError, RecursionError, MemoryError):
-                return None, source
+            return text
         line = min(max(error.lineno or 1, 1), count)
         first = max((s for s in starts if s <= line), default=1)
         end = min((s for s in starts if s > line), default=count + 1)
         region = set(range(first, end))
         if region <= blank:
-            return None, source  # no progress: the statements around are broken too
+            return None  # no progress: the statements around are broken too
         blank |= region
         text = "".join(part if i % 2 or (i // 2 + 1) not in blank else "" for i, part in enumerate(lines))
-    return None, source
+    return None
+
+
+def _ast_of_newer_syntax(source: str):
+    """The ast of a file that libcst reads but this Python's parser does not
+    (syntax of a newer Python): the statements it cannot parse are blanked,
+    the rest is analysed; no KM901, since the file is valid Python."""
+    text = _recover(source)
+    if text is None:
+        return None
+    try:
+        return parse_ast(text)
+    except (SyntaxError, RecursionError, MemoryError):
+        return None
 
 
 _LINE_ENDINGS = re.compile(r"(\r\n|\r|\n)")
@@ -443,29 +490,36 @@ def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):
                                       line, col, severity="error", cell=cell))
             for j in range(first, first + n):
                 lines[j] = ""
-    source = "\n".join(lines)
-    try:
-        return parse_module(source), source, errors
-    except cst.ParserSyntaxError:
-        return None, source, errors
+    return "\n".join(lines), errors
 
 
-def _locate(raw: list[RawFinding], module: cst.Module, path: str, source: str, fix_edits: bool = True) -> list[Finding]:
+def _locate(raw: list[RawFinding], module: Optional[cst.Module], index: LineIndex, path: str, source: str,
+            fix_edits: bool = True) -> list[Finding]:
+    """1-based positions of the raw findings: ast nodes (engine v2) from their
+    spans, libcst nodes (legacy rules) from the statements that hold them."""
     if not raw:
         return []
-    statements = StatementPositions(module, source)
-    positions = statements.locate([r.node for r in raw] + [r.end_node for r in raw])
+    legacy = [r for r in raw if not isinstance(r.node, ast.AST)]
+    statements = positions = None
+    if legacy and module is not None:
+        statements = StatementPositions(module, source)
+        positions = statements.locate([r.node for r in legacy] + [r.end_node for r in legacy])
     out = []
     for r in raw:
-        rng = positions.get(r.node)
-        end = positions.get(r.end_node) if r.end_node is not None else rng
-        if rng is None:
-            line = col = end_line = end_col = 1
+        if isinstance(r.node, ast.AST):
+            start = index.span(r.node)
+            end = index.span(r.end_node) if r.end_node is not None else start
+            line, col, end_line, end_col = start.line, start.col + 1, end.end_line, end.end_col + 1
         else:
-            line, col = rng.start.line, rng.start.column + 1
-            end_line, end_col = end.end.line, end.end.column + 1
+            rng = positions.get(r.node) if positions is not None else None
+            end = positions.get(r.end_node) if r.end_node is not None and positions is not None else rng
+            if rng is None:
+                line = col = end_line = end_col = 1
+            else:
+                line, col = rng.start.line, rng.start.column + 1
+                end_line, end_col = end.end.line, end.end.column + 1
         fix = r.fix
-        if fix_edits and fix is not None and fix.transform is not None and not fix.edits:
+        if fix_edits and fix is not None and fix.transform is not None and not fix.edits and statements is not None:
             fix.edits = _edits_for(fix, module, statements)
         out.append(Finding(r.rule.code, r.rule.name, r.message, path, line, col, end_line, end_col,
                            r.rule.severity, fix, None, r.node))
@@ -478,7 +532,7 @@ def locate_fix(result: FileResult, finding: Finding) -> list[Edit]:
     fix = finding.fix
     if fix is None:
         return []
-    if not fix.edits and fix.transform is not None and result.module is not None:
+    if not fix.edits and fix.transform is not None and result.module is not None and not isinstance(finding.node, ast.AST):
         edits = _edits_for(fix, result.module, StatementPositions(result.module, result.text or result.module.code))
         if result.notebook is not None:
             _edits_to_cells(edits, result.notebook)

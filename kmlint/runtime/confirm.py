@@ -248,7 +248,15 @@ def _plan_user(plan: _Plan, source: Source, options: Options) -> None:
 
 def _autofix(finding: Finding, source: Source) -> Optional[str]:
     fix = finding.fix
-    if fix is None or fix.transform is None or source.module is None:
+    if fix is None:
+        return None
+    if fix.transform is None:
+        if not fix.edits or finding.cell is not None:
+            return None
+        from kmlint.edits import apply_edits
+
+        return apply_edits(source.code, fix.edits)
+    if source.module is None:
         return None
     try:
         return fix.transform(source.module).code
