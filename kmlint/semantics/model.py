@@ -56,6 +56,7 @@ _List = ast.List
 _Constant = ast.Constant
 _Store = ast.Store
 _Del = ast.Del
+_arg = ast.arg
 
 STATEMENT_TYPES = frozenset(
     c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, ast.stmt) and c is not ast.stmt
@@ -430,6 +431,8 @@ def names_in(expr: Optional[ast.AST]) -> set[str]:
         if t is _Attribute:
             push(n.value)  # type: ignore[attr-defined]
             continue
+        if t is _arg:  # a lambda's parameter names count (as in the libcst model)
+            out.add(n.arg)  # type: ignore[attr-defined]
         fields = fields_of.get(t)
         if fields is None:
             stack.extend(iter_children(n))
