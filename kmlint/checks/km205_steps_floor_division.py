@@ -22,6 +22,13 @@ STEP_KEYWORDS = {
     "fit_generator": ("validation_steps",),
 }
 STEP_KEYWORD_NAMES = {k for ks in STEP_KEYWORDS.values() for k in ks}
+# step keyword -> the data it counts batches of (keyword, position per method)
+DATA_ARGUMENTS = {
+    "steps": (("x", 0), ("generator", 0)),
+    "validation_steps": (("validation_data", None),),
+}
+VALIDATION_DATA_POSITION = {"fit": 7, "fit_generator": 5}
+LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
 
 
 @register
@@ -54,6 +61,10 @@ class StepsFloorDivision(Rule):
             division, via = self._floor_division(model, value)
             if division is None or _divides_exactly(model, division) or _drops_remainder(model, call):
                 continue
+            if _divided_again(model, division):
+                continue  # `n // bs // 4`: a deliberate fraction of the batches each time
+            if _infinite_generator(model, _data_argument(call, keyword)):
+                continue  # it wraps around: no partial batch is dropped, `ceil` would count one twice
             self._report(ctx, call, keyword, value, division, via)
 
     @staticmethod
@@ -100,6 +111,62 @@ def _operands(model, division: ast.BinOp) -> tuple[str, str]:
     if op < 0:  # cannot happen for a parsed `a // b`; keep the bare operands
         return model.text(division.left), model.text(division.right)
     return whole[:left_end + op].rstrip(" \t\\\r\n"), whole[left_end + op + 2:].lstrip(" \t\\\r\n")
+
+
+def _data_argument(call, keyword: str) -> Optional[ast.expr]:
+    """The data whose batches a step keyword counts."""
+    for name, position in DATA_ARGUMENTS[keyword]:
+        value = get_arg(call.node, name, position)
+        if value is not None:
+            return value
+    if keyword == "validation_steps":
+        return get_arg(call.node, "validation_data", VALIDATION_DATA_POSITION.get(call.name))
+    return None
+
+
+def _infinite_generator(model, expr, depth: int = 0) -> bool:
+    """A call of a generator function of this file that yields forever and
+    never a partial batch: each ``yield`` sits right in a ``while True:``
+    loop (random or wrapping indices), not in a pass over the data (``for
+    start in range(0, n, bs)``, whose last batch is smaller).  Keras draws
+    ``steps`` batches from it, so the floor drops nothing and ``ceil`` would
+    count a batch twice."""
+    if isinstance(expr, ast.Name) and depth < 4:
+        b = model.binding_of(expr)
+        if b is not None and b.kind in ("assign", "annassign") and not b.path and b.value is not None:
+            return _infinite_generator(model, b.value, depth + 1)
+        return False
+    if not isinstance(expr, ast.Call):
+        return False
+    cs = model.call_of.get(id(expr))
+    fn = model.function_called(cs) if cs is not None else None
+    if fn is None or not fn.yields:
+        return False
+    for y in fn.yields:
+        loop = None
+        for a in model.ancestors(y):
+            if a is fn.node:
+                break
+            if isinstance(a, LOOP_NODES):
+                loop = a
+                break
+        if not (isinstance(loop, ast.While) and _always_true(loop.test)):
+            return False
+    return True
+
+
+def _always_true(test) -> bool:
+    return isinstance(test, ast.Constant) and (test.value is True or (type(test.value) is int and test.value != 0))
+
+
+def _divided_again(model, division: ast.BinOp) -> bool:
+    """The numerator is already a number of batches (``n // bs // 4``,
+    ``steps // 4`` with ``steps = n // bs``): a chosen fraction, not a count."""
+    left = division.left
+    if isinstance(left, ast.Name):
+        b = model.binding_of(left)
+        left = b.value if b is not None and b.kind in ("assign", "annassign") and not b.path else None
+    return _is_floor_division(left)
 
 
 def _is_floor_division(expr) -> bool:
