@@ -32,6 +32,7 @@ from typing import Optional
 from kmlint.config import Settings
 from kmlint.engine.linter import FileResult, _fast_syntax_error, lint_bytes, lint_text, locate_fix
 from kmlint.engine.notebooks import NotebookSource, cell_text
+from kmlint.engine.paths import printable
 from kmlint.findings import SAFE, UNSAFE, Finding
 from kmlint.engine.positions import StatementPositions
 from kmlint.fixes import split_lines
@@ -456,12 +457,12 @@ def unified_diff(fix: FileFix) -> str:
         return ""
     old, new = fix.original_text, fix.outcome.text
     if not fix.shown.endswith(".ipynb"):
-        return _diff(old, new, fix.shown)
+        return _diff(old, new, printable(fix.shown))
     old_cells, new_cells = json.loads(old)["cells"], json.loads(new)["cells"]
     parts = []
     for i, (a, b) in enumerate(zip(old_cells, new_cells)):
         if a.get("cell_type") == "code" and cell_text(a) != cell_text(b):
-            parts.append(_diff(cell_text(a), cell_text(b), f"{fix.shown}:cell {i + 1}"))
+            parts.append(_diff(cell_text(a), cell_text(b), f"{printable(fix.shown)}:cell {i + 1}"))
     return "".join(parts)
 
 

@@ -25,7 +25,7 @@ from typing import Optional
 
 import kmlint
 from kmlint.config import Settings
-from kmlint.engine.paths import resolved
+from kmlint.engine.paths import path_bytes, resolved
 from kmlint.findings import Edit, Finding, Fix
 
 CACHE_DIR_NAME = ".kmlint_cache"
@@ -79,7 +79,7 @@ class ResultCache:
 
     def key(self, path: Path, display: str, settings: Settings) -> str:
         text = "\0".join((code_fingerprint(), settings.fingerprint(), _absolute(str(path)), display))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(path_bytes(text)).hexdigest()  # a file name may hold surrogate escapes
 
     def _entry(self, key: str) -> Path:
         return self.directory / "v1" / key[:2] / f"{key}.json"

@@ -36,3 +36,40 @@ def resolved(path: Path) -> Path:
 
 def forget() -> None:
     _dirs.clear()
+
+
+def printable(path: str) -> str:
+    """A path for reports and messages.  Paths are bytes on Linux: a name that is
+    not valid UTF-8 is carried as ``str`` with ``surrogateescape`` (what
+    ``os.fsdecode`` makes of it) and printed here with each undecodable byte
+    as ``\\xNN`` (``caf\\xe9.py``); control characters (a newline in a name
+    would split a report line) are escaped the same way.  Valid names are
+    returned unchanged."""
+    if path.isprintable() and not _has_surrogates(path):
+        return path
+    out = []
+    for ch in path:
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            out.append(f"\\x{o - 0xDC00:02x}")
+        elif 0xD800 <= o <= 0xDFFF or (not ch.isprintable() and ch != " "):
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def path_bytes(path: str) -> bytes:
+    """The bytes of a path (the inverse of ``os.fsdecode``), for hashing."""
+    try:
+        return path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that no byte decoded to
+        return path.encode("utf-8", "surrogatepass")
