@@ -38,11 +38,17 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except click.exceptions.Exit:
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except click.ClickException as e:
             e.exit_code = EXIT_ERROR
             raise
+        except Exception:  # noqa: BLE001 - a traceback exits 1, which CI reads as "findings"
+            import traceback
+
+            traceback.print_exc()
+            click.echo("kmlint: internal error (a bug in kmlint; the traceback is above): exiting 2", err=True)
+            sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
