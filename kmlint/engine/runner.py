@@ -147,7 +147,7 @@ def too_large(display: str, settings: Settings, size: int) -> FileResult:
 
 
 def _mb(size: int) -> str:
-    return f"{size / 2**20:.1f} MB"
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 1024:.1f} kB"
 
 
 def _read_error(path: Path, e: OSError) -> str:
