@@ -10,7 +10,7 @@ import click
 
 from kmlint.baseline import BaselineError, filter_baseline, read_source, write_baseline
 from kmlint.engine.linter import FileResult, enabled_codes
-from kmlint.engine.runner import RunResult, lint_data
+from kmlint.engine.runner import RunResult, lint_data_guarded
 from kmlint.engine.paths import printable
 from kmlint.findings import Finding
 
@@ -20,11 +20,11 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 def check_stdin(data: bytes, name: str, settings, fixing: bool, unsafe: bool):
     """Lint (or fix) source read from stdin; returns (RunResult, fixes)."""
     if not fixing:
-        res = lint_data(data, name, settings)
+        res = lint_data_guarded(data, name, settings)
         return RunResult(res.findings, 1, [], res.internal_errors, [res]), []
-    from kmlint.fixer import fix_bytes
+    from kmlint.fixer import fix_guarded
 
-    fix = fix_bytes(data, Path(name), name, settings, unsafe)
+    fix = fix_guarded(data, Path(name), name, settings, unsafe)
     internal = sum(1 for f in fix.findings if f.code == "KM000")
     return RunResult(list(fix.findings), 1, [], internal, [FileResult(name, fix.findings)]), [fix]
 

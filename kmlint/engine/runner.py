@@ -150,6 +150,22 @@ def _mb(size: int) -> str:
     return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 1024:.1f} kB"
 
 
+def _lint_data_detached(data: bytes, display: str, settings: Settings) -> FileResult:
+    return lint_data(data, display, settings).detached()
+
+
+def lint_data_guarded(data: bytes, display: str, settings: Settings) -> FileResult:
+    """``lint_data`` in a forked child (``guard``): source from stdin (an
+    editor's buffer) that crashes the parser is this file's KM000, not a
+    dead kmlint.  The result is detached (no tree)."""
+    if len(data) > settings.max_file_size > 0:
+        return too_large(display, settings, len(data))
+    try:
+        return guard.guarded(_lint_data_detached, data, display, settings)
+    except guard.Crashed as e:
+        return crashed_result(display, f"kmlint crashed on this file: {e}")
+
+
 def _read_error(path: Path, e: OSError) -> str:
     try:
         if isinstance(e, IsADirectoryError) or path.is_dir():
