@@ -17,6 +17,7 @@ rest of the notebook JSON is kept as it was.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import io
 import json
@@ -207,14 +208,46 @@ def _choose(result: FileResult, allowed: _Allowed, warnings: list[str]) -> list[
     """The fixes of this pass: position order, skipping any that conflicts with
     one already chosen (it is retried on the next pass)."""
     chosen: list[tuple[Finding, list[Hunk]]] = []
-    taken: list[Hunk] = []
+    taken = _Taken()
     for _, f, hunks in _candidates(result, allowed, warnings):
-        new = [h for h in hunks if h not in taken]
-        if any(_overlap(h, t) for h in new for t in taken):
+        new = [h for h in hunks if h not in taken.hunks]
+        if any(taken.conflicts(h) for h in new):
             continue
-        taken.extend(new)
+        for h in new:
+            taken.add(h)
         chosen.append((f, new))
     return chosen
+
+
+class _Taken:
+    """The hunks chosen so far (pairwise non-overlapping), sorted by start, so
+    a new hunk is checked against its neighbours only: one pass over a file
+    with n fixes costs n log n, not n^2 overlap tests."""
+
+    def __init__(self) -> None:
+        self.hunks: set[Hunk] = set()
+        self.spans: list[tuple[int, int]] = []
+
+    def add(self, h: Hunk) -> None:
+        self.hunks.add(h)
+        bisect.insort(self.spans, (h[0], h[1]))
+
+    def conflicts(self, h: Hunk) -> bool:
+        spans = self.spans
+        i = bisect.bisect_left(spans, (h[0], h[0]))
+        # spans do not overlap, so their ends grow with their starts: scan left
+        # while one may still reach past h's start, right while one starts inside h
+        j = i - 1
+        while j >= 0 and (spans[j][1] > h[0] or spans[j][0] == h[0]):
+            if _overlap(h, (*spans[j], ())):
+                return True
+            j -= 1
+        j = i
+        while j < len(spans) and (spans[j][0] < h[1] or spans[j][0] == h[0]):
+            if _overlap(h, (*spans[j], ())):
+                return True
+            j += 1
+        return False
 
 
 def _apply(result: FileResult, current: str, hunks: list[Hunk]) -> str:
