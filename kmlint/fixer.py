@@ -567,10 +567,11 @@ def _lint_findings(text: str, shown: str, settings: Settings) -> list[Finding]:
 def fix_guarded(data: bytes, path: Path, shown: str, settings: Settings, unsafe: bool) -> FileFix:
     """``fix_bytes`` in a forked child: a native crash while fixing one file is
     that file's KM000, and the run goes on fixing the others."""
-    from kmlint.engine.runner import crashed_result, too_large
+    from kmlint.engine.runner import crashed_result, too_large, warm_up
 
     if len(data) > settings.max_file_size > 0:
         return FileFix(path, shown, original_bytes=data, findings=too_large(shown, settings, len(data)).findings)
+    warm_up(settings, fixing=True)
     try:
         return guard.guarded(_fix_content, data, path, shown, settings, unsafe)
     except guard.Crashed as e:
