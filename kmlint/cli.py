@@ -38,11 +38,17 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except click.exceptions.Exit:
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except click.ClickException as e:
             e.exit_code = EXIT_ERROR
             raise
+        except Exception:  # noqa: BLE001 - a traceback exits 1, which CI reads as "findings"
+            import traceback
+
+            traceback.print_exc()
+            click.echo("kmlint: internal error (a bug in kmlint; the traceback is above): exiting 2", err=True)
+            sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -116,6 +122,7 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
 
     paths = list(paths) or ["."]
     from kmlint import reporting
+    from kmlint.engine.paths import printable
     from kmlint.engine.runner import run
 
     fixing = fix or unsafe_fixes or diff
@@ -143,7 +150,7 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
         sys.exit(EXIT_ERROR)
 
     for p in result.problems:
-        click.echo(f"kmlint: error: {p.path}: {p.message}", err=True)
+        click.echo(f"kmlint: error: {printable(p.path)}: {p.message}", err=True)
     failed = reporting.fix_problems(fixes)
     if diff:
         code = reporting.show_diff(fixes, quiet)
@@ -176,7 +183,7 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
         reporting.fix_summary(fixes, show_fixes, quiet, err=fmt != "text" or output_file is not None or stdin)
     for f in findings:
         if f.code == "KM000":
-            click.echo(f"kmlint: internal error: {f.path}: {f.message}", err=True)
+            click.echo(f"kmlint: internal error: {printable(f.path)}: {f.message}", err=True)
     if result.internal_errors or result.problems or failed:
         sys.exit(EXIT_ERROR)
     if findings and not exit_zero:
