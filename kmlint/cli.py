@@ -45,8 +45,43 @@ class _Group(click.Group):
             raise
 
 
+def package_version() -> str:
+    """kmlint's version from the installed package's metadata, when that
+    installation is the code running (an installed wheel, or an editable install
+    of this checkout); otherwise (a source checkout on PYTHONPATH, next to some
+    other installed copy) ``kmlint.__version__``."""
+    import json
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    import kmlint
+
+    try:
+        dist = distribution("kmlint")
+        here = Path(kmlint.__file__).resolve()
+        if Path(str(dist.locate_file("kmlint/__init__.py"))).resolve() == here:
+            return dist.version
+        direct = json.loads(dist.read_text("direct_url.json") or "{}")
+        url = direct.get("url", "")
+        if direct.get("dir_info", {}).get("editable") and url.startswith("file://"):
+            from urllib.parse import unquote, urlparse
+
+            if Path(unquote(urlparse(url).path)).resolve() == here.parent.parent:
+                return dist.version
+    except (PackageNotFoundError, OSError, ValueError, TypeError, AttributeError):
+        pass
+    return __version__
+
+
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"kmlint {package_version()}")
+    ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="kmlint")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version (from the installed package's metadata) and exit.")
 def main() -> None:
     """kmlint: find memory anti-patterns in TensorFlow/Keras code."""
 

@@ -281,3 +281,32 @@ def test_watch_lints_again_when_a_file_changes(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+# ----------------------------------------------------------------- --version
+
+
+def _fake_install(site: Path, version: str, direct_url: dict | None) -> None:
+    info = site / f"kmlint-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: kmlint\nVersion: {version}\n")
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(json.dumps(direct_url))
+
+
+def test_version_comes_from_the_package_metadata_of_the_running_install(tmp_path):
+    from kmlint import __version__
+    from tests.helpers import ROOT
+
+    r = run_cli("--version", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.strip() == f"kmlint {__version__}"  # no metadata: __version__
+    # an editable install of this checkout: its metadata is the running code's
+    editable = tmp_path / "editable"
+    _fake_install(editable, "7.7.7", {"url": ROOT.as_uri(), "dir_info": {"editable": True}})
+    r = run_cli("--version", cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(editable)})
+    assert r.stdout.strip() == "kmlint 7.7.7"
+    # some other copy installed elsewhere: its metadata does not describe this code
+    other = tmp_path / "other"
+    _fake_install(other, "6.6.6", {"url": (tmp_path / "elsewhere").as_uri(), "dir_info": {"editable": True}})
+    r = run_cli("--version", cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(other)})
+    assert r.stdout.strip() == f"kmlint {__version__}"
