@@ -265,6 +265,8 @@ def _apply(result: FileResult, current: str, hunks: list[Hunk]) -> str:
         new_origin.extend(origin[pos:start])
         inserted_cell.extend([None] * (start - pos))
         cell = _cell_for(nb, start, end) if nb is not None else None
+        if nb is not None and len(repl) == end - start:
+            repl = [_restore_magic(nb, lines, start + k, text) for k, text in enumerate(repl)]
         new_lines.extend(repl)
         new_origin.extend([None] * len(repl))
         inserted_cell.extend([cell] * len(repl))
@@ -302,16 +304,48 @@ def _fits_cells(hunks: list[Hunk], result: FileResult) -> bool:
     (writing the neutralised comment back would destroy it)."""
     nb = result.notebook
     module_lines = _module_lines(result)
-    for start, end, _ in hunks:
+    for start, end, repl in hunks:
         cells = {nb.line_map[i][0] for i in range(start, min(end, len(nb.line_map)))}
         if len(cells) > 1 or end > len(nb.line_map):
             return False
         for i in range(start, end):
             cell, line = nb.line_map[i]
             raw = _raw_cell_lines(nb, cell)[line - 1].rstrip("\r")
-            if raw != module_lines[i].rstrip("\n"):
-                return False
+            module = module_lines[i].rstrip("\n")
+            if raw != module:
+                # `%time stmt` is analysed as `pass; stmt`: a fix inside stmt can go back
+                tail = _kept_tail(raw, module)
+                if tail is None or len(repl) != end - start or not repl[i - start].startswith(module[:tail]):
+                    return False
     return True
+
+
+_TIMED = re.compile(r"[ \t]*pass; *")
+
+
+def _kept_tail(raw: str, module: str) -> Optional[int]:
+    """Where the kept statement starts when the module line is a ``%time`` /
+    ``%timeit`` magic line of the cell read as ``pass; stmt`` (same columns)."""
+    m = _TIMED.match(module)
+    if m is None or m.end() >= len(module) or raw[m.end():] != module[m.end():]:
+        return None
+    return m.end() if raw[len(module) - len(module.lstrip()):].startswith("%") else None
+
+
+def _restore_magic(nb: NotebookSource, module_lines: list[str], index: int, new: str) -> str:
+    """A fixed module line as it goes back into its cell: a ``%time stmt`` line
+    gets its magic prefix back in front of the fixed statement."""
+    if index >= len(nb.line_map):
+        return new
+    cell, line = nb.line_map[index]
+    raw = _raw_cell_lines(nb, cell)[line - 1].rstrip("\r")
+    module = module_lines[index].rstrip("\n")
+    if raw == module:
+        return new
+    tail = _kept_tail(raw, module)
+    if tail is None or not new.startswith(module[:tail]):
+        return new
+    return raw[:tail] + new[tail:]
 
 
 def _notebook_text(current: str, nb: NotebookSource, lines: list[str], origin: list[Optional[int]],
