@@ -84,9 +84,12 @@ class UserProbe:
         self.rec.end_region()
         self.rec.finish("region ended")
 
-    def checkpoint(self) -> None:
-        """Before the heavy work that follows a large array: memory held there."""
+    def checkpoint(self, held: Any = None) -> None:
+        """Before the heavy work that follows a large array: memory held there.
+        ``held`` is the flagged object (None when the fixed variant deleted it)."""
         self._enter()
+        if held is not None:
+            self.rec.event("held", tensor=_is_tensor(held), type=type(held).__name__, nbytes=_nbytes(held))
         self.rec.sample("end")
         self.rec.finish("checkpoint")
 
@@ -114,6 +117,12 @@ class UserProbe:
                 break
         self.rec.end_region()
         self.rec.finish("drained")
+
+
+def _is_tensor(value: Any) -> bool:
+    """A framework tensor (TensorFlow, JAX, PyTorch), not a NumPy array or a Python object."""
+    module = type(value).__module__ or ""
+    return module.split(".")[0] in ("tensorflow", "jax", "jaxlib", "torch", "keras")
 
 
 def _nbytes(value: Any) -> int:

@@ -18,6 +18,7 @@ Per finding:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
@@ -31,8 +32,8 @@ from kmlint.runtime import instrument as ins
 from kmlint.runtime.sandbox import Limits, run_child
 from kmlint.runtime.specs import SPECS, Spec, scenario_file, scenario_params
 from kmlint.runtime.verdict import (
-    INCONCLUSIVE, NOT_REACHED, THRESHOLDS, Measurement, peak_ratio, peak_verdict, slope_ratio,
-    slope_verdict, summarise,
+    INCONCLUSIVE, NOT_REACHED, THRESHOLDS, Measurement, choose_metric, metric_label, peak_ratio, peak_verdict,
+    slope_ratio, slope_verdict, summarise,
 )
 
 YOUR_CODE, SCENARIO = "your code", "scenario"
@@ -144,12 +145,15 @@ def confirm(findings: list[Finding], sources: dict[str, Source], options: Option
     limits = Limits(timeout_s=options.timeout_s, rss_bytes=options.memory_limit)
     children = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="kmlint-child")
 
-    def measure(variant: _Variant, spec: Spec, what: str) -> Measurement:
+    def measure(variant: _Variant, spec: Spec, what: str):
         outcome = run_child(variant.job, limits, options.device, variant.cwd)
-        m = summarise(outcome, spec.kind, spec.compare if variant.ran == YOUR_CODE else "peak")
+        progress.finished(what, summarise(outcome, spec.kind))
+        return outcome
+
+    def judge(spec: Spec, variant: _Variant, outcome, metric: str) -> Measurement:
+        m = summarise(outcome, spec.kind, spec.compare if variant.ran == YOUR_CODE else "peak", metric)
         if outcome.status not in ("ok",) and outcome.log_tail and m.status != "not reached":
             m.notes.append("child output: " + outcome.log_tail.strip().splitlines()[-1][:300])
-        progress.finished(what, m)
         return m
 
     def run_pair(plan: _Plan, flagged: _Variant, fixed: Optional[_Variant]) -> tuple[Measurement, Optional[Measurement]]:
@@ -157,7 +161,13 @@ def confirm(findings: list[Finding], sources: dict[str, Source], options: Option
         progress.add(1 + (fixed is not None))
         a = children.submit(measure, flagged, plan.spec, f"{where} flagged ({flagged.ran})")
         b = children.submit(measure, fixed, plan.spec, f"{where} fixed ({fixed.ran})") if fixed else None
-        return a.result(), (b.result() if b else None)
+        flagged_outcome, fixed_outcome = a.result(), (b.result() if b else None)
+        # both variants are judged on the metric the flagged run calls for (see verdict.choose_metric)
+        metric, why = choose_metric(flagged_outcome, plan.spec.metric)
+        if why and why not in plan.notes:
+            plan.notes.append(why)
+        return (judge(plan.spec, flagged, flagged_outcome, metric),
+                judge(plan.spec, fixed, fixed_outcome, metric) if fixed is not None else None)
 
     try:
         with ThreadPoolExecutor(max_workers=min(len(plans), 64), thread_name_prefix="kmlint-finding") as pool:
@@ -231,8 +241,7 @@ def _plan_user(plan: _Plan, source: Source, options: Options) -> None:
         return  # judged against the flagged array's own size
     fixed_code = _autofix(f, source)
     if fixed_code is not None:
-        moved = ins.Region(region.mode, ins.map_line(source.code, fixed_code, region.anchor_line), region.description,
-                           region.call_line, region.call_column, region.method)
+        moved = dataclasses.replace(region, anchor_line=ins.map_line(source.code, fixed_code, region.anchor_line))
         try:
             plan.fixed = _Variant(_user_job(source, ins.instrument(fixed_code, moved), options), YOUR_CODE,
                                   f"autofix: {f.fix.description}" if f.fix else "autofix", cwd)
@@ -326,6 +335,7 @@ def _report(plan: _Plan, verdict: str, flagged: Measurement, fixed: Optional[Mea
         "kind": spec.kind,
         "device": flagged.device,
         "metric": flagged.metric,
+        "metric_label": metric_label(flagged.metric),
         "region": plan.region,
         "flagged": flagged.to_json(),
         "reruns": reruns,
