@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,32 +98,88 @@ class _Plan:
 
 
 class Progress:
-    """One line per finished run on stderr (readable in CI logs as in a terminal)."""
+    """Progress on stderr.  On a terminal: one live line, redrawn every half
+    second with the runs in flight and the time spent, from the first second
+    on; elsewhere (CI logs, pipes): one plain line per finished run."""
 
-    def __init__(self, stream=None, enabled: bool = True) -> None:
+    def __init__(self, stream=None, enabled: bool = True, live: Optional[bool] = None) -> None:
         self.stream = stream or sys.stderr
         self.enabled = enabled
+        self.live = enabled and (live if live is not None else bool(getattr(self.stream, "isatty", lambda: False)()))
         self.done = 0
         self.total = 0
+        self.running: list[str] = []
         self.lock = threading.Lock()
+        self.started = time.monotonic()
+        self._ticker: Optional[threading.Thread] = None
+        self._stop = threading.Event()
+        self._width = 0
+
+    def _bar(self) -> str:
+        width = 20
+        filled = int(width * self.done / max(self.total, 1))
+        return "#" * filled + "-" * (width - filled)
+
+    def _draw(self) -> None:
+        """Redraw the live line (caller holds the lock)."""
+        elapsed = time.monotonic() - self.started
+        now = f" running: {self.running[-1]}" if self.running else ""
+        text = f"kmlint runtime: [{self._bar()}] {self.done}/{self.total} {elapsed:5.0f} s{now}"
+        columns = shutil.get_terminal_size((100, 20)).columns - 1
+        text = text[:columns]
+        self.stream.write("\r" + text.ljust(self._width))
+        self.stream.flush()
+        self._width = len(text)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5):
+            with self.lock:
+                self._draw()
+
+    def start_live(self) -> None:
+        if self.live and self._ticker is None:
+            self._ticker = threading.Thread(target=self._tick, daemon=True, name="kmlint-progress")
+            self._ticker.start()
+
+    def stop_live(self) -> None:
+        if self._ticker is not None:
+            self._stop.set()
+            self._ticker.join(timeout=1)
+            self._ticker = None
+            with self.lock:
+                self._draw()
+                self.stream.write("\n")
+                self._width = 0
 
     def add(self, n: int) -> None:
         with self.lock:
             self.total += n
 
+    def begun(self, what: str) -> None:
+        with self.lock:
+            self.running.append(what)
+
     def finished(self, what: str, m: Measurement) -> None:
         with self.lock:
             self.done += 1
-            if self.enabled:
-                width = 20
-                filled = int(width * self.done / max(self.total, 1))
-                bar = "#" * filled + "-" * (width - filled)
-                state = m.status if m.status != "ok" else "measured"
-                print(f"kmlint runtime: [{bar}] {self.done}/{self.total} {what}: {state} ({m.wall_s:.1f} s)",
-                      file=self.stream, flush=True)
+            if what in self.running:
+                self.running.remove(what)
+            if not self.enabled:
+                return
+            state = m.status if m.status != "ok" else "measured"
+            if self.live:
+                self._draw()
+                return
+            print(f"kmlint runtime: [{self._bar()}] {self.done}/{self.total} {what}: {state} ({m.wall_s:.1f} s)",
+                  file=self.stream, flush=True)
 
     def say(self, text: str) -> None:
-        if self.enabled:
+        if not self.enabled:
+            return
+        with self.lock:
+            if self.live and self._width:
+                self.stream.write("\r" + " " * self._width + "\r")
+                self._width = 0
             print(f"kmlint runtime: {text}", file=self.stream, flush=True)
 
 
@@ -146,6 +204,7 @@ def confirm(findings: list[Finding], sources: dict[str, Source], options: Option
     children = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="kmlint-child")
 
     def measure(variant: _Variant, spec: Spec, what: str):
+        progress.begun(what)
         outcome = run_child(variant.job, limits, options.device, variant.cwd)
         progress.finished(what, summarise(outcome, spec.kind))
         return outcome
@@ -169,11 +228,13 @@ def confirm(findings: list[Finding], sources: dict[str, Source], options: Option
         return (judge(plan.spec, flagged, flagged_outcome, metric),
                 judge(plan.spec, fixed, fixed_outcome, metric) if fixed is not None else None)
 
+    progress.start_live()
     try:
         with ThreadPoolExecutor(max_workers=min(len(plans), 64), thread_name_prefix="kmlint-finding") as pool:
             list(pool.map(lambda p: _confirm_one(p, options, run_pair), plans))
     finally:
         children.shutdown(wait=True)
+        progress.stop_live()
     if options.plots_dir is not None:
         from kmlint.runtime.plots import write_plots
 
@@ -361,4 +422,9 @@ def _report(plan: _Plan, verdict: str, flagged: Measurement, fixed: Optional[Mea
     notes = plan.notes + flagged.notes
     if notes:
         out["notes"] = notes
+    from kmlint.runtime.report import fix_effect, location, summary
+
+    out["location"] = location(plan.finding)
+    out["fix_effect"] = fix_effect(out)
+    out["summary"] = summary(out)
     return out
