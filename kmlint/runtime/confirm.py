@@ -59,11 +59,12 @@ class Options:
     memory_limit: int = 0  # bytes per child; 0: default_memory_limit
     plots_dir: Optional[Path] = None
     user_code: bool = True  # False: scenarios only
+    report_path: Optional[Path] = None  # --runtime-report: the HTML report
+    backend: str = ""  # Keras backend of the runs ("" = the project's, see backends.project_backend)
 
     def resolved(self) -> "Options":
         jobs = self.jobs or os.cpu_count() or 1
-        return Options(self.iterations, self.device, jobs, self.timeout_s,
-                       self.memory_limit or default_memory_limit(jobs), self.plots_dir, self.user_code)
+        return dataclasses.replace(self, jobs=jobs, memory_limit=self.memory_limit or default_memory_limit(jobs))
 
 
 @dataclass
@@ -240,7 +241,36 @@ def confirm(findings: list[Finding], sources: dict[str, Source], options: Option
 
         for path in write_plots(targets, options.plots_dir, progress):
             progress.say(f"wrote {path}")
+    if options.report_path is not None:
+        from kmlint.runtime.html import write_html
+
+        progress.say(f"wrote {write_html(options.report_path, [_entry(p) for p in plans])}")
     return targets
+
+
+def _code_of(variant: Optional[_Variant]) -> tuple[str, str]:
+    if variant is None:
+        return "", ""
+    if variant.ran == YOUR_CODE:
+        return variant.job.get("code", ""), f"your code, {variant.label} (instrumented: the probes are the __kmlint_probe__ lines)"
+    path = Path(variant.job["file"])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    return text, f"scenario {_shown(path)}, function {variant.job.get('variant')}() ({variant.label})"
+
+
+def _entry(plan: "_Plan"):
+    from kmlint.runtime.html import Entry
+
+    flagged_code, flagged_title = _code_of(plan.flagged)
+    fixed_code, fixed_title = _code_of(plan.fixed)
+    if plan.fixed is not None and plan.flagged is not None and plan.fixed.job.get("file") == plan.flagged.job.get("file") \
+            and plan.fixed.ran == SCENARIO and plan.flagged.ran == SCENARIO:
+        fixed_code = ""  # one scenario file holds both variants
+        flagged_title = f"scenario {_shown(Path(plan.flagged.job['file']))}: bad() is the flagged variant, fixed() the fixed one"
+    return Entry(plan.finding, flagged_code, flagged_title, fixed_code, fixed_title)
 
 
 # ----------------------------------------------------------------- planning
