@@ -192,8 +192,14 @@ def confirm(findings: list[Finding], sources: dict[str, Source], options: Option
             progress: Optional[Progress] = None) -> list[Finding]:
     """Measure every confirmable finding; results go to ``finding.extra["runtime"]``.
     Returns the findings that were measured."""
+    from kmlint.runtime.backends import project_backend
+
     options = options.resolved()
+    backend, origin = project_backend(options.backend)
+    options = dataclasses.replace(options, backend=backend)
     progress = progress or Progress()
+    if backend != "tensorflow" or origin != "default":
+        progress.say(f"Keras backend: {backend} (from {origin})")
     targets = [f for f in findings if confirmable(f)]
     if not targets:
         progress.say("no runtime-confirmable findings")
@@ -276,8 +282,22 @@ def _entry(plan: "_Plan"):
 # ----------------------------------------------------------------- planning
 
 
-def _scenario_job(scenario: Path, variant: str, params: dict, iterations: int) -> dict:
-    return {"kind": "scenario", "file": str(scenario), "variant": variant, "params": params, "cap": iterations}
+def _scenario_job(scenario: Path, variant: str, params: dict, iterations: int, backend: str = "tensorflow") -> dict:
+    return {"kind": "scenario", "file": str(scenario), "variant": variant, "params": params, "cap": iterations,
+            "backend": backend}
+
+
+def _scenario_backend(plan: "_Plan", options: Options) -> str:
+    from kmlint.runtime.backends import scenario_backends
+
+    supported = scenario_backends(plan.scenario)
+    if options.backend in supported:
+        return options.backend
+    note = (f"the scenario uses TensorFlow's own APIs: measured under tensorflow, not your backend "
+            f"({options.backend})")
+    if note not in plan.notes:
+        plan.notes.append(note)
+    return supported[0]
 
 
 def _plan(finding: Finding, source: Optional[Source], options: Options) -> _Plan:
@@ -304,8 +324,10 @@ def _plan(finding: Finding, source: Optional[Source], options: Options) -> _Plan
 
 def _plan_scenario(plan: _Plan, options: Options) -> None:
     assert plan.scenario is not None
-    plan.flagged = _Variant(_scenario_job(plan.scenario, "bad", plan.params, options.iterations), SCENARIO, "bad")
-    plan.fixed = _Variant(_scenario_job(plan.scenario, "fixed", plan.params, options.iterations), SCENARIO,
+    backend = _scenario_backend(plan, options)
+    plan.flagged = _Variant(_scenario_job(plan.scenario, "bad", plan.params, options.iterations, backend), SCENARIO,
+                            "bad")
+    plan.fixed = _Variant(_scenario_job(plan.scenario, "fixed", plan.params, options.iterations, backend), SCENARIO,
                           "fixed scenario")
     plan.region = f"scenario {_shown(plan.scenario)}"
     plan.notes.extend(f"scenario parameter {n}" for n in plan.param_notes)
@@ -313,7 +335,7 @@ def _plan_scenario(plan: _Plan, options: Options) -> None:
 
 def _user_job(source: Source, code: str, options: Options) -> dict:
     return {"kind": "user", "file": str(source.path.resolve()), "code": code, "cap": options.iterations,
-            "drain_seconds": max(5.0, options.timeout_s / 2)}
+            "drain_seconds": max(5.0, options.timeout_s / 2), "backend": options.backend}
 
 
 def _plan_user(plan: _Plan, source: Source, options: Options) -> None:
@@ -342,7 +364,8 @@ def _plan_user(plan: _Plan, source: Source, options: Options) -> None:
     if spec.kind == "peak" or plan.scenario is None:
         # a peak is only meaningful against the same program: measure the scenario pair instead
         raise ins.NotInstrumentable("no fixed variant of your code to compare the peak with")
-    plan.fixed = _Variant(_scenario_job(plan.scenario, "fixed", plan.params, options.iterations), SCENARIO,
+    plan.fixed = _Variant(_scenario_job(plan.scenario, "fixed", plan.params, options.iterations,
+                                        _scenario_backend(plan, options)), SCENARIO,
                           "fixed scenario (no autofix for this finding)")
 
 
@@ -425,6 +448,7 @@ def _report(plan: _Plan, verdict: str, flagged: Measurement, fixed: Optional[Mea
         "ran": plan.flagged.ran if plan.flagged else None,
         "kind": spec.kind,
         "device": flagged.device,
+        "backend": (plan.flagged.job.get("backend") if plan.flagged else None) or "tensorflow",
         "metric": flagged.metric,
         "metric_label": metric_label(flagged.metric),
         "region": plan.region,

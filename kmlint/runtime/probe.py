@@ -116,6 +116,7 @@ class Recorder:
         self._file = open(path, "a", encoding="utf-8")
         self._lock = threading.Lock()
         self.wanted_device = device
+        self.backend = "tensorflow"
         self.tf_device: Optional[str] = None  # "CPU:0" / "GPU:0" once TensorFlow is imported
         self._tf_stats = True
         self._nvml: Optional[_Nvml] = None
@@ -180,9 +181,53 @@ class Recorder:
         self.event("device", device=device, gpus=len(gpus), tensorflow=getattr(tf, "__version__", "?"))
         return device
 
+    # ------------------------------------------------------------- other Keras backends
+    def configure_backend(self, backend: str) -> None:
+        """JAX / PyTorch runs: import the framework, note the device, read its allocator from now on."""
+        self.backend = backend
+        gpus = 0
+        if backend == "jax":
+            import jax
+
+            gpus = sum(1 for d in jax.devices() if d.platform in ("gpu", "cuda", "rocm"))
+            version = jax.__version__
+        elif backend == "torch":
+            import torch
+
+            gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            version = torch.__version__
+        else:
+            raise RuntimeError(f"unknown Keras backend {backend!r}")
+        self.tf_device = "GPU:0" if gpus else "CPU:0"
+        if gpus and self._nvml is None:
+            self._nvml = _Nvml()
+        self.event("device", device=self.tf_device, gpus=gpus, backend=backend, version=version)
+
+    def _backend_memory(self) -> dict[str, int]:
+        """Allocator bytes of JAX (``Device.memory_stats``, GPU/TPU; None on the CPU) and PyTorch (CUDA)."""
+        out: dict[str, int] = {}
+        jax = sys.modules.get("jax")
+        if jax is not None and self.backend == "jax":
+            try:
+                stats = jax.local_devices()[0].memory_stats()
+            except Exception:
+                stats = None
+            if stats and "bytes_in_use" in stats:
+                out["jax_bytes"] = int(stats["bytes_in_use"])
+        torch = sys.modules.get("torch")
+        if torch is not None and self.backend == "torch":
+            try:
+                if torch.cuda.is_available():
+                    out["torch_bytes"] = int(torch.cuda.memory_allocated())
+            except Exception:
+                pass
+        return out
+
     def measure(self) -> dict[str, int]:
         data = host_memory()
         data.update(self._tensorflow_memory())
+        if self.backend != "tensorflow":
+            data.update(self._backend_memory())
         if self._nvml is not None:
             used = self._nvml.used()
             if used is not None:

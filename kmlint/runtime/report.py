@@ -108,7 +108,10 @@ def row(f: Finding) -> tuple[str, ...]:
     effect = fix_effect(rt) if rt.get("ran") else "-"
     if effect == "fix removes the growth" or effect.startswith("fix frees"):
         effect += ratio
-    return (f"{f.code} {location(f)}", verdict_cell(rt), rt.get("ran") or "-", rt.get("device", "-"),
+    device = rt.get("device", "-")
+    if rt.get("backend") not in (None, "tensorflow"):
+        device = f"{device} ({rt['backend']})"
+    return (f"{f.code} {location(f)}", verdict_cell(rt), rt.get("ran") or "-", device,
             SHORT_METRICS.get(rt.get("metric", ""), rt.get("metric", "-")) if rt.get("ran") else "-",
             amount(kind, rt.get("flagged")), amount(kind, rt.get("fixed")) if rt.get("fixed") else "-", effect)
 
