@@ -7,11 +7,12 @@ import ast
 from typing import Optional
 
 from kmlint import edits
-from kmlint.checks._ast_helpers import argument_values, flat_edits, int_value
+from kmlint.checks._ast_helpers import argument_values, flat_edits
 from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import names_in
 from kmlint.semantics.names import get_arg
+from kmlint.semantics.sizes import int_value
 
 # `for i in range(0, n, step)` with a step this large is chunked inference of
 # a whole data set (a handful of calls), not per-item prediction.
