@@ -62,40 +62,6 @@ def is_string(node: Optional[ast.AST]) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
 
 
-def int_value(model, node: Optional[ast.AST], depth: int = 0) -> Optional[int]:
-    """An int literal, a name bound once to one, or arithmetic of those."""
-    from kmlint.semantics.names import literal_value
-
-    if node is None or depth > 8:
-        return None
-    try:
-        v = literal_value(node)
-        return v if isinstance(v, int) and not isinstance(v, bool) else None
-    except ValueError:
-        pass
-    if isinstance(node, ast.Name):
-        b = model.binding_of(node)
-        if b is not None and b.kind in ("assign", "annassign") and b.value is not None and not b.path:
-            return int_value(model, b.value, depth + 1)
-        return None
-    if isinstance(node, ast.BinOp):
-        a, c = int_value(model, node.left, depth + 1), int_value(model, node.right, depth + 1)
-        if a is None or c is None:
-            return None
-        op = node.op
-        if isinstance(op, ast.Mult):
-            return a * c
-        if isinstance(op, ast.Add):
-            return a + c
-        if isinstance(op, ast.Sub):
-            return a - c
-        if isinstance(op, ast.FloorDiv) and c:
-            return a // c
-        if isinstance(op, ast.Pow) and 0 <= c < 64:
-            return a ** c
-    return None
-
-
 def remove_arguments(model, call: ast.Call, removed) -> list:
     """Edits dropping several arguments (positional expressions or
     ``ast.keyword``s) of one call without overlapping: each run of adjacent
