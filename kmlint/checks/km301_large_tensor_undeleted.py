@@ -346,5 +346,8 @@ def _line_removal(model, stmt: ast.stmt) -> Edit:
         first -= 1
     last_line = span.end_line + 1
     if last_line > model.index.line_count:  # the last line of a file without a final line break
-        return Edit("", first, 1, span.end_line, len(model.index.line_text(span.end_line)) + 1)
+        end_col = len(model.index.line_text(span.end_line)) + 1
+        if first > 1:  # the line before becomes the last one, without its line break (as libcst wrote it)
+            return Edit("", first - 1, len(model.index.line_text(first - 1)) + 1, span.end_line, end_col)
+        return Edit("", first, 1, span.end_line, end_col)
     return Edit("", first, 1, last_line, 1)
