@@ -73,7 +73,7 @@ class LargeTensorUndeleted(Rule):
                     continue  # a reference may survive it, or it is read later
                 position, anchor = last
                 top = top_statement(model, anchor)
-                if any(h[2] is top for h in heavy):
+                if any(h[2] is top or _shares_a_line(h[2], top) for h in heavy):
                     continue  # last used by the heavy work itself: it was part of that peak anyway
                 work = next((h for h in heavy if position < h[0] < end), None)
                 if work is None:
@@ -88,6 +88,12 @@ class LargeTensorUndeleted(Rule):
         message = (f"`{name}` holds ~{describe_mb(info.nbytes)} ({info.source} {shape} {info.dtype}) and is no longer "
                    f"used, but stays alive through `{work}`{later}; `del {name}` after its last use")
         ctx.report(b.node, message, _fix(model, b, anchor, deleted_later))
+
+
+def _shares_a_line(a: Optional[ast.stmt], b: Optional[ast.stmt]) -> bool:
+    """``x = big.mean(); model.fit(...)``: one statement line to libcst, to
+    which the last use and the heavy work belonged alike."""
+    return a is not None and b is not None and a.lineno <= b.end_lineno and b.lineno <= a.end_lineno
 
 
 def _execution_position(order: int, loops) -> float:
