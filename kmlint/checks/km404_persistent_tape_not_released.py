@@ -35,6 +35,21 @@ def _bound_name(model: SemanticModel, node: ast.Call) -> Optional[str]:
     return None
 
 
+def _returns(model: SemanticModel, stmt: Optional[ast.stmt]) -> bool:
+    """Whether the statement line of ``stmt`` returns, read as libcst read it:
+    ``g = tape.gradient(...); return g`` is one line that returns, while a
+    ``return`` in a one-line suite (``if done: return tape.gradient(...)``)
+    belonged to the ``if``, which does not."""
+    block = block_of(model, stmt)
+    if block is None:
+        return False
+    line = [s for s in block.statements if s.lineno <= stmt.end_lineno and stmt.lineno <= s.end_lineno]
+    first = min(line, key=lambda s: (s.lineno, s.col_offset))
+    if model.index.line_text(first.lineno).encode("utf-8")[:first.col_offset].strip():
+        return False  # after `if ...:` on the same line
+    return any(isinstance(s, ast.Return) for s in line)
+
+
 def uses_of(model: SemanticModel, b: Binding) -> list[NameUse]:
     """Load/del uses of a name that refer to binding ``b``."""
     out = []
@@ -75,7 +90,7 @@ class PersistentTapeNotReleased(Rule):
         if not loads or any(loop not in u.loops for u in loads):
             return  # never used, or still needed after the loop
         last = max(loads, key=lambda u: u.order)
-        if isinstance(last.stmt, ast.Return):
+        if _returns(model, last.stmt):
             return  # the function returns: the tape dies with its frame
         ctx.report(call.node, f"persistent `GradientTape` `{b.name}` keeps every intermediate tensor of the step alive "
                    f"until it is rebound in the next iteration; `del {b.name}` after its last use",
