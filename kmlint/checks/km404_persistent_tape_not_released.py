@@ -9,7 +9,7 @@ from typing import Optional
 from kmlint.edits import insert_after
 from kmlint.findings import SAFE, Fix
 from kmlint.registry import Rule, register
-from kmlint.semantics.blocks import block_of, statement_in_block
+from kmlint.semantics.blocks import block_of, statement_in_block, statement_line
 from kmlint.semantics.model import Binding, Loop, NameUse, SemanticModel
 from kmlint.semantics.names import get_arg
 
@@ -40,14 +40,8 @@ def _returns(model: SemanticModel, stmt: Optional[ast.stmt]) -> bool:
     ``g = tape.gradient(...); return g`` is one line that returns, while a
     ``return`` in a one-line suite (``if done: return tape.gradient(...)``)
     belonged to the ``if``, which does not."""
-    block = block_of(model, stmt)
-    if block is None:
-        return False
-    line = [s for s in block.statements if s.lineno <= stmt.end_lineno and stmt.lineno <= s.end_lineno]
-    first = min(line, key=lambda s: (s.lineno, s.col_offset))
-    if model.index.line_text(first.lineno).encode("utf-8")[:first.col_offset].strip():
-        return False  # after `if ...:` on the same line
-    return any(isinstance(s, ast.Return) for s in line)
+    line = statement_line(model, stmt)
+    return line is not None and any(isinstance(s, ast.Return) for s in line)
 
 
 def uses_of(model: SemanticModel, b: Binding) -> list[NameUse]:
