@@ -11,7 +11,7 @@ from typing import Optional
 from kmlint.edits import insert_after, replace
 from kmlint.findings import SAFE, UNSAFE, Edit, Fix
 from kmlint.registry import Rule, register
-from kmlint.semantics.blocks import block_of, parent_statement, top_statement
+from kmlint.semantics.blocks import block_of, parent_statement, statement_line, top_statement
 from kmlint.semantics.names import call_name
 from kmlint.semantics.sizes import describe_mb, estimate, loader_info
 
@@ -240,7 +240,7 @@ def keeps_reference(model, use) -> bool:
                 return False  # a new tensor
             if isinstance(parent.func, ast.Attribute) and call_name(parent) in STORING_METHODS:
                 return True
-            if _in_expression_statement(use) and _is_plain_function(model, parent.func):
+            if _in_expression_statement(model, use) and _is_plain_function(model, parent.func):
                 return False  # e.g. plt.imshow(x[0]): the result is discarded
             return True
         elif isinstance(parent, ast.Expr):
@@ -253,8 +253,9 @@ def keeps_reference(model, use) -> bool:
     return True
 
 
-def _in_expression_statement(use) -> bool:
-    return isinstance(use.stmt, ast.Expr)
+def _in_expression_statement(model, use) -> bool:
+    """An expression statement alone on its statement line (as libcst saw it)."""
+    return isinstance(use.stmt, ast.Expr) and statement_line(model, use.stmt) == [use.stmt]
 
 
 def _is_plain_function(model, func) -> bool:
