@@ -10,7 +10,7 @@ import pytest
 
 from kmlint.config import Settings
 from kmlint.engine.linter import lint_text
-from kmlint.legacy.semantics import project
+from kmlint.semantics import project
 from tests.fixing import apply_fixes
 from tests.helpers import codes, lint, run_cli
 

@@ -35,7 +35,6 @@ class CacheInMemoryLarge(Rule):
     code = "KM101"
     name = "cache-in-memory-large"
     summary = "`Dataset.cache()` in memory on data that is large once decoded or of unbounded size"
-    engine = "ast"
     confirmable = True
     tokens = ("cache",)
     requires = ("dataset",)

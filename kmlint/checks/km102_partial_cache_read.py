@@ -20,7 +20,6 @@ class PartialCacheRead(Rule):
     name = "partial-cache-read"
     summary = "`.cache().take(n)`: the cache is never completed, so it is discarded and rebuilt every epoch"
     fixable = "unsafe"
-    engine = "ast"
     tokens = ("cache",)
     requires = ("dataset",)
     calls = frozenset({"take"})

@@ -13,7 +13,6 @@ class RepeatBeforeCache(Rule):
     name = "repeat-before-cache"
     summary = "`.cache()` after an endless `.repeat()`: the cache never completes and grows without bound"
     fixable = "safe"
-    engine = "ast"
     tokens = ("repeat",)
     requires = ("dataset",)
     calls = frozenset({"cache"})

@@ -17,7 +17,6 @@ class ShuffleBufferWholeDataset(Rule):
     code = "KM104"
     name = "shuffle-buffer-whole-dataset"
     summary = "`shuffle()` of decoded examples with a buffer holding the whole data set (or over the memory limit)"
-    engine = "ast"
     confirmable = True
     tokens = ("shuffle",)
     requires = ("dataset",)

@@ -58,7 +58,6 @@ class PrefetchOversized(Rule):
     name = "prefetch-oversized"
     summary = "`prefetch(n)` with a large literal n keeps n batches in memory; use `tf.data.AUTOTUNE`"
     fixable = "unsafe"
-    engine = "ast"
     confirmable = True
     tokens = ("prefetch",)
     requires = ("dataset",)

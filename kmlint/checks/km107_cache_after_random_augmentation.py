@@ -13,7 +13,6 @@ class CacheAfterRandomAugmentation(Rule):
     name = "cache-after-random-augmentation"
     summary = "`.cache()` after a `map` with random augmentation: every epoch replays epoch 1's augmentation"
     fixable = "unsafe"
-    engine = "ast"
     tokens = ("random", "Random", "RandAugment", "AugMix", "MixUp", "CutMix")
     requires = ("dataset",)
     calls = frozenset({"cache"})

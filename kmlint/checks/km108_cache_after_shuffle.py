@@ -20,7 +20,6 @@ class CacheAfterShuffle(Rule):
     name = "cache-after-shuffle"
     summary = "`.cache()` after `.shuffle()`: every epoch replays the first epoch's order"
     fixable = "unsafe"
-    engine = "ast"
     tokens = ("shuffle",)
     requires = ("dataset",)
     calls = frozenset({"cache"})

@@ -50,15 +50,8 @@ class NoMemoryGrowth(Rule):
     name = "no-memory-growth"
     summary = "A script that targets GPUs never enables memory growth, so TensorFlow reserves nearly all GPU memory"
     fixable = "unsafe"
-    engine = "ast"
     tokens = ("CUDA_VISIBLE_DEVICES", "gpu", "GPU", "MirroredStrategy")
     requires = ("tensorflow",)
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # devices.gpu_targeting(): a string naming GPUs or CUDA_VISIBLE_DEVICES, or MirroredStrategy
-        # and check_module needs a TensorFlow import (model.is_imported)
-        return "tensorflow" in facts.imported_packages and (facts.gpu_strings or "MirroredStrategy" in facts.calls)
 
     def check_module(self, model, ctx) -> None:
         if not model.is_imported("tensorflow") or growth_evidence(model) or hides_all_gpus(model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.devices import DEVICE_CONFIG_FUNCTIONS, device_config_calls, initialises_runtime
+from kmlint.semantics.devices import device_config_calls, initialises_runtime
 
 
 @register
@@ -11,13 +11,8 @@ class GpuConfigAfterInit(Rule):
     code = "KM502"
     name = "gpu-config-after-init"
     summary = "GPU configuration after a tensor, model or dataset was created raises `RuntimeError`"
-    engine = "ast"
     tokens = ("set_memory_growth", "set_visible_devices", "set_logical_device_configuration",
               "set_virtual_device_configuration")
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        return not facts.calls.isdisjoint(DEVICE_CONFIG_FUNCTIONS)  # device_config_calls() finds nothing else
 
     def check_module(self, model, ctx) -> None:
         configs = device_config_calls(model)
