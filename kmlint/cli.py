@@ -13,7 +13,7 @@ import click
 
 from kmlint import __version__
 from kmlint.config import ConfigError, ConfigResolver
-from kmlint.registry import SelectorError, all_rules, expand_selector, get_rule
+from kmlint.registry import SelectorError, all_meta, expand_selector, rule_meta
 from kmlint.runtime.cli_options import runtime_options, runtime_requested
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -188,7 +188,7 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
 @click.option("--output-format", type=click.Choice(["text", "json", "markdown"]), default="text")
 def rules_cmd(output_format: str) -> None:
     """List every rule: code, name, summary, fixability, runtime confirmation."""
-    rules = all_rules()
+    rules = all_meta()
     if output_format == "markdown":
         from kmlint.docs import rules_table
 
@@ -214,7 +214,7 @@ def rule_cmd(code: str) -> None:
     """Print a rule's documentation (its dossier README)."""
     from kmlint.docs import rule_readme
 
-    rule = get_rule(code)
+    rule = rule_meta(code)
     if rule is None:
         click.echo(f"kmlint: error: unknown rule {code!r}", err=True)
         sys.exit(EXIT_ERROR)

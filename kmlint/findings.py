@@ -8,9 +8,10 @@ files that actually have findings (see engine.positions).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-import libcst as cst
+if TYPE_CHECKING:  # pragma: no cover
+    import libcst as cst
 
 SAFE = "safe"
 UNSAFE = "unsafe"
@@ -49,7 +50,7 @@ class Fix:
 
     applicability: str  # SAFE or UNSAFE
     description: str
-    transform: Optional[Callable[[cst.Module], cst.Module]] = None
+    transform: Optional[Callable[["cst.Module"], "cst.Module"]] = None  # legacy rules only
     edits: list[Edit] = field(default_factory=list)
 
     def to_json(self) -> dict:

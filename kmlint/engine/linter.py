@@ -17,19 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Optional, Union
 
-import libcst as cst
-
 from kmlint.config import Settings
 from kmlint.engine.context import RawFinding, RuleContext
 from kmlint.engine import prefilter as prefilter_mod
-from kmlint.engine.syntax_facts import PARSE_FLAGS
-from kmlint.engine.parsing import parse_module
+from kmlint.syntax import PARSE_FLAGS
 from kmlint.syntax import LineIndex, parse as parse_ast
 from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
-from kmlint.engine.positions import StatementPositions
 from kmlint.engine.suppressions import has_directives, has_judged_directives, is_skip_file, parse_suppressions, render_directive
 from kmlint.findings import Edit, Finding, Fix, SAFE
-from kmlint.registry import Rule, all_rules, get_rule, resolve_selection
+from kmlint.registry import Rule, get_rule, resolve_selection, rule_meta
 
 PARSE_ERROR = "KM901"
 UNUSED_SUPPRESSION = "KM900"
@@ -53,7 +49,7 @@ class FileResult:
     error: Optional[str] = None  # the file could not be read at all
     dependencies: list[str] = field(default_factory=list)
     # kept for fixers/LSP in the same process (never pickled)
-    module: Optional[cst.Module] = None
+    module: object = None  # the libcst module (legacy rules)
     model: object = None
     notebook: Optional[NotebookSource] = None
     text: Optional[str] = None
@@ -164,12 +160,17 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
     if is_skip_file(source):
         return FileResult(path, skipped=True)
 
-    rules = [rule_instance(c) for c in sorted(codes) if c not in (PARSE_ERROR, UNUSED_SUPPRESSION)]
+    metas = [rule_meta(c) for c in sorted(codes) if c not in (PARSE_ERROR, UNUSED_SUPPRESSION)]
     directives = UNUSED_SUPPRESSION in codes and has_judged_directives(source)
     if prefilter is None:
         prefilter = prefilter_mod.enabled()
     checked = prefilter_mod.Screening()
-    active = prefilter_mod.active_rules(rules, source, Path(path), checked) if prefilter else rules
+    if prefilter:
+        # stage one on the catalog: a rule's module is imported only when its words occur
+        evidence: dict[str, bool] = {}
+        metas = [m for m in metas if prefilter_mod.may_match(m, source, evidence, Path(path))]
+    rules = [rule_instance(m.code) for m in metas]
+    active = prefilter_mod.active_rules(rules, source, Path(path), checked, stage_one=False) if prefilter else rules
     if prefilter and not active and not directives:
         # Prefilter: nothing can match.  CPython's own parser still checks the
         # syntax (about 50x faster than libcst) so KM901 is never lost; the
@@ -191,42 +192,38 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
     legacy = [r for r in active if getattr(r, "engine", "cst") != "ast"]
     v2 = [r for r in active if getattr(r, "engine", "cst") == "ast"]
     recovered = False
-    module: Optional[cst.Module] = None
+    module = None  # the libcst module, for legacy rules only
     tree = None
     try:
         tree = parse_ast(source)
-    except SyntaxError:
-        tree = None
+    except SyntaxError as e:
+        if notebook is not None:
+            source, cell_errors = _parse_notebook_cells(notebook, path, codes)
+        elif _newer_syntax(source):
+            pass  # valid Python of a newer version: no KM901
+        else:
+            line, col = e.lineno or 1, max(e.offset or 1, 1)
+            error = _parse_error_result(path, settings, f"cannot parse file: {e.msg or 'invalid syntax'}", line, col,
+                                        codes=codes)
+            recovered_source = _recover(source) if active or directives else None
+            if recovered_source is None:
+                return error
+            source, cell_errors, recovered = recovered_source, error.findings, True
+        try:
+            tree = parse_ast(source)
+        except (SyntaxError, RecursionError, MemoryError):
+            # syntax newer than this Python that libcst reads: the statements
+            # CPython cannot parse are blanked for the v2 model
+            tree = _ast_of_newer_syntax(source)
     except (RecursionError, MemoryError) as e:
         return _parse_error_result(path, settings, f"file too deeply nested to parse ({type(e).__name__})", 1, 1, codes=codes)
-    if tree is None or legacy:
+    if legacy:
+        from kmlint.engine.parsing import parse_module, ParserSyntaxError
+
         try:
             module = parse_module(source)
-        except cst.ParserSyntaxError as e:
-            if notebook is None:
-                line, col = _syntax_position(e, source)
-                error = _parse_error_result(path, settings, _syntax_message(e, source), line, col, codes=codes)
-                source = _recover(source) if active or directives else None
-                if source is None:
-                    return error
-                cell_errors, recovered = error.findings, True
-            else:
-                source, cell_errors = _parse_notebook_cells(notebook, path, codes)
-                if source is None:
-                    return FileResult(path, cell_errors)
-            try:
-                module = parse_module(source) if legacy else None
-            except (cst.ParserSyntaxError, RecursionError, MemoryError):
-                return FileResult(path, cell_errors) if notebook is not None else error
-        except (RecursionError, MemoryError) as e:
-            return _parse_error_result(path, settings, f"file too deeply nested to parse ({type(e).__name__})", 1, 1, codes=codes)
-        if tree is None:
-            try:
-                tree = parse_ast(source)
-            except (SyntaxError, RecursionError, MemoryError):
-                # syntax newer than this Python that libcst reads: the statements
-                # CPython cannot parse are blanked for the v2 model
-                tree = _ast_of_newer_syntax(source)
+        except (ParserSyntaxError, RecursionError, MemoryError):
+            module = None  # CPython's verdict on the syntax stands; legacy rules skip the file
 
     result = FileResult(path, [], 0, False)
     legacy_model = model = None
@@ -315,36 +312,13 @@ def _nesting_error(source: str) -> Optional[SyntaxError]:
 _ERROR_AT = re.compile(r"^(?:parser error: )?error at (\d+):(\d+): ")
 
 
-def _syntax_position(e: cst.ParserSyntaxError, source: Optional[str] = None) -> tuple[int, int]:
-    """1-based (line, column) of a libcst syntax error.  CPython's parser
-    locates errors more precisely, so it is asked first when it also fails."""
-    if source is not None:
-        py = _fast_syntax_error(source)
-        if py is not None and py.lineno:
-            return py.lineno, max(py.offset or 1, 1)
-    m = _ERROR_AT.match(e.message or "")
-    if m:
-        return int(m.group(1)), int(m.group(2)) + 1
-    return e.raw_line, e.raw_column + 1
-
-
-def _syntax_message(e: cst.ParserSyntaxError, source: Optional[str] = None) -> str:
-    if source is not None:
-        py = _fast_syntax_error(source)
-        if py is not None and py.msg:
-            return f"cannot parse file: {py.msg}"
-    msg = e.message.strip().splitlines()[0] if e.message else "invalid syntax"
-    msg = _ERROR_AT.sub("", msg)
-    return f"cannot parse file: {msg}"
-
-
 def _parse_error_result(path: str, settings: Settings, message: str, line: int, col: int, *,
                         codes: Optional[set[str]] = None, notebook: Optional[NotebookSource] = None) -> FileResult:
     if codes is None:
         codes = enabled_codes(settings, path)
     res = FileResult(path)
     if PARSE_ERROR in codes:
-        rule = get_rule(PARSE_ERROR)
+        rule = rule_meta(PARSE_ERROR)
         f = Finding(PARSE_ERROR, rule.name if rule else "parse-error", message, path, line, max(col, 1), line, max(col, 1), severity="error")
         if notebook is not None:
             f = _to_cell(f, notebook)
@@ -470,9 +444,10 @@ def _top_level_starts(source: str) -> list[int]:
     return starts
 
 
-def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):
+def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]) -> tuple[str, list[Finding]]:
     """The joined notebook failed to parse: find the broken cells, report each as
-    KM901 and analyse the rest with those cells blanked (positions kept)."""
+    KM901 and analyse the rest with those cells blanked (positions kept).  A
+    cell only a newer Python reads (libcst does) is blanked without KM901."""
     lines = nb.source.split("\n")
     errors: list[Finding] = []
     cell_first: dict[int, int] = {}
@@ -481,19 +456,33 @@ def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):
     for cell, first in cell_first.items():
         n = sum(1 for c, _ in nb.line_map if c == cell)
         chunk = "\n".join(lines[first:first + n]) + "\n"
-        try:
-            parse_module(chunk)
-        except cst.ParserSyntaxError as e:
-            if PARSE_ERROR in codes:
-                line, col = _syntax_position(e, chunk)
-                errors.append(Finding(PARSE_ERROR, "parse-error", _syntax_message(e, chunk), path, line, col,
-                                      line, col, severity="error", cell=cell))
-            for j in range(first, first + n):
-                lines[j] = ""
+        error = _fast_syntax_error(chunk)
+        if error is None:
+            continue
+        if PARSE_ERROR in codes and not _newer_syntax(chunk):
+            line, col = error.lineno or 1, max(error.offset or 1, 1)
+            errors.append(Finding(PARSE_ERROR, "parse-error", f"cannot parse file: {error.msg or 'invalid syntax'}",
+                                  path, line, col, line, col, severity="error", cell=cell))
+        for j in range(first, first + n):
+            lines[j] = ""
     return "\n".join(lines), errors
 
 
-def _locate(raw: list[RawFinding], module: Optional[cst.Module], index: LineIndex, path: str, source: str,
+def _newer_syntax(source: str) -> bool:
+    """CPython rejected ``source``: does libcst, which reads the syntax of
+    newer Pythons (3.12's type statements, PEP 695 generics ...), accept it?"""
+    if _extreme(source):
+        return False  # never hand libcst what can crash it
+    from kmlint.engine.parsing import ParserSyntaxError, parse_module
+
+    try:
+        parse_module(source)
+    except (ParserSyntaxError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _locate(raw: list[RawFinding], module, index: LineIndex, path: str, source: str,
             fix_edits: bool = True) -> list[Finding]:
     """1-based positions of the raw findings: ast nodes (engine v2) from their
     spans, libcst nodes (legacy rules) from the statements that hold them."""
@@ -502,6 +491,8 @@ def _locate(raw: list[RawFinding], module: Optional[cst.Module], index: LineInde
     legacy = [r for r in raw if not isinstance(r.node, ast.AST)]
     statements = positions = None
     if legacy and module is not None:
+        from kmlint.engine.positions import StatementPositions
+
         statements = StatementPositions(module, source)
         positions = statements.locate([r.node for r in legacy] + [r.end_node for r in legacy])
     out = []
@@ -533,6 +524,8 @@ def locate_fix(result: FileResult, finding: Finding) -> list[Edit]:
     if fix is None:
         return []
     if not fix.edits and fix.transform is not None and result.module is not None and not isinstance(finding.node, ast.AST):
+        from kmlint.engine.positions import StatementPositions
+
         edits = _edits_for(fix, result.module, StatementPositions(result.module, result.text or result.module.code))
         if result.notebook is not None:
             _edits_to_cells(edits, result.notebook)
@@ -540,7 +533,7 @@ def locate_fix(result: FileResult, finding: Finding) -> list[Edit]:
     return fix.edits
 
 
-def _edits_for(fix: Fix, module: cst.Module, statements: StatementPositions) -> list[Edit]:
+def _edits_for(fix: Fix, module, statements) -> list[Edit]:
     """Describe a transform-based fix as whole-line replacements, one per
     changed hunk (exact, and precise enough for editors, JSON and SARIF)."""
     try:
@@ -574,7 +567,7 @@ def _apply_suppressions(findings: list[Finding], directives, path: str, codes: s
             kept.append(f)
     if UNUSED_SUPPRESSION not in codes:
         return kept
-    rule = get_rule(UNUSED_SUPPRESSION)
+    rule = rule_meta(UNUSED_SUPPRESSION)
     lines = source.split("\n")
     for line, items in sups.items():
         for s in items:
@@ -587,7 +580,7 @@ def _apply_suppressions(findings: list[Finding], directives, path: str, codes: s
             # A code whose rule is switched off in this run cannot be judged (it
             # may be needed under the project's usual selection); unknown codes can.
             unused = [c for c in ours if c not in s.used and c != UNUSED_SUPPRESSION
-                      and (c in codes or get_rule(c) is None)]
+                      and (c in codes or rule_meta(c) is None)]
             if unused:
                 kept.append(_unused(rule, s, path, unused, lines))
     return kept
