@@ -8,10 +8,11 @@ from typing import Optional
 
 import ast
 
+from kmlint.checks._ast_helpers import attribute_name_node
 from kmlint.registry import Rule, register
 from kmlint.semantics.datasets import (
     dataset_chain, decoded_element_bytes, element_count, file_decoder_in_map, has_filename, map_function,
-    report_method, tfds_source,
+    tfds_source,
 )
 from kmlint.semantics.names import call_name, get_arg, literal_value
 from kmlint.semantics.sizes import (
@@ -69,7 +70,9 @@ class CacheInMemoryLarge(Rule):
         advice = "cache to disk with `cache(\"/path/to/cache\")`"
         if "decodes files" in reason:
             advice += " or cache before the decoding `map` (encoded files are far smaller)"
-        report_method(ctx, node, f"`cache()` without a filename keeps the whole dataset in memory, and {reason}; {advice}")
+        ctx.report(attribute_name_node(node.func),
+                   f"`cache()` without a filename keeps the whole dataset in memory, and {reason}; {advice}",
+                   end_node=node)
 
 
 def _unbounded(model, chain, before) -> Optional[str]:

@@ -15,8 +15,7 @@ through assignments and helper returns).  What it adds:
   methods, loops, ``fit``, returns), ``consumed_repeatedly``;
 * ``move_fix``: the fix (text edits, ``kmlint.edits.move_method_call``) that
   moves one chain step before another, when that cannot change anything but
-  the pipeline itself;
-* ``report_method``: a finding from a method call's name to the end of the call.
+  the pipeline itself.
 """
 
 from __future__ import annotations
@@ -675,24 +674,3 @@ def _alone_on_its_lines(model: SemanticModel, stmt: ast.stmt, body: list) -> boo
         return False
     span = model.span(stmt)
     return model.index.indentation(span.line) == model.index.line_text(span.line)[:span.col]
-
-
-# --------------------------------------------------------------------------- reporting
-
-
-def method_name(call: ast.Call) -> ast.AST:
-    """A node spanning the method name of ``obj.method(...)`` (``ast`` has none:
-    the name is the last thing its Attribute spans)."""
-    func = call.func
-    assert isinstance(func, ast.Attribute)
-    node = ast.Name(id=func.attr, ctx=ast.Load())
-    node.lineno = node.end_lineno = func.end_lineno  # type: ignore[assignment]
-    node.end_col_offset = func.end_col_offset
-    node.col_offset = func.end_col_offset - len(func.attr.encode("utf-8"))  # type: ignore[operator]
-    return node
-
-
-def report_method(ctx, call: ast.Call, message: str, fix: Optional["Fix"] = None) -> None:
-    """A finding from the method name of ``call`` (``cache`` in ``ds.cache()``)
-    to the end of the call, as the KM1xx rules have always placed it."""
-    ctx.report(method_name(call), message, fix, end_node=call)
