@@ -53,6 +53,16 @@ class Fix:
     transform: Optional[Callable[["cst.Module"], "cst.Module"]] = None  # legacy rules only
     edits: list[Edit] = field(default_factory=list)
 
+    def apply(self, text: str, module=None) -> str:
+        """``text`` (the linted module's source) with this fix applied: the
+        text edits of an engine v2 fix, or a legacy rule's transform of the
+        libcst ``module``."""
+        if self.transform is not None and module is not None:
+            return self.transform(module).code
+        from kmlint.edits import apply_edits
+
+        return apply_edits(text, self.edits)
+
     def to_json(self) -> dict:
         return {
             "applicability": self.applicability,

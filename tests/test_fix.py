@@ -147,8 +147,9 @@ def test_notebook_is_fixed_in_place_keeping_outputs_metadata_ids_and_magics(tmp_
     assert r.returncode == 0, r.stdout + r.stderr
     assert "train.ipynb:cell 3:line 2:col 17: KM201 Replace with `fit`" in r.stdout
     expected = _notebook()
-    # the %time magic line is not analysed, so not fixed; the other lines are
-    expected["cells"][2]["source"] = ["%time model.fit_generator(gen)\n", "history = model.fit(gen, epochs=2)\n",
+    # `%time stmt` runs stmt in the kernel: it is analysed and fixed behind the magic
+    assert "train.ipynb:cell 3:line 1:col 13: KM201 Replace with `fit`" in r.stdout
+    expected["cells"][2]["source"] = ["%time model.fit(gen)\n", "history = model.fit(gen, epochs=2)\n",
                                       "score = model.evaluate(gen)"]
     # everything else byte for byte as nbformat writes it
     assert path.read_text(encoding="utf-8") == json.dumps(expected, indent=1, ensure_ascii=False) + "\n"
@@ -248,14 +249,30 @@ def test_many_fixes_in_one_file_are_fast(tmp_path):
 
 
 
-def test_a_fix_on_a_magic_line_is_not_applied_and_says_why(tmp_path):
+def test_a_fix_behind_a_time_magic_is_applied_and_keeps_the_magic(tmp_path):
+    # `%time stmt` is read as `pass; stmt` (IPython runs stmt in the kernel): a fix
+    # inside stmt goes back into the cell behind the magic
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "a", "metadata": {}, "outputs": [],
-                     "source": ["%time y = 1  # noqa: KM201\n", "model.fit_generator(gen)"]}],
+                     "source": ["%time y = 1  # noqa: KM201\n", "%timeit -n 3 model.fit_generator(gen)"]}],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     path = tmp_path / "magic.ipynb"
     path.write_text(json.dumps(nb, indent=1))
     r = run_cli("check", "--no-cache", "--fix", "magic.ipynb", cwd=tmp_path)
-    assert r.returncode == 1  # the KM900 finding on the magic line remains
-    assert json.loads(path.read_text())["cells"][0]["source"] == ["%time y = 1  # noqa: KM201\n", "model.fit(gen)"]
-    assert r.stderr.count("kmlint: warning: magic.ipynb: the fix for KM900 at cell 1, line 1 spans notebook "
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(path.read_text())["cells"][0]["source"] == ["%time y = 1\n", "%timeit -n 3 model.fit(gen)"]
+
+
+def test_a_fix_on_a_line_read_differently_is_not_applied_and_says_why(tmp_path):
+    # an indented cell is dedented as IPython does: the finding maps back to the
+    # cell's columns, but the fix is not written into a line kmlint read changed
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "a", "metadata": {}, "outputs": [],
+                     "source": ["  x = 1\n", "  model.fit_generator(gen)"]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "magic.ipynb"
+    path.write_text(json.dumps(nb, indent=1))
+    r = run_cli("check", "--no-cache", "--fix", "magic.ipynb", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "magic.ipynb:cell 1:line 2:col 9: KM201" in r.stdout
+    assert json.loads(path.read_text()) == nb
+    assert r.stderr.count("kmlint: warning: magic.ipynb: the fix for KM201 at cell 1, line 2 spans notebook "
                           "cells or IPython magics; not applied") == 1

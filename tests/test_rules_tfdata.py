@@ -12,7 +12,6 @@ import pytest
 
 from kmlint.config import Settings
 from kmlint.docs import dossier_dir
-from kmlint.edits import apply_edits
 from kmlint.engine.linter import lint_text
 from kmlint.registry import get_rule
 from kmlint.legacy.semantics.sizes import tfds_example_bytes, tfds_split_examples
@@ -33,9 +32,7 @@ def fix_once(source: str, code: str) -> str:
     res = lint_text(textwrap.dedent(source), "snippet.py", Settings(select=[code]), keep_tree=True)
     fixes = [f.fix for f in res.findings if f.code == code and f.fix is not None]
     assert fixes, "no fix offered"
-    if fixes[0].transform is None:  # engine v2 rules: text edits
-        return apply_edits(res.text, fixes[0].edits)
-    return fixes[0].transform(res.module).code
+    return fixes[0].apply(res.text, res.module)
 
 
 # --------------------------------------------------------------------------- dossier fixes

@@ -461,6 +461,7 @@ def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]) -> tup
             continue
         if PARSE_ERROR in codes and not _newer_syntax(chunk):
             line, col = error.lineno or 1, max(error.offset or 1, 1)
+            col += nb.column_shift(first + line)
             errors.append(Finding(PARSE_ERROR, "parse-error", f"cannot parse file: {error.msg or 'invalid syntax'}",
                                   path, line, col, line, col, severity="error", cell=cell))
         for j in range(first, first + n):
@@ -612,6 +613,9 @@ def _to_cell(f: Finding, nb: NotebookSource) -> Finding:
         return f
     cell, line = nb.to_cell(f.line)
     _, end_line = nb.to_cell(f.end_line)
+    if nb.shifts:  # a dedented cell or a stripped prompt: columns move back
+        f.column += nb.column_shift(f.line)
+        f.end_column += nb.column_shift(f.end_line)
     f.cell = cell
     f.line, f.end_line = line, max(end_line, line) if cell == nb.to_cell(f.end_line)[0] else line
     if f.fix is not None:
@@ -621,6 +625,9 @@ def _to_cell(f: Finding, nb: NotebookSource) -> Finding:
 
 def _edits_to_cells(edits: list[Edit], nb: NotebookSource) -> None:
     for e in edits:
+        if nb.shifts:
+            e.column += nb.column_shift(e.line)
+            e.end_column += nb.column_shift(e.end_line)
         e.cell, e.line = nb.to_cell(e.line)
         end_cell, e.end_line = nb.to_cell(e.end_line)
         if end_cell != e.cell:
