@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional
 
+from kmlint.edits import move_method_call
+from kmlint.findings import Fix
 from kmlint.semantics.model import (
     DATASET_METHODS, CallSite, Chain, ChainStep, FunctionInfo, Loop, SemanticModel, names_in,
 )
 from kmlint.semantics.names import get_arg, literal_value
 from kmlint.semantics.sizes import arg_values, estimate, int_value, shape_of, tfds_split_examples
-
-if TYPE_CHECKING:  # pragma: no cover
-    from kmlint.findings import Fix
 
 TFDS_LOAD = "tensorflow_datasets.load"
 
@@ -635,18 +634,14 @@ def move_step_edits(model: SemanticModel, chain: Chain, moved: int, target: int)
         if owner is None or other is None or owner[0] is not other[0] or owner[1] != other[1]:
             return None
         drop = _self_assignment(model, moved_stmt, moved_call, owner[2])
-    from kmlint.edits import move_method_call  # the fix layer, loaded when a fix is built
-
     return move_method_call(model, moved_call, target_call, drop)
 
 
 def move_fix(model: SemanticModel, chain: Chain, moved: int, target: int, applicability: str, description: str,
-             adjacent_only: bool = True) -> Optional["Fix"]:
+             adjacent_only: bool = True) -> Optional[Fix]:
     """``move_step_edits`` as a Fix; with ``adjacent_only`` only for neighbouring steps."""
     if adjacent_only and target != moved - 1:
         return None
-    from kmlint.findings import Fix
-
     edits = move_step_edits(model, chain, moved, target)
     return Fix(applicability, description, edits=edits) if edits is not None else None
 
