@@ -125,3 +125,20 @@ def test_fixing_a_dropped_last_line_end_to_end():
     outcome = fix_source(source, "snippet.py", Settings(select=["KM103"]))
     assert outcome.error is None and not outcome.warnings
     assert outcome.text == "import tensorflow as tf\ntrain = tf.data.Dataset.range(10).cache().repeat()\n"
+
+
+def test_a_step_moved_across_notebook_cells_is_fixed_cell_by_cell():
+    """The chain starts in one cell and its cache() comes two cells later: the
+    fix's two edits are two hunks, one per cell (as the libcst fix was)."""
+    import json
+
+    from kmlint.config import Settings
+    from kmlint.fixer import fix_source
+    from tests.helpers import notebook
+
+    nb = notebook("import tensorflow as tf\ntrain = tf.data.Dataset.range(10).repeat()\n", "x = 1\n",
+                  "# cache it\ntrain = train.cache()\n")
+    outcome = fix_source(nb, "t.ipynb", Settings(select=["KM103"]))
+    assert outcome.error is None and not outcome.warnings
+    cells = [c["source"] for c in json.loads(outcome.text)["cells"]]
+    assert cells == ["import tensorflow as tf\ntrain = tf.data.Dataset.range(10).cache().repeat()\n", "x = 1\n", ""]
