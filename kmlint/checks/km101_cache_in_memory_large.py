@@ -8,13 +8,12 @@ from typing import Optional
 
 import ast
 
-from kmlint.checks._ast_helpers import attribute_name_node
 from kmlint.registry import Rule, register
 from kmlint.semantics.datasets import (
     dataset_chain, decoded_element_bytes, element_count, file_decoder_in_map, has_filename, map_function,
     tfds_source,
 )
-from kmlint.semantics.names import call_name, get_arg, literal_value
+from kmlint.semantics.names import attribute_name_node, call_name, get_arg, literal_value
 from kmlint.semantics.sizes import (
     TFDS_DECODED_BYTES, describe_bytes, describe_mb, estimate, first_arg, int_value, tfds_base_name,
     tfds_example_bytes, tfds_split_examples,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from kmlint.checks._ast_helpers import attribute_name_node
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
 from kmlint.semantics.datasets import (
     consumed_repeatedly, dataset_chain, element_count, move_fix, step_arg, upstream,
 )
+from kmlint.semantics.names import attribute_name_node
 from kmlint.semantics.sizes import int_value
 
 # steps between `cache` and `take` that still read the cache only partially

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Optional
 
-from kmlint.checks._ast_helpers import attribute_name_node
 from kmlint.registry import Rule, register
 from kmlint.semantics.datasets import (
     buffer_holds_whole_dataset, dataset_chain, decoded_element_bytes, element_count, has_filename, is_decoding_map,
     step_arg, tfds_source,
 )
+from kmlint.semantics.names import attribute_name_node
 from kmlint.semantics.sizes import describe_bytes, int_value, tfds_example_bytes
 
 

@@ -6,12 +6,11 @@ from typing import Optional
 
 import ast
 
-from kmlint.checks._ast_helpers import attribute_name_node
 from kmlint.edits import add_import, fix as make_fix, replace
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
 from kmlint.semantics.datasets import dataset_chain, is_none, step_arg
-from kmlint.semantics.names import get_arg
+from kmlint.semantics.names import attribute_name_node, get_arg
 from kmlint.semantics.sizes import int_value
 
 _BATCHING = {"batch", "padded_batch", "ragged_batch", "bucket_by_sequence_length"}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from kmlint.checks._ast_helpers import attribute_name_node
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
 from kmlint.semantics.datasets import dataset_chain, move_fix, random_op_in_map
+from kmlint.semantics.names import attribute_name_node
 
 
 @register

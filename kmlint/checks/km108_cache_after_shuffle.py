@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from kmlint.checks._ast_helpers import attribute_name_node
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
 from kmlint.semantics.datasets import (
     dataset_chain, forward_uses, is_endless_repeat, is_false, move_fix, step_arg, upstream,
 )
+from kmlint.semantics.names import attribute_name_node
 
 
 def reshuffles(step) -> bool:
