@@ -151,23 +151,47 @@ def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> l
 
 
 def _edit_hunks(lines: list[str], f: Finding, module_line) -> list[Hunk]:
-    """Column edits (1-based, end exclusive) as one hunk over the lines they touch."""
+    """Column edits (1-based, end exclusive) as hunks over the lines they touch:
+    one per group of edits on the same or overlapping lines, so a fix whose
+    edits lie in different notebook cells (a chain step moved from one cell to
+    another) gives one hunk per cell."""
     located = []
     for e in f.fix.edits:
         cell = e.cell if e.cell is not None else f.cell
         line = module_line(cell, e.line)
         end_line = module_line(cell, e.end_line)
+        end_col = e.end_column
+        if end_col == 1 and e.end_line > e.line:
+            # the start of a line is the end of the one before: whole removed
+            # lines (also the last of the file or of a cell) touch no further line
+            before = module_line(cell, e.end_line - 1)
+            if before is not None and 1 <= before <= len(lines) and lines[before - 1].endswith("\n"):
+                end_line, end_col = before, len(lines[before - 1]) + 1
         if line is None or end_line is None:
             return []
-        end_col = e.end_column
-        if end_line == len(lines) + 1 and end_col == 1 and lines and lines[-1].endswith("\n"):
-            # the end of the file after its last line break (a removed last line)
-            end_line, end_col = len(lines), len(lines[-1]) + 1
         located.append((line, e.column, end_line, end_col, e.content))
+    located.sort()
+    groups: list[list[tuple]] = []
+    for edit in located:
+        if groups and edit[0] <= max(x[2] for x in groups[-1]):
+            groups[-1].append(edit)
+        else:
+            groups.append([edit])
+    hunks = []
+    for group in groups:
+        hunk = _group_hunk(lines, group)
+        if hunk is None:
+            return []
+        if hunk[2] != tuple(lines[hunk[0]:hunk[1]]):
+            hunks.append(hunk)
+    return hunks
+
+
+def _group_hunk(lines: list[str], located: list[tuple]) -> Optional[Hunk]:
     first = min(x[0] for x in located) - 1
     last = max(x[2] for x in located)
     if first < 0 or last > len(lines):
-        return []
+        return None
     span = "".join(lines[first:last])
     offsets = [0]
     for line in lines[first:last]:
@@ -176,10 +200,7 @@ def _edit_hunks(lines: list[str], f: Finding, module_line) -> list[Hunk]:
         a = offsets[line - 1 - first] + col - 1
         b = offsets[end_line - 1 - first] + end_col - 1
         span = span[:a] + content + span[b:]
-    new_lines = tuple(split_lines(span))
-    if new_lines == tuple(lines[first:last]):
-        return []
-    return [(first, last, new_lines)]
+    return (first, last, tuple(split_lines(span)))
 
 
 def _overlap(a: Hunk, b: Hunk) -> bool:
