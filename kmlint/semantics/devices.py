@@ -627,11 +627,11 @@ def project_tensorflow(model: SemanticModel, path: str, index: Optional[project.
 # --------------------------------------------------------------------------- runtime initialised by an import
 
 def import_time_init(model: SemanticModel, path: str, index: Optional[project.ProjectIndex] = None
-                     ) -> list[tuple[tuple[int, int], str, ast.AST]]:
+                     ) -> list[tuple[tuple[int, int], str, str, ast.AST]]:
     """Module-level imports of project modules that initialise the TF runtime
     when imported (a tensor, model or dataset created by their module-level
-    code, or by a project module they import in turn): (position, what, the
-    import statement)."""
+    code, or by a project module they import in turn): (position, what,
+    module name, the import statement)."""
     file = Path(path)
     if not file.is_file():
         return []
@@ -647,31 +647,44 @@ def import_time_init(model: SemanticModel, path: str, index: Optional[project.Pr
         found = modules.get(target) if target else None
         if found is None:
             continue
-        what = _initialises_at_import(found[0], index, {str(file.resolve())}, 2)
+        what = _initialises_at_import(found[0], index, {str(file.resolve())}, 2, model.dependencies)
         if what is not None:
             name = target.lstrip(".") or found[0].stem
-            out.append(((b.top_index, b.order), f"{what} (when project module `{name}` was imported)", stmt))
+            if found[1] and name.endswith("." + ".".join(found[1])):
+                name = name[: -len(".".join(found[1])) - 1]  # `from data import x`: the module is `data`
+            out.append(((b.top_index, b.order), what, name, stmt))
     return out
 
 
-def _initialises_at_import(file: Path, index, seen: set, depth: int) -> Optional[str]:
+def _initialises_at_import(file: Path, index, seen: set, depth: int, deps: set[str]) -> Optional[str]:
     key = str(file.resolve())
     if key in seen or depth <= 0:
         return None
     seen.add(key)
+    deps.add(key)
     helper = project.load(file, index)
     if helper is None:
         return None
     for cs in helper.calls:
-        if helper.module_entry(cs) is not None and not _under_main_guard(helper, cs.node):
+        if _runs_at_import(helper, cs):
             what = initialises_runtime(helper, cs)
             if what is not None:
                 return what
     for helper_file, _ in project.imported_project_modules(helper, file, index).values():
-        what = _initialises_at_import(helper_file, index, seen, depth - 1)
+        what = _initialises_at_import(helper_file, index, seen, depth - 1, deps)
         if what is not None:
             return what
     return None
+
+
+def _runs_at_import(model: SemanticModel, cs: CallSite, depth: int = 4) -> bool:
+    """Module-level code outside ``if __name__ == "__main__":``, or a function
+    that such code calls."""
+    if cs.function is None:
+        return not _under_main_guard(model, cs.node)
+    if depth <= 0:
+        return False
+    return any(c.function is not cs.function and _runs_at_import(model, c, depth - 1) for c in model.callers(cs.function))
 
 
 def _under_main_guard(model: SemanticModel, node: ast.AST) -> bool:
