@@ -10,8 +10,8 @@ from kmlint.edits import insert_after
 from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.devices import (
-    growth_evidence, gpu_targeting, hides_all_gpus, initialises_runtime, project_gpu_calls,
-    project_helpers_enable_growth, project_tensorflow, runs_as_script, uses_tensorflow,
+    growth_evidence, gpu_targeting, hides_all_gpus, initialises_runtime, project_helpers_enable_growth,
+    project_tensorflow, runs_as_script, uses_tensorflow,
 )
 from kmlint.semantics.model import SemanticModel
 from kmlint.semantics.tensors import tf_alias
@@ -56,16 +56,12 @@ class NoMemoryGrowth(Rule):
         local_tf = uses_tensorflow(model) or (model.is_imported("keras") and any(
             isinstance(e.node, ast.Call) and (model.qualname(e.node.func) or "").endswith("multi_gpu_model")
             for e in targeting))
-        if local_tf:
-            # a helper of another project file that sets up a strategy or device scope
-            targeting += [e for e in project_gpu_calls(model, ctx.path) if runs_as_script(model, e.function)]
-        elif targeting:
-            # TensorFlow only through the project modules this script imports (issue 16, class 9)
-            if not project_tensorflow(model, ctx.path):
-                return
-        else:
+        if not targeting:
             return
-        if not targeting or project_helpers_enable_growth(model, ctx.path):
+        # TensorFlow only through the project modules this script imports (issue 16, class 9)
+        if not local_tf and not project_tensorflow(model, ctx.path):
+            return
+        if project_helpers_enable_growth(model, ctx.path):
             return
         first = min(targeting, key=lambda e: e.position)
         ctx.report(first.node, "this script targets GPUs but never enables memory growth (or a memory limit): "

@@ -539,59 +539,6 @@ def uses_tensorflow(model: SemanticModel) -> bool:
 
 # --------------------------------------------------------------------------- project-level GPU use
 
-def _screen_gpu(path: Path) -> bool:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return "gpu" in text.lower() or "MirroredStrategy" in text
-
-
-def project_gpu_calls(model: SemanticModel, path: str, index: Optional[project.ProjectIndex] = None) -> list[Evidence]:
-    """Calls into a function of another project file that targets GPUs (a
-    strategy, a device scope, ``CUDA_VISIBLE_DEVICES``... in its body or in a
-    function of that file it calls), in a file of a project that enables
-    growth nowhere in that helper file.  Anchored on the call."""
-    file = Path(path)
-    if not file.is_file():
-        return []
-    out: list[Evidence] = []
-    for cs in model.calls:
-        found = project.called_function(model, file, cs, model.dependencies, screen=_screen_gpu, index=index)
-        if found is None:
-            continue
-        helper, fn, _ = found
-        if not uses_tensorflow(helper) or growth_evidence(helper):
-            continue
-        reached = {id(fn)} | {id(f) for f in _callees(helper, fn)}
-        if any(_inside_any(helper, e.function, reached) for e in gpu_targeting(helper)):
-            out.append(Evidence(cs.node, cs.function, cs.top_index, cs.order))
-    return out
-
-
-def _callees(model: SemanticModel, fn: FunctionInfo, depth: int = 3) -> list[FunctionInfo]:
-    out: list[FunctionInfo] = []
-    todo = [(fn, depth)]
-    while todo:
-        f, d = todo.pop()
-        if d <= 0:
-            continue
-        for c in f.calls:
-            g = model.function_called(c)
-            if g is not None and g is not fn and g not in out:
-                out.append(g)
-                todo.append((g, d - 1))
-    return out
-
-
-def _inside_any(model: SemanticModel, fn: Optional[FunctionInfo], ids: set[int]) -> bool:
-    while fn is not None:
-        if id(fn) in ids:
-            return True
-        fn = fn.parent_scope.function if fn.parent_scope is not None else None
-    return False
-
-
 def project_tensorflow(model: SemanticModel, path: str, index: Optional[project.ProjectIndex] = None,
                        depth: int = 2) -> Optional[bool]:
     """For a file that does not import TensorFlow itself: whether the project
