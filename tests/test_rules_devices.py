@@ -360,6 +360,9 @@ def test_gpu_checks_that_only_print_count_or_pick_a_width_are_not_gpu_targeting(
     # it decides whether work goes to a GPU: the finding is on the check
     ("x = tf.ones(3)\nif tf.config.list_physical_devices('GPU'):\n    with tf.device('GPU:0'):\n        y = x + 1", 3),
     ("device = '/gpu:0' if tf.test.is_gpu_available() else '/cpu:0'\nwith tf.device(device):\n    x = tf.ones(3)", 2),
+    # bound in a try, with a CPU fallback in the except, then placed on
+    ("try:\n    device = tf.config.list_logical_devices(device_type='GPU')[0]\nexcept IndexError:\n"
+     "    device = '/device:CPU:0'\nwith tf.device(device):\n    x = tf.ones(3)", 3),
     # a helper returns the list, the caller configures with it
     ("def gpu_list():\n    return tf.config.list_physical_devices('GPU')\n"
      "tf.config.set_visible_devices(gpu_list()[:1], 'GPU')", 3),

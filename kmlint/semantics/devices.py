@@ -355,7 +355,12 @@ def _flows_to(model: SemanticModel, stmt: ast.stmt, value: ast.AST) -> list[ast.
                 if b is None:
                     continue
                 for use in model.uses.get(name.id, ()):
-                    if use.kind == "load" and model.binding_of(use.node) is b:
+                    if use.kind != "load" or use.order <= b.order:
+                        continue
+                    # this binding, or one made later in the same scope that may
+                    # not have run (`try: d = gpus[0]` / `except: d = "/cpu:0"`)
+                    reached = model.binding_of(use.node)
+                    if reached is b or (reached is not None and reached.scope is b.scope and reached.order > b.order):
                         out.append(use.node)
     return out
 
