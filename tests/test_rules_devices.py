@@ -360,6 +360,9 @@ def test_gpu_checks_that_only_print_count_or_pick_a_width_are_not_gpu_targeting(
     # it decides whether work goes to a GPU: the finding is on the check
     ("x = tf.ones(3)\nif tf.config.list_physical_devices('GPU'):\n    with tf.device('GPU:0'):\n        y = x + 1", 3),
     ("device = '/gpu:0' if tf.test.is_gpu_available() else '/cpu:0'\nwith tf.device(device):\n    x = tf.ones(3)", 2),
+    # the check decides a branch whose own check names the device work is placed on
+    ("print(tf.test.is_gpu_available())\nif tf.test.is_gpu_available():\n    device_name = tf.test.gpu_device_name()\n"
+     "else:\n    device_name = 'cpu:0'\nwith tf.device(device_name):\n    x = tf.ones(3)", 3),
     # bound in a try, with a CPU fallback in the except, then placed on
     ("try:\n    device = tf.config.list_logical_devices(device_type='GPU')[0]\nexcept IndexError:\n"
      "    device = '/device:CPU:0'\nwith tf.device(device):\n    x = tf.ones(3)", 3),
@@ -389,6 +392,31 @@ def test_print_only_check_in_a_notebook_anchors_on_the_placing_cell():
                     "x = tf.ones(3)",
                     "if tf.config.list_physical_devices('GPU'):\n    with tf.device('GPU:0'):\n        y = x + 1")
     assert [(f.cell, f.line) for f in lint(text, "n.ipynb", select=["KM501"])] == [(2, 1)]
+
+
+def test_gpus_hidden_only_after_the_notebook_targeted_them():
+    # a last section prepares CPU-only worker processes: too late for this kernel
+    text = notebook("import os\nimport tensorflow as tf", "strategy = tf.distribute.MirroredStrategy()",
+                    "os.environ['CUDA_VISIBLE_DEVICES'] = '-1'")
+    assert [(f.cell, f.line) for f in lint(text, "n.ipynb", select=["KM501"])] == [(1, 1)]
+    # hidden first: a CPU-only notebook
+    text = notebook("import os\nimport tensorflow as tf\nos.environ['CUDA_VISIBLE_DEVICES'] = '-1'",
+                    "strategy = tf.distribute.MirroredStrategy()")
+    assert lint(text, "n.ipynb", select=["KM501"]) == []
+
+
+def test_gpus_hidden_before_a_function_with_markers_runs():
+    text = src("""
+        import os
+        import tensorflow as tf
+
+        def main():
+            strategy = tf.distribute.MirroredStrategy()
+
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
+        main()
+    """)
+    assert codes(text, select=["KM501"]) == []
 
 
 # ------------------------------------------------------------------ KM501: markers in functions, formatted strings

@@ -50,20 +50,24 @@ class NoMemoryGrowth(Rule):
     tokens = ("CUDA_VISIBLE_DEVICES", "gpu", "GPU", "MirroredStrategy")
 
     def check_module(self, model, ctx) -> None:
-        if growth_evidence(model) or hides_all_gpus(model):
+        if growth_evidence(model):
             return
         targeting = [e for e in gpu_targeting(model) if runs_as_script(model, e.function)]
+        if not targeting:
+            return
+        # GPUs hidden (CUDA_VISIBLE_DEVICES "-1"/""): a CPU-only script, unless the
+        # hiding only comes after module-level code already targeted GPUs
+        first = min(targeting, key=lambda e: e.position)
+        if hides_all_gpus(model, before=first.position if first.function is None else None):
+            return
         local_tf = uses_tensorflow(model) or (model.is_imported("keras") and any(
             isinstance(e.node, ast.Call) and (model.qualname(e.node.func) or "").endswith("multi_gpu_model")
             for e in targeting))
-        if not targeting:
-            return
         # TensorFlow only through the project modules this script imports (issue 16, class 9)
         if not local_tf and not project_tensorflow(model, ctx.path):
             return
         if project_helpers_enable_growth(model, ctx.path):
             return
-        first = min(targeting, key=lambda e: e.position)
         ctx.report(first.node, "this script targets GPUs but never enables memory growth (or a memory limit): "
                    "TensorFlow reserves nearly all GPU memory at start-up; call "
                    "`tf.config.experimental.set_memory_growth(gpu, True)` for each GPU before any tensor work",

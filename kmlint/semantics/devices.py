@@ -150,11 +150,16 @@ def gpu_targeting(model: SemanticModel) -> list[Evidence]:
     if memo is not None:
         return memo
     strong = strong_markers(model)
-    strong_ids = {id(e.node) for e in strong}
-    out = list(strong)
-    for cs in model.calls:
-        if _is_gpu_check(model, cs) and _check_targets(model, cs.node, strong_ids):
-            out.append(Evidence(cs.node, cs.function, cs.top_index, cs.order))
+    marker_ids = {id(e.node) for e in strong}
+    checks = [cs for cs in model.calls if _is_gpu_check(model, cs)]
+    real: list[CallSite] = []
+    for _ in range(3):  # a check deciding a branch that holds another real check is real too
+        found = [cs for cs in checks if cs not in real and _check_targets(model, cs.node, marker_ids)]
+        if not found:
+            break
+        real += found
+        marker_ids |= {id(cs.node) for cs in found}
+    out = strong + [Evidence(cs.node, cs.function, cs.top_index, cs.order) for cs in real]
     model._memo["gpu_targeting"] = out
     return out
 
@@ -383,15 +388,21 @@ def _env_call(call: ast.Call) -> bool:
     return len(args) >= 2 and _string(args[0]) == VISIBLE_ENV
 
 
-def hides_all_gpus(model: SemanticModel) -> bool:
-    """``CUDA_VISIBLE_DEVICES`` set to ``""`` or ``"-1"``: the script runs on CPU."""
-    for st in model.target_stores:
-        if _env_key(st.target) == VISIBLE_ENV and _hides_gpus(st.value):
-            return True
-    for cs in [*model.calls_by_name.get("setdefault", ()), *model.calls_by_name.get("putenv", ())]:
-        if _env_call(cs.node) and _hides_gpus(argument_values(cs.node)[1]):
-            return True
-    return bool(_env_magics(model, VISIBLE_ENV, lambda v: v.strip() in ("", "-1", '""', "''")))
+def hides_all_gpus(model: SemanticModel, before: Optional[tuple[int, int]] = None) -> bool:
+    """``CUDA_VISIBLE_DEVICES`` set to ``""`` or ``"-1"``: the script runs on CPU.
+    With ``before`` (the position of the first GPU marker), only a setting made
+    before it at module level, or inside a function, counts: a later one (a
+    notebook's last section preparing CPU-only worker processes) comes after
+    the process already targeted its GPUs."""
+    hides = [Evidence(st.target, st.function, st.top_index, st.order) for st in model.target_stores
+             if _env_key(st.target) == VISIBLE_ENV and _hides_gpus(st.value)]
+    hides += [Evidence(cs.node, cs.function, cs.top_index, cs.order)
+              for cs in [*model.calls_by_name.get("setdefault", ()), *model.calls_by_name.get("putenv", ())]
+              if _env_call(cs.node) and _hides_gpus(argument_values(cs.node)[1])]
+    hides += _env_magics(model, VISIBLE_ENV, lambda v: v.strip() in ("", "-1", '""', "''"))
+    if before is None:
+        return bool(hides)
+    return any(h.function is not None or h.position < before for h in hides)
 
 
 def _env_key(target: ast.expr) -> Optional[str]:
