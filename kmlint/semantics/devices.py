@@ -71,12 +71,12 @@ def _tf(model: SemanticModel, call: ast.Call) -> Optional[str]:
 
 def unbound_alias(q: Optional[str]) -> Optional[str]:
     """``tf.config.x`` (``tf`` bound nowhere: ``qualname`` gives the text as it
-    is) -> ``tensorflow.config.x``; likewise ``K.`` and ``keras.``."""
+    is) -> ``tensorflow.config.x``; likewise ``K.`` (``keras.backend``)."""
     if not q:
         return q
     head, dot, rest = q.partition(".")
     full = UNBOUND_ALIASES.get(head) if dot else None
-    if full is None or full == head:
+    if full is None:
         return q
     return canonical(full + "." + rest)
 
@@ -125,7 +125,8 @@ def growth_evidence(model: SemanticModel) -> list[Evidence]:
 
 # Unbound conventional aliases in snippets and cells without their imports
 # (issue 16, class 10): ``tf.config...`` with no ``import tensorflow as tf``.
-UNBOUND_ALIASES = {"tf": "tensorflow", "K": "keras.backend", "keras": "keras"}
+# (an unbound ``keras.`` already is the canonical spelling)
+UNBOUND_ALIASES = {"tf": "tensorflow", "K": "keras.backend"}
 # calls whose result is about GPUs but which target nothing by themselves:
 # they count only when their result configures or places work (RULES.md, 2026-12-04)
 GPU_CHECKS = DEVICE_LISTING | {"tensorflow.test.is_gpu_available", "tensorflow.test.gpu_device_name"}
@@ -227,7 +228,9 @@ def _gpu_device(v: Optional[str], formatted: bool = False) -> bool:
 def _fstrings(model: SemanticModel) -> list[ast.JoinedStr]:
     memo = model._memo.get("fstrings")
     if memo is None:
-        memo = [n for n in ast.walk(model.tree) if isinstance(n, ast.JoinedStr)] if "f" in model.source else []
+        # only f-strings that can name a GPU device are wanted
+        wanted = "gpu" in model.source.lower() and re.search(r"(?<![\w])[rRbB]?[fF][rR]?['\"]", model.source)
+        memo = [n for n in ast.walk(model.tree) if isinstance(n, ast.JoinedStr)] if wanted else []
         model._memo["fstrings"] = memo
     return memo
 
@@ -253,30 +256,31 @@ _MAGIC_LINE = re.compile(r"^[ \t]*#env[ \t]+(\w+)[ \t]*[= ][ \t]*(.*?)[ \t]*$", 
 
 
 def _env_magics(model: SemanticModel, key: str, wanted) -> list[Evidence]:
-    """``%env KEY=value`` lines of a notebook (the notebook reader keeps them as
-    ``#env KEY=value`` comments, in place).  Anchored on the first statement
-    after the magic (top-level, so it runs when the notebook runs)."""
+    """``%env KEY=value`` lines of a notebook whose value ``wanted`` accepts (the
+    notebook reader keeps them in place as ``#env KEY=value`` comments; a
+    commented-out ``#%env`` stays different).  Anchored on the magic's line, at
+    module level (it runs when its cell runs)."""
     if not model.is_notebook or "#env" not in model.source:
         return []
     out = []
+    lines = model.source.splitlines()
     for m in _MAGIC_LINE.finditer(model.source):
         if m.group(1) != key or not wanted(m.group(2)):
             continue
         line = model.source.count("\n", 0, m.start()) + 1
-        node = _line_node(model, line, m.start() - model.source.rfind("\n", 0, m.start()) - 1, len(m.group(0).rstrip()))
         top = sum(1 for st in model.tree.body if st.lineno < line)
-        out.append(Evidence(node, None, top, -1))
+        out.append(Evidence(_line_node(lines[line - 1], line), None, top, -1))
     return out
 
 
-def _line_node(model: SemanticModel, line: int, start: int, end: int) -> ast.AST:
-    """A located expression for a span that has no node (a neutralised magic)."""
-    text = model.source.splitlines()[line - 1] if model.source else ""
-    prefix = text[:start].encode("utf-8")
+def _line_node(text: str, line: int) -> ast.AST:
+    """A located expression spanning a line's text, for what has no node of its
+    own (a neutralised magic); columns in UTF-8 bytes, as CPython gives them."""
+    stripped = text.strip()
     node = ast.Constant(value=None)
     node.lineno = node.end_lineno = line
-    node.col_offset = len(prefix)
-    node.end_col_offset = len(text[:end].encode("utf-8"))
+    node.col_offset = len(text[: len(text) - len(text.lstrip())].encode("utf-8"))
+    node.end_col_offset = node.col_offset + len(stripped.encode("utf-8"))
     return node
 
 
@@ -606,7 +610,10 @@ def import_time_init(model: SemanticModel, path: str, index: Optional[project.Pr
         stmt = b.node
         if not isinstance(stmt, (ast.Import, ast.ImportFrom)) or model.parent(stmt) is not model.tree:
             continue
-        target = stmt.names[0].name if isinstance(stmt, ast.Import) else b.imported
+        if isinstance(stmt, ast.Import):  # `import a.b, c as d`: the alias that binds this name
+            target = next((a.name for a in stmt.names if (a.asname or a.name.split(".")[0]) == b.name), None)
+        else:
+            target = b.imported
         found = modules.get(target) if target else None
         if found is None:
             continue
