@@ -25,12 +25,30 @@ def _compiles(code: str) -> bool:
         return False
 
 
-def ipython_compiles(cell: str) -> bool:
+_SHELL = None
+
+
+def _kernel_transform(cell: str) -> str:
+    """What the kernel runs: InteractiveShell.transform_cell (the transformers,
+    then automagic on a cell of one line), in a fresh shell (no names bound)."""
+    global _SHELL
+    if _SHELL is None:
+        from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
+
+        config = Config()
+        config.HistoryManager.enabled = False
+        _SHELL = InteractiveShell(config=config)
+    return _SHELL.transform_cell(cell)
+
+
+def ipython_compiles(cell: str, kernel: bool = False) -> bool:
     """IPython's verdict: its transformation of the cell compiles; a cell magic
     that runs its body in the kernel (%%time ...) transforms and compiles the
-    body at run time, so that is part of the verdict."""
+    body at run time, so that is part of the verdict.  ``kernel``: the shell's
+    transformation (with automagic) instead of TransformerManager's alone."""
     try:
-        out = inputtransformer2.TransformerManager().transform_cell(cell)
+        out = _kernel_transform(cell) if kernel else inputtransformer2.TransformerManager().transform_cell(cell)
     except Exception:  # its tokenizer gives up (e.g. an inconsistent dedent)
         return False
     if not _compiles(out):
@@ -40,7 +58,7 @@ def ipython_compiles(cell: str) -> bool:
         call = body[0].value
         if isinstance(call.func, ast.Attribute) and call.func.attr == "run_cell_magic" \
                 and call.args[0].value in PYTHON_CELL_MAGICS:
-            return ipython_compiles(call.args[2].value)
+            return ipython_compiles(call.args[2].value, kernel)
     return True
 
 
@@ -98,7 +116,19 @@ CASES = {
     "crlf-line-ends": ("%matplotlib inline\r\nx = 1\r\n", {0}),
 }
 
-CLEANUP = {"indented-cell", "indented-cell-with-magic", "classic-prompt", "ipython-prompt", "indented-cell-magic"}
+# automagic: the kernel (not TransformerManager) runs a one-line cell `pip install x` as `%pip install x`
+AUTOMAGIC = {
+    "automagic-pip": ("pip install -q tensorflow\n", {0}),
+    "automagic-ls-path": ("ls ./data/train/\n", {0}),
+    "automagic-after-blank-lines": ("\n\ncd ~/data\n", {2}),
+    "automagic-indented": ("  pip install x\n", {0}),
+    "automagic-not-on-two-lines": ("# setup\npip install x\n", set()),
+    "automagic-not-with-a-trailing-blank-line": ("pip install x\n\n", set()),
+    "automagic-not-an-assignment": ("history = model.fit(x)\n", set()),
+    "automagic-not-a-magic": ("pipx install x\n", set()),
+}
+
+CLEANUP = {"automagic-indented", "indented-cell", "indented-cell-with-magic", "classic-prompt", "ipython-prompt", "indented-cell-magic"}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -108,9 +138,16 @@ def test_cell_compiles_iff_ipythons_transformation_does(name):
     assert _compiles(ours) == ipython_compiles(cell), (cell, ours)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(AUTOMAGIC))
+def test_cell_compiles_iff_the_kernels_transformation_does(name):
+    cell, _ = CASES.get(name) or AUTOMAGIC[name]
+    ours = transform_cell(cell)
+    assert _compiles(ours) == ipython_compiles(cell, kernel=True), (cell, ours)
+
+
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(AUTOMAGIC))
 def test_cell_keeps_its_lines_and_columns(name):
-    cell, rewritten = CASES[name]
+    cell, rewritten = CASES.get(name) or AUTOMAGIC[name]
     original = [line.rstrip("\r") for line in cell.split("\n")[:-1]]
     new, shifts = transform_lines(original)
     assert len(new) == len(original)
