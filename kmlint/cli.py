@@ -13,7 +13,7 @@ import click
 
 from kmlint import __version__
 from kmlint.config import ConfigError, ConfigResolver
-from kmlint.registry import SelectorError, all_rules, expand_selector, get_rule
+from kmlint.registry import SelectorError, all_meta, expand_selector, rule_meta
 from kmlint.runtime.cli_options import runtime_options, runtime_requested
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -38,11 +38,17 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except click.exceptions.Exit:
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except click.ClickException as e:
             e.exit_code = EXIT_ERROR
             raise
+        except Exception:  # noqa: BLE001 - a traceback exits 1, which CI reads as "findings"
+            import traceback
+
+            traceback.print_exc()
+            click.echo("kmlint: internal error (a bug in kmlint; the traceback is above): exiting 2", err=True)
+            sys.exit(EXIT_ERROR)
 
 
 def package_version() -> str:
@@ -164,6 +170,7 @@ def check(ctx, paths, select, ignore, extend_select, preview, output_format, out
 
     paths = list(paths) or ["."]
     from kmlint import reporting
+    from kmlint.engine.paths import printable
     from kmlint.engine.runner import run
 
     fixing = fix or unsafe_fixes or diff
@@ -191,7 +198,7 @@ def check(ctx, paths, select, ignore, extend_select, preview, output_format, out
         sys.exit(EXIT_ERROR)
 
     for p in result.problems:
-        click.echo(f"kmlint: error: {p.path}: {p.message}", err=True)
+        click.echo(f"kmlint: error: {printable(p.path)}: {p.message}", err=True)
     failed = reporting.fix_problems(fixes)
     if diff:
         code = reporting.show_diff(fixes, quiet)
@@ -225,7 +232,7 @@ def check(ctx, paths, select, ignore, extend_select, preview, output_format, out
         reporting.fix_summary(fixes, show_fixes, quiet, err=fmt not in HUMAN_FORMATS or output_file is not None or stdin)
     for f in findings:
         if f.code == "KM000":
-            click.echo(f"kmlint: internal error: {f.path}: {f.message}", err=True)
+            click.echo(f"kmlint: internal error: {printable(f.path)}: {f.message}", err=True)
     if result.internal_errors or result.problems or failed:
         sys.exit(EXIT_ERROR)
     if findings and not exit_zero:
@@ -289,7 +296,7 @@ def _show_or_add_noqa(resolver: ConfigResolver, paths: list[str], show_settings:
 @click.option("--output-format", type=click.Choice(["text", "json", "markdown"]), default="text")
 def rules_cmd(output_format: str) -> None:
     """List every rule: code, name, summary, fixability, runtime confirmation."""
-    rules = all_rules()
+    rules = all_meta()
     if output_format == "markdown":
         from kmlint.docs import rules_table
 
@@ -315,7 +322,7 @@ def rule_cmd(code: str) -> None:
     """Print a rule's documentation (its dossier README)."""
     from kmlint.docs import rule_readme
 
-    rule = get_rule(code)
+    rule = rule_meta(code)
     if rule is None:
         click.echo(f"kmlint: error: unknown rule {code!r}", err=True)
         sys.exit(EXIT_ERROR)

@@ -101,6 +101,9 @@ class Settings:
     prefetch_batches: int = 64
     tiny_loop_iterations: int = 5
     # engine
+    # files larger than this are reported (KM901 "too large to analyse") instead
+    # of parsed: analysis memory grows ~1 GB per MB of source (0 = no limit)
+    max_file_size: int = 2 * 2**20
     cache_dir: Optional[str] = None
     jobs: Optional[int] = None
     baseline: Optional[str] = None
@@ -114,7 +117,9 @@ class Settings:
 
     def fingerprint(self) -> str:
         """Stable text of everything that can change findings (for the cache key)."""
-        skip = {"config_path", "root", "cache_dir", "jobs", "output_format", "baseline"}
+        # fix_edits only decides whether located edits are computed; the cache
+        # records it per entry (an entry with edits serves every format)
+        skip = {"config_path", "root", "cache_dir", "jobs", "output_format", "baseline", "fix_edits"}
         return repr(sorted((f.name, repr(getattr(self, f.name))) for f in fields(self) if f.name not in skip))
 
 
@@ -134,6 +139,7 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "from-tensor-slices-bytes": ("from_tensor_slices_bytes", parse_size),
     "prefetch-batches": ("prefetch_batches", _pos_int),
     "tiny-loop-iterations": ("tiny_loop_iterations", _pos_int),
+    "max-file-size": ("max_file_size", parse_size),
     "cache-dir": ("cache_dir", _str),
     "jobs": ("jobs", _pos_int),
     "baseline": ("baseline", _str),
@@ -148,6 +154,10 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from None
+    except UnicodeDecodeError as e:  # TOML is UTF-8 only
+        raise ConfigError(f"{path}: invalid TOML: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     except OSError as e:
         raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
 

@@ -5,6 +5,8 @@ are harmless; cached findings are detached."""
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -31,11 +33,43 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
+class _Log:
+    """Paths appended to a file: a few files are linted in forked children
+    (the crash guard), whose memory the test does not see."""
+
+    def __init__(self):
+        fd, self.file = tempfile.mkstemp(prefix="kmlint-lints-")
+        os.close(fd)
+
+    def append(self, path: str) -> None:
+        with open(self.file, "a", encoding="utf-8") as f:
+            f.write(path + "\n")
+
+    def _read(self) -> list[str]:
+        with open(self.file, encoding="utf-8") as f:
+            return f.read().splitlines()
+
+    def clear(self) -> None:
+        open(self.file, "w").close()
+
+    def __eq__(self, other) -> bool:
+        return self._read() == other
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __repr__(self) -> str:
+        return repr(self._read())
+
+
 class LintCounter:
     """Counts real lints (cache misses) by wrapping the runner's linter."""
 
     def __init__(self, monkeypatch):
-        self.paths: list[str] = []
+        self.paths = _Log()
         original = runner.lint_bytes
 
         def counting(data, path, settings, **kw):

@@ -3,15 +3,14 @@ directly or through a helper of this file called from the loop."""
 
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
-import libcst as cst
-
+from kmlint import edits
+from kmlint.checks._ast_helpers import argument_values, flat_edits, int_value
 from kmlint.findings import UNSAFE, Fix
-from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.names import get_arg
-from kmlint.legacy.semantics.sizes import _int_value
+from kmlint.semantics.names import get_arg
 
 # `for i in range(0, n, step)` with a step this large is chunked inference of
 # a whole data set (a handful of calls), not per-item prediction.
@@ -29,6 +28,7 @@ class PredictInLoop(Rule):
     summary = "`model.predict()` called per item/small batch inside a loop (a new data adapter each call; memory grows)"
     fixable = "unsafe"
     confirmable = True
+    engine = "ast"
     tokens = ("predict",)
     requires = ("keras_model",)
     calls = frozenset({"predict"})
@@ -36,15 +36,15 @@ class PredictInLoop(Rule):
 
     def check_call(self, call, ctx) -> None:
         model = ctx.model
-        if not isinstance(call.node.func, cst.Attribute) or model.function_called(call) is not None:
+        if not isinstance(call.node.func, ast.Attribute) or model.function_called(call) is not None:
             return
         data = get_arg(call.node, "x", 0)
         if data is None or not model.is_keras_model(call.receiver):
             return
         for innermost, helpers in model.loop_contexts(call):
-            if not self._per_iteration(model, call, data.value, innermost, helpers, ctx.settings.tiny_loop_iterations):
+            if not self._per_iteration(model, call, data, innermost, helpers, ctx.settings.tiny_loop_iterations):
                 continue
-            receiver = cst.Module([]).code_for_node(call.receiver)
+            receiver = model.text(call.receiver)
             advice = ("collect the inputs and call `predict` once, or use `predict_on_batch(x)` / "
                       "`model(x, training=False)` inside loops")
             if helpers:
@@ -66,9 +66,9 @@ class PredictInLoop(Rule):
             if not model.depends_on_params(call.function, data):
                 return False
             for inner in helpers[1:]:
-                if not any(model.depends_on_params(inner.function, a.value) for a in inner.node.args):
+                if not any(model.depends_on_params(inner.function, a) for a in argument_values(inner.node)):
                     return False
-            varying = [a.value for a in helpers[0].node.args]
+            varying = list(argument_values(helpers[0].node))
         else:
             varying = [data]
         loop = innermost
@@ -84,17 +84,18 @@ class PredictInLoop(Rule):
         """``predict_on_batch(x)``: the same NumPy result as ``predict`` for
         in-memory batches, without the per-call adapter.  Not for generators
         or datasets, nor when predict() gets callbacks or steps."""
-        if any(a is not data and (a.keyword is None or a.keyword.value not in DROPPABLE) for a in call.node.args):
-            return None
-        if model.is_dataset(data.value) or _is_generator_call(model, data.value):
-            return None
         node = call.node
-        new = node.with_changes(func=node.func.with_changes(attr=cst.Name("predict_on_batch")),
-                                args=[data.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
-        dropped = [a.keyword.value for a in node.args if a is not data]
+        if any(a is not data for a in node.args):
+            return None
+        if any(k.value is not data and (k.arg is None or k.arg not in DROPPABLE) for k in node.keywords):
+            return None
+        if model.is_dataset(data) or _is_generator_call(model, data):
+            return None
+        dropped = [k.arg for k in node.keywords if k.value is not data]
+        kept = [a for a in [*node.args, *node.keywords] if a is data or (isinstance(a, ast.keyword) and a.value is data)]
+        changes = [edits.rename_attribute(model, node.func, "predict_on_batch"), *edits.keep_only_arguments(model, node, kept)]
         note = f"; drops {', '.join(dropped)}" if dropped else ""
-        return Fix(UNSAFE, f"Use `predict_on_batch` (one batch, NumPy result{note})",
-                   lambda module: replace_node(module, node, new))
+        return Fix(UNSAFE, f"Use `predict_on_batch` (one batch, NumPy result{note})", edits=flat_edits(changes))
 
 
 def _few_iterations(model, loop, tiny: int) -> bool:
@@ -102,8 +103,9 @@ def _few_iterations(model, loop, tiny: int) -> bool:
     if n is not None and n <= tiny:
         return True
     it = loop.iter
-    if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range" and len(it.args) == 3:
-        step = _int_value(model, it.args[2].value)
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" \
+            and len(it.args) + len(it.keywords) == 3:
+        step = int_value(model, it.args[2]) if len(it.args) == 3 else None
         return step is not None and step >= LARGE_CHUNK
     return False
 
@@ -115,7 +117,7 @@ def _trains_each_iteration(loop) -> bool:
 
 
 def _is_generator_call(model, expr) -> bool:
-    if not isinstance(expr, cst.Call):
+    if not isinstance(expr, ast.Call):
         return False
     cs = model.call_of.get(id(expr))
     fn = model.function_called(cs) if cs is not None else None

@@ -35,7 +35,19 @@ def _spec(patterns: list[str]) -> pathspec.PathSpec:
 
 
 def _is_venv(d: Path) -> bool:
-    return (d / "pyvenv.cfg").is_file()
+    try:
+        return (d / "pyvenv.cfg").is_file()
+    except OSError:
+        # a directory we may not search (chmod 000 as a normal user): not
+        # skipped here, so the walk reports it as unreadable and goes on
+        return False
+
+
+def _is_file(p: Path) -> bool:
+    try:
+        return p.is_file()
+    except OSError:
+        return False
 
 
 def discover(paths: list[str], resolver: ConfigResolver, problems: list[DiscoveryProblem],
@@ -97,9 +109,9 @@ def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Ite
     if settings.respect_gitignore:
         for parent in reversed([top.resolve(), *top.resolve().parents]):
             gi = parent / ".gitignore"
-            if gi.is_file():
+            if _is_file(gi):
                 ignores.append((parent, _read_gitignore(gi)))
-            if (parent / ".git").exists():
+            if os.path.exists(parent / ".git"):
                 ignores = [(b, s) for b, s in ignores if b == parent or parent in b.parents or b in parent.parents]
                 ignores.extend((parent, spec) for spec in git_excludes(parent))
     stack: list[tuple[Path, list]] = [(top, ignores)]
@@ -116,7 +128,7 @@ def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Ite
         visited_dirs.add(key)
         if settings.respect_gitignore and d != top:
             gi = d / ".gitignore"
-            if gi.is_file():
+            if _is_file(gi):
                 gis = gis + [(d.resolve(), _read_gitignore(gi))]
         try:
             entries = sorted(os.scandir(d), key=lambda e: e.name)

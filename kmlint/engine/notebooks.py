@@ -458,13 +458,31 @@ def transform_cell(source: str) -> str:
 # ----------------------------------------------------------------- notebooks
 
 
-def cell_text(cell: dict) -> str:
+def cell_text(cell: dict, index: Optional[int] = None) -> str:
     src = cell.get("source", "")
+    where = f"cell {index + 1}" if index is not None else "a cell"
     if isinstance(src, list):
+        bad = next((i for i, part in enumerate(src) if not isinstance(part, str)), None)
+        if bad is not None:
+            raise NotebookError(f"{where}: source list item {bad} is {_json_kind(src[bad])}, not a string")
         src = "".join(src)
     if not isinstance(src, str):
-        raise NotebookError("cell source is neither a string nor a list of strings")
+        raise NotebookError(f"{where}: source is {_json_kind(src)}, neither a string nor a list of strings")
     return src
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return "a string"
 
 
 def load_notebook(text: str) -> NotebookSource:
@@ -472,9 +490,12 @@ def load_notebook(text: str) -> NotebookSource:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise NotebookError(f"notebook is not valid JSON: {e.msg}", e.lineno, e.colno) from None
+    except RecursionError:
+        raise NotebookError("notebook JSON is nested too deeply to read") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise NotebookError("notebook JSON has no 'cells' list")
-    lang = (data.get("metadata") or {}).get("kernelspec", {}) or {}
+    metadata = data.get("metadata")
+    lang = (metadata.get("kernelspec", {}) if isinstance(metadata, dict) else {}) or {}
     if isinstance(lang, dict) and lang.get("language") not in (None, "python", "Python"):
         return NotebookSource("", [], {}, data)
     out_lines: list[str] = []
@@ -486,7 +507,7 @@ def load_notebook(text: str) -> NotebookSource:
             raise NotebookError(f"cell {idx} is not an object")
         if cell.get("cell_type") != "code":
             continue
-        src = cell_text(cell)
+        src = cell_text(cell, idx)
         cell_sources[idx] = src
         lines = src.split("\n")
         if lines and lines[-1] == "":

@@ -114,6 +114,15 @@ def forget(target: str) -> None:
     _state.kept.pop(target, None)
 
 
+def die_with_parent(parent: int) -> None:
+    """The worker's initializer: it dies with the server (SIGTERM or SIGKILL of
+    ``kmlint server`` left it, and multiprocessing's resource tracker that
+    waits for it, running)."""
+    from kmlint.engine import guard
+
+    guard.die_with_parent(parent)
+
+
 def ready() -> bool:
     """Run by the server at start, so the worker imports while the editor opens
     files; what it imported then lives as long as the worker, out of the

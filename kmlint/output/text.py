@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+from kmlint.engine.paths import printable
 from kmlint.findings import Finding
 
 
 def location(f: Finding) -> str:
     if f.cell is not None:
-        return f"{f.path}:cell {f.cell + 1}:line {f.line}:col {f.column}"
-    return f"{f.path}:{f.line}:{f.column}"
+        return f"{printable(f.path)}:cell {f.cell + 1}:line {f.line}:col {f.column}"
+    return f"{printable(f.path)}:{f.line}:{f.column}"
 
 
 def format_finding(f: Finding) -> str:

@@ -80,9 +80,12 @@ class RunOutcome:
         return self.first("region") is not None
 
 
-def child_env(device: str) -> dict[str, str]:
+def child_env(device: str, backend: str = "tensorflow") -> dict[str, str]:
     env = dict(os.environ)
     env.update(CHILD_ENV)
+    env["KERAS_BACKEND"] = backend or "tensorflow"
+    if backend == "jax":
+        env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # allocator numbers that follow the program
     package_parent = str(Path(kmlint.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     if device == "cpu":
@@ -154,7 +157,7 @@ def run_child(job: dict, limits: Limits, device: str = "auto", cwd: Optional[str
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "kmlint.runtime.child", str(job_path)],
-                cwd=cwd or tmp, env=child_env(device), stdin=subprocess.DEVNULL,
+                cwd=cwd or tmp, env=child_env(device, job.get("backend") or "tensorflow"), stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
             try:

@@ -115,6 +115,40 @@ def resolve(importer: Path, dotted: str) -> Optional[tuple[Path, list[str]]]:
     return None
 
 
+def missing_module_paths(importer: Path, dotted: str) -> list[str]:
+    """The paths whose creation would make ``resolve(importer, dotted)`` find a
+    project file, for a target it does not find: per base directory, the
+    ``.py`` file and the package directory of each prefix of the dotted name,
+    stopping at the first directory that does not exist (creating anything
+    below it creates it, and the cache sees a directory appear)."""
+    level = len(dotted) - len(dotted.lstrip("."))
+    parts = [p for p in dotted.lstrip(".").split(".") if p]
+    if level:
+        base = importer.parent
+        for _ in range(level - 1):
+            base = base.parent
+        bases = [base]
+    else:
+        root = project_root(importer)
+        bases = [importer.parent] if importer.parent == root else [importer.parent, root]
+    out: list[str] = []
+    for base in bases:
+        try:
+            d = resolved(base)
+        except OSError:
+            continue
+        if not parts:
+            out.append(str(d / "__init__.py"))
+        for part in parts:
+            out.append(str(d / (part + ".py")))
+            d = d / part
+            if not d.is_dir():
+                out.append(str(d))  # absent: appears as a package or a directory
+                break
+            out.append(str(d / "__init__.py"))
+    return out
+
+
 def load(file: Path) -> Optional[SemanticModel]:
     """The semantic model of a project file; None when unreadable or unparsable."""
     key = str(file.resolve())
@@ -163,6 +197,9 @@ def imported_project_modules(model: SemanticModel, importer: Path) -> dict[str, 
             if found is not None:
                 out[target] = found
                 model.dependencies.add(str(found[0].resolve()))
+            else:
+                # creating the module later must invalidate a cached result
+                model.dependencies.update(missing_module_paths(importer, target))
     model._memo["project_imports"] = out
     return out
 
