@@ -9,6 +9,8 @@ import ast
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kmlint.engine.notebooks import PYTHON_CELL_MAGICS, load_notebook, transform_cell, transform_lines
 from tests.helpers import lint
@@ -114,6 +116,10 @@ CASES = {
     "plain-python": ("import tensorflow as tf\nmodel = tf.keras.Sequential()\n", set()),
     "broken-python": ("def f(:\n    pass\n", set()),
     "crlf-line-ends": ("%matplotlib inline\r\nx = 1\r\n", {0}),
+    # a string continued with a backslash and never closed is one error token for
+    # tokenize, and the logical line goes on: IPython then sees `obj?` ending it
+    "continued-unclosed-string-then-help": ("u = '\\\n    %pip install a\nobj?\n", {0, 1, 2}),
+    "continued-unclosed-string-then-magic": ("u = '\\\nobj?\n%notmagic\n", set()),
 }
 
 # automagic: the kernel (not TransformerManager) runs a one-line cell `pip install x` as `%pip install x`
@@ -210,3 +216,26 @@ def test_module_line_table_counts_every_cell_line():
     assert src.line_map == [(0, 1), (0, 2), (0, 3), (2, 1), (2, 2), (3, 1)]
     assert src.source.splitlines() == ["pass", "", "x = 1", "pass", "", "y = 2"]
     assert json.loads(text)["cells"][0]["source"].count("\n") == 3
+
+
+# ----------------------------------------------------------------- random cells
+
+FRAGMENTS = [
+    "x = 1", "if x:", "    %pip install a", "    !ls \\", "        -l", "!echo it's", "y = !ls", "z = %env",
+    "obj?", "obj.a??", "%%bash", "%%time", "def f():", "    return 1", "  x = 2", "s = '''", "%notmagic", "'''",
+    "a = (1", "  % 2)", ",f a b", "/f 1 2", ";f x", "?x", "print('?')", "for i in y:", "    %time f(i)",
+    "%timeit -n 3 g()", "# c?", "t = 1 \\", "   + 2", "x = [", "]", "", ">>> q = 1", "In [2]: w = 3",
+    "pip install x", "ls", "else:", "    pass", "\tz = 1", "x = f(a?)", "!!pwd", "%%capture", "u = '\\", "v'",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=7), st.booleans())
+def test_random_cells_agree_with_the_kernel(parts, final_newline):
+    cell = "\n".join(parts) + ("\n" if final_newline else "")
+    ours = transform_cell(cell)
+    lines = cell.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    assert ours.count("\n") == len(lines)
+    assert _compiles(ours) == ipython_compiles(cell, kernel=True), (cell, ours)

@@ -156,6 +156,19 @@ def _logical_line(lines: list[str], first: int, start_col: int) -> tuple[int, li
                     tokens.append(_Token("other", ch, i, pos))
                     pos += 1
                     continue
+                if end < 0:
+                    if j >= n:  # EOF inside a string continued with backslashes
+                        tokens.append(_Token("string", quote, i, pos))
+                        return n - 1, tokens
+                    # continued with backslashes, then not closed: tokenize makes the
+                    # whole of it one error token and reads on at the next line, in the
+                    # same logical line
+                    tokens.append(_Token("other", quote, i, pos))
+                    i, pos = j + 1, 0
+                    if i >= n:
+                        return n - 1, tokens
+                    line, length = lines[i], len(lines[i])
+                    continue
                 tokens.append(_Token("string", quote, i, pos))
                 i, pos, line, length = j, end, lines[j], len(lines[j])
                 continue
@@ -205,7 +218,12 @@ def _triple_end(lines: list[str], i: int, pos: int, quote: str) -> tuple[Optiona
 
 
 def _single_end(lines: list[str], i: int, pos: int, quote: str) -> tuple[Optional[int], int]:
+    """Where a single-quoted string ends: (line, column after it); (None, 0)
+    when it is not closed on its own line (a stray quote); (line, -1) when it
+    went on over backslash-newlines and was not closed on that line (``len(lines)``:
+    the cell ended inside it)."""
     pattern = _SINGLE_END[quote]
+    first = i
     while True:
         m = pattern.match(lines[i], pos)
         if m is not None:
@@ -213,10 +231,12 @@ def _single_end(lines: list[str], i: int, pos: int, quote: str) -> tuple[Optiona
         line = lines[i]
         # a backslash-newline inside a single-quoted string continues it
         tail = line[pos:]
-        if tail.endswith("\\") and (len(tail) - len(tail.rstrip("\\"))) % 2 == 1 and i + 1 < len(lines):
+        if tail.endswith("\\") and (len(tail) - len(tail.rstrip("\\"))) % 2 == 1:
+            if i + 1 >= len(lines):
+                return len(lines), -1
             i, pos = i + 1, 0
             continue
-        return None, 0
+        return (None, 0) if i == first else (i, -1)
 
 
 def _continued_end(lines: list[str], i: int) -> int:
