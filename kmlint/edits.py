@@ -195,6 +195,37 @@ def _rewrite_arguments(model, call: ast.Call, keep: Sequence[ast.AST]) -> Edit:
     return edit(model, open_line, open_col, close_line, close_col, ", ".join(ix.segment(a) for a in keep))
 
 
+def remove_arguments(model, call: ast.Call, removed) -> list:
+    """Edits dropping several arguments (positional expressions or
+    ``ast.keyword``s) of one call without overlapping: each run of adjacent
+    removed arguments goes with the separator before it when it ends the
+    argument list (a trailing comma and the line break before ``)`` stay, as
+    libcst kept them), else with the separator after it."""
+    items = sorted([*call.args, *call.keywords], key=lambda a: (a.lineno, a.col_offset))
+    gone = [any(a is r for r in removed) for a in items]
+    ix = model.index
+    out = []
+    i = 0
+    while i < len(items):
+        if not gone[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(items) and gone[j + 1]:
+            j += 1
+        first, last = ix.span(items[i]), ix.span(items[j])
+        if j + 1 < len(items):
+            nxt = ix.span(items[j + 1])
+            out.append(edit(model, first.line, first.col, nxt.line, nxt.col, ""))
+        elif i > 0:
+            prev = ix.span(items[i - 1])
+            out.append(edit(model, prev.end_line, prev.end_col, last.end_line, last.end_col, ""))
+        else:  # every argument goes
+            out.extend(keep_only_arguments(model, call, []))
+        i = j + 1
+    return out
+
+
 # ----------------------------------------------------------------- statements
 
 
@@ -284,6 +315,19 @@ def _first_statement_line(model, stmt: ast.stmt) -> int:
 # ----------------------------------------------------------------- applying
 
 
+def flatten(items: Iterable) -> list[Edit]:
+    """Edits from builders that return one edit, a list of them, or None."""
+    out: list[Edit] = []
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, (list, tuple)):
+            out.extend(e for e in item if e is not None)
+        else:
+            out.append(item)
+    return out
+
+
 def fix(applicability: str, description: str, edits: Iterable[Optional[Edit]]) -> Fix:
     """A Fix from builder results (None entries, e.g. an import already there, are dropped)."""
     return Fix(applicability, description, None, [e for e in edits if e is not None])
@@ -300,3 +344,142 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> str:
         b = ix.offset(e.end_line, e.end_column - 1)
         out = out[:a] + e.content + out[b:]
     return out
+
+
+# ----------------------------------------------------------------- moving a method call (KM1xx, portA)
+# ``ds.repeat().cache()`` -> ``ds.cache().repeat()``: the text of a method call
+# after its receiver (``.cache()``, with the spacing, comments and line breaks
+# before its dot) is inserted after another call's receiver and removed where
+# it was.  The result is what kmlint's libcst transform made of the module.
+
+
+def _offset_edit(model, start: int, end: int, content: str) -> Edit:
+    """An edit of the source range [start, end) (indexes into the source text)."""
+    ix = _index(model)
+    return edit(model, *_line_col(ix, start), *_line_col(ix, end), content)
+
+
+def _end_offset(model, node: ast.AST) -> int:
+    ix = _index(model)
+    span = ix.span(node)
+    return ix.offset(span.end_line, span.end_col)
+
+
+def _after_closing_parens(source: str, pos: int) -> int:
+    """The index just after the parentheses that close around an expression
+    ending at ``pos`` (``(ds)`` in ``(ds).cache()``), or ``pos`` without any."""
+    last, i, n = pos, pos, len(source)
+    while i < n:
+        c = source[i]
+        if c in " \t\f\r\n\\":
+            i += 1
+        elif c == "#":
+            i = source.find("\n", i)
+            if i < 0:
+                break
+        elif c == ")":
+            i += 1
+            last = i
+        else:
+            break
+    return last
+
+
+def _after_receiver(model, call: ast.Call) -> int:
+    return _after_closing_parens(_index(model).source, _end_offset(model, call.func.value))  # type: ignore[attr-defined]
+
+
+def _block_of(model, stmt: ast.stmt) -> tuple[Optional[ast.AST], list]:
+    """(owner, statement list) of the block holding ``stmt``."""
+    for owner in ast.walk(model.tree):
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(owner, name, None)
+            if isinstance(block, list) and any(s is stmt for s in block):
+                return owner, block
+    return None, []
+
+
+def _last_block(model, stmt: ast.stmt) -> list:
+    """The statements of the last indented block of a compound statement."""
+    if isinstance(stmt, ast.If) and stmt.orelse:
+        first = stmt.orelse[0]
+        if (len(stmt.orelse) == 1 and isinstance(first, ast.If)
+                and _index(model).line_text(first.lineno).lstrip().startswith("elif")):
+            return _last_block(model, first)
+        return stmt.orelse
+    if isinstance(stmt, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+        return stmt.finalbody or stmt.orelse or (stmt.handlers[-1].body if stmt.handlers else stmt.body)
+    if isinstance(stmt, getattr(ast, "Match", ())) and stmt.cases:  # type: ignore[arg-type]
+        return stmt.cases[-1].body  # type: ignore[attr-defined]
+    return getattr(stmt, "orelse", None) or getattr(stmt, "body", None) or []
+
+
+def _footer_indent(model, stmt: ast.stmt) -> Optional[str]:
+    """The indentation of a compound statement's last block (comment lines after
+    it at that depth belong to the block), None for simple statements and
+    one-line suites (``if x: y``)."""
+    block = _last_block(model, stmt)
+    if not block or not isinstance(block[0], ast.stmt):
+        return None
+    span = _index(model).span(block[0])
+    indent = _index(model).indentation(span.line)
+    return indent if indent and len(indent) == span.col else None
+
+
+def _is_blank_or_comment(text: str) -> bool:
+    stripped = text.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def _removed_lines(model, stmt: ast.stmt) -> tuple[int, int]:
+    """The lines (1-based, inclusive) removing a simple statement takes: its own
+    lines and the blank and comment lines above it that libcst counts as its
+    ``leading_lines`` (not the module's header, not a previous block's footer)."""
+    first, last = stmt.lineno, stmt.end_lineno or stmt.lineno
+    owner, block = _block_of(model, stmt)
+    i = next((k for k, s in enumerate(block) if s is stmt), 0)
+    if isinstance(owner, ast.Module) and i == 0:
+        return first, last  # comments above the first statement are the module's header
+    line = first - 1
+    run: list[int] = []
+    while line >= 1 and _is_blank_or_comment(_index(model).line_text(line)):
+        run.append(line)
+        line -= 1
+    run.reverse()
+    if i > 0 and run:
+        indent = _footer_indent(model, block[i - 1])
+        if indent:
+            owned = [k for k, ln in enumerate(run) if _index(model).line_text(ln).startswith(indent)]
+            if owned:
+                run = run[owned[-1] + 1:]
+    return (run[0] if run else first), last
+
+
+def _statement_removal(model, stmt: ast.stmt) -> Edit:
+    first, last = _removed_lines(model, stmt)
+    start = _index(model).offset(first, 0)
+    if last < _index(model).line_count:
+        end = _index(model).offset(last + 1, 0)
+    else:  # the file's last line, without a line break: the one before goes
+        end = len(_index(model).source)
+        if first > 1:
+            start = _index(model).offset(first - 1, len(_index(model).line_text(first - 1)))
+    return _offset_edit(model, start, end, "")
+
+
+def move_method_call(model, moved: ast.Call, target: ast.Call,
+                     drop_statement: Optional[ast.stmt] = None) -> list[Edit]:
+    """Move the method call ``moved`` (``r.m(args)``) so that it applies just before
+    the method call ``target``: ``x.t(..)`` becomes ``x.m(args).t(..)`` and where
+    ``moved`` stood only its receiver ``r`` remains.  ``drop_statement`` (a line
+    such as ``ds = ds.m(args)``, alone on its lines) is removed instead of being
+    left as ``ds = ds``, with the comment lines above it."""
+    source = _index(model).source
+    cut, end = _after_receiver(model, moved), _end_offset(model, moved)
+    at = _after_receiver(model, target)
+    edits = [_offset_edit(model, at, at, source[cut:end])]
+    if drop_statement is None:
+        edits.append(_offset_edit(model, cut, end, ""))
+    else:
+        edits.append(_statement_removal(model, drop_statement))
+    return edits

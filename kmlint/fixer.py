@@ -181,7 +181,11 @@ def _edit_hunks(lines: list[str], f: Finding, module_line) -> list[Hunk]:
         end_line = module_line(cell, e.end_line)
         if line is None or end_line is None:
             return []
-        located.append((line, e.column, end_line, e.end_column, e.content))
+        end_col = e.end_column
+        if end_line == len(lines) + 1 and end_col == 1 and lines and lines[-1].endswith("\n"):
+            # the end of the file after its last line break (a removed last line)
+            end_line, end_col = len(lines), len(lines[-1]) + 1
+        located.append((line, e.column, end_line, end_col, e.content))
     first = min(x[0] for x in located) - 1
     last = max(x[2] for x in located)
     if first < 0 or last > len(lines):

@@ -7,10 +7,12 @@ import ast
 from typing import Optional
 
 from kmlint import edits
-from kmlint.checks._ast_helpers import argument_values, flat_edits, int_value
+from kmlint.semantics.names import argument_values
 from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
+from kmlint.semantics.model import names_in
 from kmlint.semantics.names import get_arg
+from kmlint.semantics.sizes import int_value
 
 # `for i in range(0, n, step)` with a step this large is chunked inference of
 # a whole data set (a handful of calls), not per-item prediction.
@@ -19,6 +21,9 @@ LARGE_CHUNK = 1024
 # without changing the result
 DROPPABLE = {"batch_size", "verbose"}
 TRAINING_CALLS = {"fit", "fit_generator", "train_on_batch"}
+# an autoregressive decode loop of at most this many known steps, each call
+# predicting on the whole data set, is not per-item prediction
+DECODE_STEPS = 16
 
 
 @register
@@ -74,7 +79,7 @@ class PredictInLoop(Rule):
         loop = innermost
         while loop is not None:
             if any(model.depends_on_loop(v, loop) for v in varying) and not _few_iterations(model, loop, tiny) \
-                    and not _trains_each_iteration(loop):
+                    and not _trains_each_iteration(loop) and not (not helpers and _decodes(model, call, data, loop)):
                 return True
             loop = loop.parent
         return False
@@ -95,7 +100,7 @@ class PredictInLoop(Rule):
         kept = [a for a in [*node.args, *node.keywords] if a is data or (isinstance(a, ast.keyword) and a.value is data)]
         changes = [edits.rename_attribute(model, node.func, "predict_on_batch"), *edits.keep_only_arguments(model, node, kept)]
         note = f"; drops {', '.join(dropped)}" if dropped else ""
-        return Fix(UNSAFE, f"Use `predict_on_batch` (one batch, NumPy result{note})", edits=flat_edits(changes))
+        return Fix(UNSAFE, f"Use `predict_on_batch` (one batch, NumPy result{note})", edits=edits.flatten(changes))
 
 
 def _few_iterations(model, loop, tiny: int) -> bool:
@@ -108,6 +113,31 @@ def _few_iterations(model, loop, tiny: int) -> bool:
         step = int_value(model, it.args[2]) if len(it.args) == 3 else None
         return step is not None and step >= LARGE_CHUNK
     return False
+
+
+def _decodes(model, call, data, loop) -> bool:
+    """A short autoregressive decode loop (a known handful of steps): what
+    changes in ``predict``'s input from one step to the next is rebuilt from
+    the previous predictions, not picked by the loop variable, so every call
+    gets the whole data set (``probs = model.predict([x_test, tokens]);
+    tokens = extend(tokens, probs)``)."""
+    n = model.known_iterations(loop)
+    if n is None or n > DECODE_STEPS:
+        return False
+    varying = names_in(data) & loop.variant_names
+    if not varying or varying & loop.targets:
+        return False
+    bound = [b for bs in loop.scope.bindings.values() for b in bs if loop in b.loops and b.name not in loop.targets]
+    holder = call.stmt
+    fed = {b.name for b in bound if b.stmt is holder}  # out = model.predict(...)
+    changed = True
+    while changed:
+        changed = False
+        for b in bound:
+            if b.name not in fed and b.value is not None and names_in(b.value) & fed:
+                fed.add(b.name)
+                changed = True
+    return varying <= fed
 
 
 def _trains_each_iteration(loop) -> bool:

@@ -202,6 +202,41 @@ def resolve(importer: Path, dotted: str, index: Optional[ProjectIndex] = None) -
     return None
 
 
+def missing_module_paths(importer: Path, dotted: str, index: Optional[ProjectIndex] = None) -> list[str]:
+    """The paths whose creation would make ``resolve(importer, dotted)`` find a
+    project file, for a target it does not find: per base directory, the
+    ``.py`` file and the package directory of each prefix of the dotted name,
+    stopping at the first directory that does not exist (creating anything
+    below it creates it, and the cache sees a directory appear)."""
+    idx = _index(index)
+    level = len(dotted) - len(dotted.lstrip("."))
+    parts = [p for p in dotted.lstrip(".").split(".") if p]
+    if level:
+        base = importer.parent
+        for _ in range(level - 1):
+            base = base.parent
+        bases = [base]
+    else:
+        root = idx.project_root(importer)
+        bases = [importer.parent] if importer.parent == root else [importer.parent, root]
+    out: list[str] = []
+    for base in bases:
+        try:
+            d = idx.resolved(base)
+        except OSError:
+            continue
+        if not parts:
+            out.append(str(d / "__init__.py"))
+        for part in parts:
+            out.append(str(d / (part + ".py")))
+            d = d / part
+            if not d.is_dir():
+                out.append(str(d))  # absent: appears as a package or a directory
+                break
+            out.append(str(d / "__init__.py"))
+    return out
+
+
 def load(file: Path, index: Optional[ProjectIndex] = None) -> Optional[SemanticModel]:
     """The semantic model of a project file; None when unreadable or unparsable."""
     return _index(index).load(file)
@@ -230,6 +265,9 @@ def imported_project_modules(model: SemanticModel, importer: Path,
             if found is not None:
                 out[target] = found
                 model.dependencies.add(str(found[0].resolve()))
+            else:
+                # creating the module later must invalidate a cached result
+                model.dependencies.update(missing_module_paths(importer, target, index))
     model._memo["project_imports"] = out
     return out
 
