@@ -257,6 +257,14 @@ def _watch(ctx: click.Context, paths: tuple[str, ...], config_path: Optional[Pat
         except click.ClickException as e:
             e.show()
             return EXIT_ERROR
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            raise
+        except Exception:  # a bug in one run: say so and keep watching
+            import traceback
+
+            traceback.print_exc()
+            click.echo("kmlint: internal error (a bug in kmlint; the traceback is above)", err=True)
+            return EXIT_ERROR
         return EXIT_OK
 
     def resolver() -> ConfigResolver:
@@ -285,8 +293,10 @@ def _show_or_add_noqa(resolver: ConfigResolver, paths: list[str], show_settings:
     except ConfigError as e:
         click.echo(f"kmlint: error: {e}", err=True)
         sys.exit(EXIT_ERROR)
+    from kmlint.engine.paths import printable
+
     for p in problems:
-        click.echo(f"kmlint: error: {p.path}: {p.message}", err=True)
+        click.echo(f"kmlint: error: {printable(p.path)}: {p.message}", err=True)
     sys.exit(EXIT_ERROR if problems else EXIT_OK)
 
 
