@@ -48,7 +48,7 @@ def runtime_options(command):
 def runtime_requested(kw: dict) -> bool:
     """Validate the runtime options; True when runtime mode is on."""
     if not kw.get("runtime"):
-        given = [k for k in RUNTIME_KEYS[1:] if kw.get(k) not in (None, False)]
+        given = [k for k in RUNTIME_KEYS[1:] if kw.get(k) not in (None, False, ())]
         if given:
             raise click.UsageError(f"--{given[0].replace('_', '-')} needs --runtime")
         return False
