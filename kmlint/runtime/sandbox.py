@@ -300,8 +300,8 @@ def _prepare_parent() -> None:
     for name in names:
         if not name.startswith(TMP_PREFIX):
             continue
-        pid = name[len(TMP_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+        pid, sep, _ = name[len(TMP_PREFIX):].partition("-")  # kmlint-runtime-PID-XXXXXXXX
+        if sep and pid.isdigit() and int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}"):
             shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
 
