@@ -176,10 +176,58 @@ def table_of(path: Path) -> Optional[dict]:
     return data
 
 
-def apply_table(settings: Settings, table: dict, path: Path) -> Settings:
+def _extended(settings: Settings, value: Any, path: Path, chain: tuple[Path, ...]) -> Settings:
+    """``extend = "../pyproject.toml"``: the settings of that file (a path
+    relative to the extending file), on which this file's keys then apply.
+    Paths it sets (cache-dir, baseline) stay relative to it; a cycle is an error
+    naming the files."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{path}: invalid value for 'extend': expected the path of a config file")
+    base = (path.parent / Path(value).expanduser()).resolve()
+    here = path.resolve()
+    if base in chain or base == here:
+        cycle = " -> ".join(str(p) for p in (*chain, here, base))
+        raise ConfigError(f"{path}: circular 'extend': {cycle}")
+    if not base.is_file():
+        raise ConfigError(f"{path}: 'extend' names {base}, which is not a file")
+    table = table_of(base)
+    if table is None:
+        table = {}
+    inherited = apply_table(replace(settings, root=base.parent), table, base, _chain=(*chain, here))
+    absolute = {}
+    for attr in ("cache_dir", "baseline"):
+        value = getattr(inherited, attr)
+        if value is not None and not Path(value).is_absolute():
+            absolute[attr] = str(base.parent / value)
+    return replace(inherited, **absolute)
+
+
+def _layer(parent: Settings, updates: dict) -> dict:
+    """A file's keys over the settings it extends: ``select`` starts the rule
+    selection afresh (like a command-line --select); ``ignore``,
+    ``extend-select`` and ``extend-exclude`` add to the inherited lists."""
+    updates = dict(updates)
+    if "select" in updates:
+        updates.setdefault("ignore", [])
+        updates.setdefault("extend_select", [])
+    else:
+        for attr in ("ignore", "extend_select"):
+            if attr in updates:
+                updates[attr] = list(getattr(parent, attr)) + updates[attr]
+    if "extend_exclude" in updates:
+        updates["extend_exclude"] = list(parent.extend_exclude) + updates["extend_exclude"]
+    return updates
+
+
+def apply_table(settings: Settings, table: dict, path: Path, *, _chain: tuple[Path, ...] = ()) -> Settings:
     where = "[tool.kmlint]" if path.name == "pyproject.toml" else "kmlint config"
+    extended = "extend" in table
+    if extended:
+        settings = _extended(settings, table["extend"], path, _chain)
     updates = {}
     for key, value in table.items():
+        if key == "extend":
+            continue
         if key not in KEYS:
             raise ConfigError(f"{path}: unknown key '{key}' in {where}")
         attr, parser = KEYS[key]
@@ -194,6 +242,8 @@ def apply_table(settings: Settings, table: dict, path: Path) -> Settings:
             for codes in updates[attr].values():
                 for sel in codes:
                     _check_selector(sel, path, key)
+    if extended:
+        updates = _layer(settings, updates)
     return replace(settings, config_path=path, root=path.parent, **updates)
 
 

@@ -8,9 +8,10 @@ files that actually have findings (see engine.positions).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-import libcst as cst
+if TYPE_CHECKING:  # pragma: no cover
+    import libcst as cst
 
 SAFE = "safe"
 UNSAFE = "unsafe"
@@ -49,8 +50,18 @@ class Fix:
 
     applicability: str  # SAFE or UNSAFE
     description: str
-    transform: Optional[Callable[[cst.Module], cst.Module]] = None
+    transform: Optional[Callable[["cst.Module"], "cst.Module"]] = None  # legacy rules only
     edits: list[Edit] = field(default_factory=list)
+
+    def apply(self, text: str, module=None) -> str:
+        """``text`` (the linted module's source) with this fix applied: the
+        text edits of an engine v2 fix, or a legacy rule's transform of the
+        libcst ``module``."""
+        if self.transform is not None and module is not None:
+            return self.transform(module).code
+        from kmlint.edits import apply_edits
+
+        return apply_edits(text, self.edits)
 
     def to_json(self) -> dict:
         return {

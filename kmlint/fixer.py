@@ -73,7 +73,7 @@ def fix_source(text: str, path: str, settings: Settings, *, unsafe: bool = False
     outcome = FixOutcome(text, original=text)
     seen_texts = {hash(current)}
     for _ in range(MAX_ITERATIONS):
-        if result.module is None:
+        if result.text is None:
             break
         batch = _choose(result, allowed, outcome.warnings)
         if not batch:
@@ -141,7 +141,8 @@ def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> l
     module_line = _module_line_finder(result.notebook)
     # one per pass: fix helpers rebuild only the path to their targets, so a fix's
     # changed statements are found by identity and only those are regenerated
-    statements = StatementPositions(result.module, result.text if result.text is not None else result.module.code)
+    statements = StatementPositions(result.module, result.text if result.text is not None else result.module.code) \
+        if result.module is not None else None
     for f in result.findings:
         if f not in allowed:
             continue
@@ -159,7 +160,7 @@ def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> l
 
 def _hunks_of(f: Finding, result: FileResult, statements: StatementPositions, module_line,
               warnings: list[str]) -> list[Hunk]:
-    if f.fix.transform is not None and f.node is not None:
+    if f.fix.transform is not None and f.node is not None and statements is not None:
         try:
             edits = statements.edits(f.fix.transform(result.module))
             return [(e.line - 1, e.end_line - 1, tuple(split_lines(e.content))) for e in edits]
@@ -175,11 +176,16 @@ def _edit_hunks(lines: list[str], f: Finding, module_line) -> list[Hunk]:
     """Column edits (1-based, end exclusive) as one hunk over the lines they touch."""
     located = []
     for e in f.fix.edits:
-        line = module_line(f.cell, e.line)
-        end_line = module_line(f.cell, e.end_line)
+        cell = e.cell if e.cell is not None else f.cell
+        line = module_line(cell, e.line)
+        end_line = module_line(cell, e.end_line)
         if line is None or end_line is None:
             return []
-        located.append((line, e.column, end_line, e.end_column, e.content))
+        end_col = e.end_column
+        if end_line == len(lines) + 1 and end_col == 1 and lines and lines[-1].endswith("\n"):
+            # the end of the file after its last line break (a removed last line)
+            end_line, end_col = len(lines), len(lines[-1]) + 1
+        located.append((line, e.column, end_line, end_col, e.content))
     first = min(x[0] for x in located) - 1
     last = max(x[2] for x in located)
     if first < 0 or last > len(lines):
@@ -263,6 +269,8 @@ def _apply(result: FileResult, current: str, hunks: list[Hunk]) -> str:
         new_origin.extend(origin[pos:start])
         inserted_cell.extend([None] * (start - pos))
         cell = _cell_for(nb, start, end) if nb is not None else None
+        if nb is not None and len(repl) == end - start:
+            repl = [_restore_magic(nb, lines, start + k, text) for k, text in enumerate(repl)]
         new_lines.extend(repl)
         new_origin.extend([None] * len(repl))
         inserted_cell.extend([cell] * len(repl))
@@ -300,16 +308,48 @@ def _fits_cells(hunks: list[Hunk], result: FileResult) -> bool:
     (writing the neutralised comment back would destroy it)."""
     nb = result.notebook
     module_lines = _module_lines(result)
-    for start, end, _ in hunks:
+    for start, end, repl in hunks:
         cells = {nb.line_map[i][0] for i in range(start, min(end, len(nb.line_map)))}
         if len(cells) > 1 or end > len(nb.line_map):
             return False
         for i in range(start, end):
             cell, line = nb.line_map[i]
             raw = _raw_cell_lines(nb, cell)[line - 1].rstrip("\r")
-            if raw != module_lines[i].rstrip("\n"):
-                return False
+            module = module_lines[i].rstrip("\n")
+            if raw != module:
+                # `%time stmt` is analysed as `pass; stmt`: a fix inside stmt can go back
+                tail = _kept_tail(raw, module)
+                if tail is None or len(repl) != end - start or not repl[i - start].startswith(module[:tail]):
+                    return False
     return True
+
+
+_TIMED = re.compile(r"[ \t]*pass; *")
+
+
+def _kept_tail(raw: str, module: str) -> Optional[int]:
+    """Where the kept statement starts when the module line is a ``%time`` /
+    ``%timeit`` magic line of the cell read as ``pass; stmt`` (same columns)."""
+    m = _TIMED.match(module)
+    if m is None or m.end() >= len(module) or raw[m.end():] != module[m.end():]:
+        return None
+    return m.end() if raw[len(module) - len(module.lstrip()):].startswith("%") else None
+
+
+def _restore_magic(nb: NotebookSource, module_lines: list[str], index: int, new: str) -> str:
+    """A fixed module line as it goes back into its cell: a ``%time stmt`` line
+    gets its magic prefix back in front of the fixed statement."""
+    if index >= len(nb.line_map):
+        return new
+    cell, line = nb.line_map[index]
+    raw = _raw_cell_lines(nb, cell)[line - 1].rstrip("\r")
+    module = module_lines[index].rstrip("\n")
+    if raw == module:
+        return new
+    tail = _kept_tail(raw, module)
+    if tail is None or not new.startswith(module[:tail]):
+        return new
+    return raw[:tail] + new[tail:]
 
 
 def _notebook_text(current: str, nb: NotebookSource, lines: list[str], origin: list[Optional[int]],

@@ -42,6 +42,10 @@ class Rule:
     # reports only at those calls when SemanticModel.loop_contexts puts them in
     # a loop, so the second prefilter stage looks only at calls that may run in one
     calls_in_loops: ClassVar[bool] = False
+    # "ast": the rule reads the engine v2 model (kmlint.semantics) and reports
+    # ast nodes with text-edit fixes; "cst": the legacy libcst model
+    # (kmlint.legacy), until every rule has moved
+    engine: ClassVar[str] = "cst"
 
     def check_call(self, call: "CallSite", ctx: "RuleContext") -> None:  # pragma: no cover
         pass
@@ -73,7 +77,52 @@ class Rule:
             cls.may_match_syntax.__func__ is not Rule.may_match_syntax.__func__  # type: ignore[attr-defined]
 
 
+class RuleMeta:
+    """What is known of a rule without importing its module (kmlint/catalog.py)."""
+
+    __slots__ = ("code", "name", "summary", "fixable", "confirmable", "preview", "severity", "engine",
+                 "tokens", "requires", "calls", "calls_in_loops", "module")
+
+    def __init__(self, code: str, name: str, summary: str, fixable: Optional[str] = None, confirmable: bool = False,
+                 preview: bool = False, severity: str = "warning", engine: str = "cst", tokens: tuple = (),
+                 requires: tuple = (), calls: tuple = (), calls_in_loops: bool = False, module: str = ""):
+        self.code, self.name, self.summary, self.fixable = code, name, summary, fixable
+        self.confirmable, self.preview, self.severity, self.engine = confirmable, preview, severity, engine
+        self.tokens, self.requires, self.calls = tuple(tokens), tuple(requires), frozenset(calls)
+        self.calls_in_loops, self.module = calls_in_loops, module
+
+    def __repr__(self) -> str:
+        return f"RuleMeta({self.code} {self.name})"
+
+
 _REGISTRY: dict[str, type[Rule]] = {}
+_CATALOG: Optional[dict[str, RuleMeta]] = None
+
+
+def catalog() -> dict[str, RuleMeta]:
+    """Every rule's metadata by code, without importing rule modules."""
+    global _CATALOG
+    if _CATALOG is None:
+        from kmlint.catalog import RULES
+
+        _CATALOG = {m.code: m for m in RULES}
+    return _CATALOG
+
+
+def all_meta() -> list[RuleMeta]:
+    cat = catalog()
+    return [cat[c] for c in sorted(cat)]
+
+
+def rule_meta(code_or_name: str) -> Optional[RuleMeta]:
+    cat = catalog()
+    key = code_or_name.strip()
+    if key.upper() in cat:
+        return cat[key.upper()]
+    for m in cat.values():
+        if m.name == key:
+            return m
+    return None
 
 
 def register(cls: type[Rule]) -> type[Rule]:
@@ -107,6 +156,13 @@ def all_rules() -> list[type[Rule]]:
 
 
 def get_rule(code_or_name: str) -> Optional[type[Rule]]:
+    """The rule class; imports only that rule's module when the catalog knows it."""
+    meta = rule_meta(code_or_name)
+    if meta is not None and meta.module:
+        if meta.code not in _REGISTRY:
+            importlib.import_module(f"kmlint.checks.{meta.module}")
+        if meta.code in _REGISTRY:
+            return _REGISTRY[meta.code]
     _load_all()
     key = code_or_name.strip()
     if key.upper() in _REGISTRY:
@@ -148,10 +204,10 @@ def resolve_selection(
     """Ruff-like selection: start from ``select`` (default: every stable rule),
     add ``extend_select``, remove ``ignore``.  Preview rules are only on with
     ``preview`` unless selected by their exact code or name."""
-    _load_all()
+    cat = catalog()
     explicit: set[str] = set()
     if select is None:
-        chosen = {c for c, r in _REGISTRY.items() if preview or not r.preview}
+        chosen = {c for c, r in cat.items() if preview or not r.preview}
     else:
         chosen = set()
         for s in select:
@@ -167,5 +223,5 @@ def resolve_selection(
     for s in ignore:
         chosen -= expand_selector(s)
     if not preview:
-        chosen = {c for c in chosen if not _REGISTRY[c].preview or c in explicit}
+        chosen = {c for c in chosen if not cat[c].preview or c in explicit}
     return chosen

@@ -35,6 +35,8 @@ class CrashesOnBoom(Rule):
 @pytest.fixture
 def crashing_rule(monkeypatch):
     monkeypatch.setitem(registry._REGISTRY, CrashesOnBoom.code, CrashesOnBoom)
+    monkeypatch.setitem(registry.catalog(), CrashesOnBoom.code,
+                        registry.RuleMeta(CrashesOnBoom.code, CrashesOnBoom.name, CrashesOnBoom.summary))
     monkeypatch.setattr(linter, "_RULE_INSTANCES", {})
 
 

@@ -32,7 +32,7 @@ def fix_once(source: str, code: str) -> str:
     res = lint_text(textwrap.dedent(source), "snippet.py", Settings(select=[code]), keep_tree=True)
     fixes = [f.fix for f in res.findings if f.code == code and f.fix is not None]
     assert fixes, "no fix offered"
-    return fixes[0].transform(res.module).code
+    return fixes[0].apply(res.text, res.module)
 
 
 # --------------------------------------------------------------------------- dossier fixes

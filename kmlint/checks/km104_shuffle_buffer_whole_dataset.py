@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Optional
 
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.datasets import (
+from kmlint.semantics.datasets import (
     buffer_holds_whole_dataset, dataset_chain, decoded_element_bytes, element_count, has_filename, is_decoding_map,
-    step_arg, tfds_source,
+    report_method, step_arg, tfds_source,
 )
-from kmlint.legacy.semantics.sizes import describe_bytes, int_value, tfds_example_bytes
+from kmlint.semantics.sizes import describe_bytes, int_value, tfds_example_bytes
 
 
 @register
@@ -17,6 +17,7 @@ class ShuffleBufferWholeDataset(Rule):
     code = "KM104"
     name = "shuffle-buffer-whole-dataset"
     summary = "`shuffle()` of decoded examples with a buffer holding the whole data set (or over the memory limit)"
+    engine = "ast"
     confirmable = True
     tokens = ("shuffle",)
     requires = ("dataset",)
@@ -80,4 +81,4 @@ class ShuffleBufferWholeDataset(Rule):
                       "there) and keep a small buffer after it")
         else:
             advice = "let `tfds.load(..., shuffle_files=True)` shuffle the files and keep a small buffer here"
-        ctx.report(call.node.func.attr, f"this shuffle buffer {what}: {advice}", end_node=call.node)
+        report_method(ctx, call.node, f"this shuffle buffer {what}: {advice}")

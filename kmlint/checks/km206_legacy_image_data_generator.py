@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from kmlint.registry import Rule, register
 
 QUALNAMES = ("keras.preprocessing.image.ImageDataGenerator",)
@@ -14,6 +12,7 @@ class LegacyImageDataGenerator(Rule):
     code = "KM206"
     name = "legacy-image-data-generator"
     summary = "`ImageDataGenerator` is deprecated and gone in Keras 3; it loads single-threaded and yields float64"
+    engine = "ast"
     tokens = ("ImageDataGenerator",)
     calls = frozenset({"ImageDataGenerator"})
 

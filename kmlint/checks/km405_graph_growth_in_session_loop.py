@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Optional
 
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.model import CallSite, Loop, SemanticModel
-from kmlint.legacy.semantics.tensors import creates_graph_op, is_session, tf1_name
+from kmlint.semantics.model import CallSite, Loop, SemanticModel
+from kmlint.semantics.tensors import creates_graph_op, is_session, tf1_name
 
 # calls inside the loop that give it a fresh graph each iteration
 FRESH_GRAPH = {"tensorflow.Graph", "tensorflow.reset_default_graph"}
@@ -34,6 +34,7 @@ class GraphGrowthInSessionLoop(Rule):
     name = "graph-growth-in-session-loop"
     summary = "TF1 ops created inside a loop that calls `sess.run` make the graph grow every iteration"
     confirmable = True
+    engine = "ast"
     tokens = (".run(",)
     requires = ("tensorflow",)
 

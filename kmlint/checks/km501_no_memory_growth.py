@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Optional
 
-import libcst as cst
+import ast
 
+from kmlint.edits import insert_after
 from kmlint.findings import UNSAFE, Fix
-from kmlint.fixes import insert_statements
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.devices import (
+from kmlint.semantics.devices import (
     growth_evidence, gpu_targeting, hides_all_gpus, initialises_runtime, project_helpers_enable_growth,
 )
-from kmlint.legacy.semantics.model import SemanticModel
-from kmlint.legacy.semantics.tensors import tf_alias
+from kmlint.semantics.model import SemanticModel
+from kmlint.semantics.tensors import tf_alias
 
 
 def _runs_as_script(model: SemanticModel, fn) -> bool:
@@ -21,21 +21,26 @@ def _runs_as_script(model: SemanticModel, fn) -> bool:
     return fn is None or any(model.module_entry(c) is not None for c in model.callers(fn))
 
 
-def _is_import(stmt: cst.CSTNode) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+def _is_import(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, (ast.Import, ast.ImportFrom))
 
 
-def growth_anchor(model: SemanticModel, alias: str) -> Optional[cst.CSTNode]:
+def growth_anchor(model: SemanticModel, alias: str) -> Optional[ast.stmt]:
     """The top-level statement after which the growth loop goes: after the
     imports (and after the statement binding the TF alias), before the first
     statement that initialises the runtime."""
-    body = list(model.module.body)
+    body = model.tree.body
     first_init = min((cs.top_index for cs in model.calls if cs.function is None and initialises_runtime(model, cs)),
                      default=len(body))
     tf_binding = next((b for b in model.module_scope.bindings.get(alias, ()) if b.kind == "import"), None)
     if tf_binding is None or tf_binding.top_index < 0 or tf_binding.top_index >= first_init:
         return None
     last = max([i for i, s in enumerate(body[:first_init]) if _is_import(s)] + [tf_binding.top_index])
+    # the loop goes on the lines after the anchor: not after `import tensorflow as tf; x = tf.ones(1)`
+    # (one libcst statement line, which the libcst engine never took as the anchor)
+    end = body[last].end_lineno
+    if any(s.lineno <= end for s in body[first_init:first_init + 1]):
+        return None
     return body[last]
 
 
@@ -45,6 +50,7 @@ class NoMemoryGrowth(Rule):
     name = "no-memory-growth"
     summary = "A script that targets GPUs never enables memory growth, so TensorFlow reserves nearly all GPU memory"
     fixable = "unsafe"
+    engine = "ast"
     tokens = ("CUDA_VISIBLE_DEVICES", "gpu", "GPU", "MirroredStrategy")
     requires = ("tensorflow",)
 
@@ -80,9 +86,6 @@ class NoMemoryGrowth(Rule):
         var = next(n for n in ("gpu", "gpu_device", "_gpu") if n not in bound)
         code = (f"for {var} in {alias}.config.list_physical_devices(\"GPU\"):\n"
                 f"    {alias}.config.experimental.set_memory_growth({var}, True)\n")
-        stmt = cst.parse_statement(code).with_changes(leading_lines=[cst.EmptyLine()])
-
-        def transform(module: cst.Module) -> cst.Module:
-            return insert_statements(module, anchor, [stmt])
-
-        return Fix(UNSAFE, "Enable memory growth for every GPU after the imports", transform)
+        loop = insert_after(model, anchor, code)
+        loop.content = model.index.line_ending() + loop.content  # a blank line before the loop
+        return Fix(UNSAFE, "Enable memory growth for every GPU after the imports", edits=[loop])

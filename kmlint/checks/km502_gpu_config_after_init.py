@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.devices import DEVICE_CONFIG_FUNCTIONS, device_config_calls, initialises_runtime
+from kmlint.semantics.devices import DEVICE_CONFIG_FUNCTIONS, device_config_calls, initialises_runtime
 
 
 @register
@@ -11,6 +11,7 @@ class GpuConfigAfterInit(Rule):
     code = "KM502"
     name = "gpu-config-after-init"
     summary = "GPU configuration after a tensor, model or dataset was created raises `RuntimeError`"
+    engine = "ast"
     tokens = ("set_memory_growth", "set_visible_devices", "set_logical_device_configuration",
               "set_virtual_device_configuration")
 

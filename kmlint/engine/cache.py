@@ -50,7 +50,7 @@ def code_fingerprint() -> str:
     """kmlint's version, its modules (size and mtime) and the registered rules."""
     global _CODE_FINGERPRINT
     if _CODE_FINGERPRINT is None:
-        from kmlint.registry import all_rules
+        from kmlint.registry import all_meta
 
         package = Path(kmlint.__file__).parent
         parts = [kmlint.__version__, FORMAT]
@@ -60,7 +60,7 @@ def code_fingerprint() -> str:
             except OSError:
                 continue
             parts.append(f"{p.relative_to(package).as_posix()}:{st.st_size}:{st.st_mtime_ns}")
-        parts.extend(f"{r.code}={r.__module__}.{r.__qualname__}" for r in all_rules())
+        parts.extend(f"{r.code}={r.module}:{r.engine}" for r in all_meta())
         _CODE_FINGERPRINT = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return _CODE_FINGERPRINT
 

@@ -15,20 +15,17 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Optional, Union
-
-import libcst as cst
+from typing import Optional
 
 from kmlint.config import Settings
 from kmlint.engine.context import RawFinding, RuleContext
 from kmlint.engine import prefilter as prefilter_mod
-from kmlint.engine.syntax_facts import PARSE_FLAGS
-from kmlint.engine.parsing import parse_module
+from kmlint.syntax import PARSE_FLAGS
+from kmlint.syntax import LineIndex, parse as parse_ast
 from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
-from kmlint.engine.positions import StatementPositions
 from kmlint.engine.suppressions import has_directives, has_judged_directives, is_skip_file, parse_suppressions, render_directive
 from kmlint.findings import Edit, Finding, Fix, SAFE
-from kmlint.registry import Rule, all_rules, get_rule, resolve_selection
+from kmlint.registry import Rule, get_rule, resolve_selection, rule_meta
 
 PARSE_ERROR = "KM901"
 UNUSED_SUPPRESSION = "KM900"
@@ -52,7 +49,7 @@ class FileResult:
     error: Optional[str] = None  # the file could not be read at all
     dependencies: list[str] = field(default_factory=list)
     # kept for fixers/LSP in the same process (never pickled)
-    module: Optional[cst.Module] = None
+    module: object = None  # the libcst module (legacy rules)
     model: object = None
     notebook: Optional[NotebookSource] = None
     text: Optional[str] = None
@@ -163,12 +160,17 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
     if is_skip_file(source):
         return FileResult(path, skipped=True)
 
-    rules = [rule_instance(c) for c in sorted(codes) if c not in (PARSE_ERROR, UNUSED_SUPPRESSION)]
+    metas = [rule_meta(c) for c in sorted(codes) if c not in (PARSE_ERROR, UNUSED_SUPPRESSION)]
     directives = UNUSED_SUPPRESSION in codes and has_judged_directives(source)
     if prefilter is None:
         prefilter = prefilter_mod.enabled()
     checked = prefilter_mod.Screening()
-    active = prefilter_mod.active_rules(rules, source, Path(path), checked) if prefilter else rules
+    if prefilter:
+        # stage one on the catalog: a rule's module is imported only when its words occur
+        evidence: dict[str, bool] = {}
+        metas = [m for m in metas if prefilter_mod.may_match(m, source, evidence, Path(path))]
+    rules = [rule_instance(m.code) for m in metas]
+    active = prefilter_mod.active_rules(rules, source, Path(path), checked, stage_one=False) if prefilter else rules
     if prefilter and not active and not directives:
         # Prefilter: nothing can match.  CPython's own parser still checks the
         # syntax (about 50x faster than libcst) so KM901 is never lost; the
@@ -187,43 +189,71 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
             line, col = nesting.lineno or 1, max(nesting.offset or 1, 1)
             return _parse_error_result(path, settings, f"cannot parse file: {nesting.msg}", line, col, codes=codes,
                                        notebook=notebook)
+    legacy = [r for r in active if getattr(r, "engine", "cst") != "ast"]
+    v2 = [r for r in active if getattr(r, "engine", "cst") == "ast"]
     recovered = False
+    module = None  # the libcst module, for legacy rules only
+    tree = None
     try:
-        module = parse_module(source)
-    except cst.ParserSyntaxError as e:
-        if notebook is None:
-            line, col = _syntax_position(e, source)
-            error = _parse_error_result(path, settings, _syntax_message(e, source), line, col, codes=codes)
-            module, source = _recover(source) if active or directives else (None, source)
-            if module is None:
-                return error
-            cell_errors, recovered = error.findings, True
+        tree = parse_ast(source)
+    except SyntaxError as e:
+        if notebook is not None:
+            source, cell_errors = _parse_notebook_cells(notebook, path, codes)
+        elif _newer_syntax(source):
+            pass  # valid Python of a newer version: no KM901
         else:
-            module, source, cell_errors = _parse_notebook_cells(notebook, path, codes)
-            if module is None:
-                return FileResult(path, cell_errors)
+            line, col = e.lineno or 1, max(e.offset or 1, 1)
+            error = _parse_error_result(path, settings, f"cannot parse file: {e.msg or 'invalid syntax'}", line, col,
+                                        codes=codes)
+            recovered_source = _recover(source) if active or directives else None
+            if recovered_source is None:
+                return error
+            source, cell_errors, recovered = recovered_source, error.findings, True
+        try:
+            tree = parse_ast(source)
+        except (SyntaxError, RecursionError, MemoryError):
+            # syntax newer than this Python that libcst reads: the statements
+            # CPython cannot parse are blanked for the v2 model
+            tree = _ast_of_newer_syntax(source)
     except (RecursionError, MemoryError) as e:
         return _parse_error_result(path, settings, f"file too deeply nested to parse ({type(e).__name__})", 1, 1, codes=codes)
+    if legacy:
+        from kmlint.engine.parsing import parse_module, ParserSyntaxError
 
-    from kmlint.legacy.semantics.model import build_model
+        try:
+            module = parse_module(source)
+        except (ParserSyntaxError, RecursionError, MemoryError):
+            module = None  # CPython's verdict on the syntax stands; legacy rules skip the file
 
     result = FileResult(path, [], 0, False)
+    legacy_model = model = None
+    index = LineIndex(source)
     try:
-        model = build_model(module, source, notebook is not None)
+        if legacy and module is not None:
+            from kmlint.legacy.semantics.model import build_model as build_legacy_model
+
+            legacy_model = build_legacy_model(module, source, notebook is not None)
+        if v2 and tree is not None:
+            from kmlint.semantics.model import build_model
+
+            model = build_model(tree, source, notebook is not None, index)
     except RecursionError:
         result.findings = cell_errors + _parse_error_result(path, settings, "file too deeply nested to analyse", 1, 1, codes=codes).findings
         return result
 
     raw: list[RawFinding] = []
     for rule in active:
-        ctx = RuleContext(rule, model, settings, path)
+        rule_model = model if getattr(rule, "engine", "cst") == "ast" else legacy_model
+        if rule_model is None:
+            continue
+        ctx = RuleContext(rule, rule_model, settings, path)
         try:
             if rule.calls:
                 for name in rule.calls:
-                    for call in model.calls_by_name.get(name, ()):
+                    for call in rule_model.calls_by_name.get(name, ()):
                         rule.check_call(call, ctx)
             if rule.wants_module():
-                rule.check_module(model, ctx)
+                rule.check_module(rule_model, ctx)
         except Exception as e:  # a rule bug must not hide other rules' findings
             result.internal_errors += 1
             result.findings.append(Finding(
@@ -234,8 +264,12 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
             continue
         raw.extend(ctx.out)
 
-    result.dependencies = sorted(model.dependencies)
-    findings = _locate(raw, module, path, source, fix_edits and settings.fix_edits)
+    dependencies: set[str] = set()
+    for m in (legacy_model, model):
+        if m is not None:
+            dependencies |= m.dependencies
+    result.dependencies = sorted(dependencies)
+    findings = _locate(raw, module, index, path, source, fix_edits and settings.fix_edits)
     findings = _dedupe(findings)
     if recovered:
         for f in findings:
@@ -248,7 +282,7 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
         findings = [_to_cell(f, notebook) for f in findings]
     result.findings = sorted(cell_errors + result.findings + findings, key=lambda f: f.sort_key)
     if keep_tree:
-        result.module, result.model, result.notebook, result.text = module, model, notebook, source
+        result.module, result.model, result.notebook, result.text = module, model or legacy_model, notebook, source
     return result
 
 
@@ -278,36 +312,13 @@ def _nesting_error(source: str) -> Optional[SyntaxError]:
 _ERROR_AT = re.compile(r"^(?:parser error: )?error at (\d+):(\d+): ")
 
 
-def _syntax_position(e: cst.ParserSyntaxError, source: Optional[str] = None) -> tuple[int, int]:
-    """1-based (line, column) of a libcst syntax error.  CPython's parser
-    locates errors more precisely, so it is asked first when it also fails."""
-    if source is not None:
-        py = _fast_syntax_error(source)
-        if py is not None and py.lineno:
-            return py.lineno, max(py.offset or 1, 1)
-    m = _ERROR_AT.match(e.message or "")
-    if m:
-        return int(m.group(1)), int(m.group(2)) + 1
-    return e.raw_line, e.raw_column + 1
-
-
-def _syntax_message(e: cst.ParserSyntaxError, source: Optional[str] = None) -> str:
-    if source is not None:
-        py = _fast_syntax_error(source)
-        if py is not None and py.msg:
-            return f"cannot parse file: {py.msg}"
-    msg = e.message.strip().splitlines()[0] if e.message else "invalid syntax"
-    msg = _ERROR_AT.sub("", msg)
-    return f"cannot parse file: {msg}"
-
-
 def _parse_error_result(path: str, settings: Settings, message: str, line: int, col: int, *,
                         codes: Optional[set[str]] = None, notebook: Optional[NotebookSource] = None) -> FileResult:
     if codes is None:
         codes = enabled_codes(settings, path)
     res = FileResult(path)
     if PARSE_ERROR in codes:
-        rule = get_rule(PARSE_ERROR)
+        rule = rule_meta(PARSE_ERROR)
         f = Finding(PARSE_ERROR, rule.name if rule else "parse-error", message, path, line, max(col, 1), line, max(col, 1), severity="error")
         if notebook is not None:
             f = _to_cell(f, notebook)
@@ -352,9 +363,9 @@ _FOLLOWERS = {"if": {"elif", "else"}, "elif": {"elif", "else"}, "for": {"else"},
               "else": {"finally"}, "finally": set()}
 
 
-def _recover(source: str) -> tuple[Optional[cst.Module], str]:
-    """The module of ``source`` with its broken top-level statements blanked
-    (every line kept, so positions still hold), or None.
+def _recover(source: str) -> Optional[str]:
+    """``source`` with its broken top-level statements blanked (every line
+    kept, so positions still hold), or None.
 
     A statement is blanked from its first line to the next top-level statement
     the tokenizer found before it lost track (an unclosed bracket or string
@@ -370,19 +381,29 @@ def _recover(source: str) -> tuple[Optional[cst.Module], str]:
     for _ in range(MAX_RECOVERY_STEPS):
         error = _fast_syntax_error(text)
         if error is None:
-            try:
-                return parse_module(text), text
-            except (cst.ParserSyntaxError, RecursionError, MemoryError):
-                return None, source
+            return text
         line = min(max(error.lineno or 1, 1), count)
         first = max((s for s in starts if s <= line), default=1)
         end = min((s for s in starts if s > line), default=count + 1)
         region = set(range(first, end))
         if region <= blank:
-            return None, source  # no progress: the statements around are broken too
+            return None  # no progress: the statements around are broken too
         blank |= region
         text = "".join(part if i % 2 or (i // 2 + 1) not in blank else "" for i, part in enumerate(lines))
-    return None, source
+    return None
+
+
+def _ast_of_newer_syntax(source: str):
+    """The ast of a file that libcst reads but this Python's parser does not
+    (syntax of a newer Python): the statements it cannot parse are blanked,
+    the rest is analysed; no KM901, since the file is valid Python."""
+    text = _recover(source)
+    if text is None:
+        return None
+    try:
+        return parse_ast(text)
+    except (SyntaxError, RecursionError, MemoryError):
+        return None
 
 
 _LINE_ENDINGS = re.compile(r"(\r\n|\r|\n)")
@@ -423,9 +444,10 @@ def _top_level_starts(source: str) -> list[int]:
     return starts
 
 
-def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):
+def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]) -> tuple[str, list[Finding]]:
     """The joined notebook failed to parse: find the broken cells, report each as
-    KM901 and analyse the rest with those cells blanked (positions kept)."""
+    KM901 and analyse the rest with those cells blanked (positions kept).  A
+    cell only a newer Python reads (libcst does) is blanked without KM901."""
     lines = nb.source.split("\n")
     errors: list[Finding] = []
     cell_first: dict[int, int] = {}
@@ -434,38 +456,62 @@ def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):
     for cell, first in cell_first.items():
         n = sum(1 for c, _ in nb.line_map if c == cell)
         chunk = "\n".join(lines[first:first + n]) + "\n"
-        try:
-            parse_module(chunk)
-        except cst.ParserSyntaxError as e:
-            if PARSE_ERROR in codes:
-                line, col = _syntax_position(e, chunk)
-                errors.append(Finding(PARSE_ERROR, "parse-error", _syntax_message(e, chunk), path, line, col,
-                                      line, col, severity="error", cell=cell))
-            for j in range(first, first + n):
-                lines[j] = ""
-    source = "\n".join(lines)
+        error = _fast_syntax_error(chunk)
+        if error is None:
+            continue
+        if PARSE_ERROR in codes and not _newer_syntax(chunk):
+            line, col = error.lineno or 1, max(error.offset or 1, 1)
+            col += nb.column_shift(first + line)
+            errors.append(Finding(PARSE_ERROR, "parse-error", f"cannot parse file: {error.msg or 'invalid syntax'}",
+                                  path, line, col, line, col, severity="error", cell=cell))
+        for j in range(first, first + n):
+            lines[j] = ""
+    return "\n".join(lines), errors
+
+
+def _newer_syntax(source: str) -> bool:
+    """CPython rejected ``source``: does libcst, which reads the syntax of
+    newer Pythons (3.12's type statements, PEP 695 generics ...), accept it?"""
+    if _extreme(source):
+        return False  # never hand libcst what can crash it
+    from kmlint.engine.parsing import ParserSyntaxError, parse_module
+
     try:
-        return parse_module(source), source, errors
-    except cst.ParserSyntaxError:
-        return None, source, errors
+        parse_module(source)
+    except (ParserSyntaxError, RecursionError, MemoryError):
+        return False
+    return True
 
 
-def _locate(raw: list[RawFinding], module: cst.Module, path: str, source: str, fix_edits: bool = True) -> list[Finding]:
+def _locate(raw: list[RawFinding], module, index: LineIndex, path: str, source: str,
+            fix_edits: bool = True) -> list[Finding]:
+    """1-based positions of the raw findings: ast nodes (engine v2) from their
+    spans, libcst nodes (legacy rules) from the statements that hold them."""
     if not raw:
         return []
-    statements = StatementPositions(module, source)
-    positions = statements.locate([r.node for r in raw] + [r.end_node for r in raw])
+    legacy = [r for r in raw if not isinstance(r.node, ast.AST)]
+    statements = positions = None
+    if legacy and module is not None:
+        from kmlint.engine.positions import StatementPositions
+
+        statements = StatementPositions(module, source)
+        positions = statements.locate([r.node for r in legacy] + [r.end_node for r in legacy])
     out = []
     for r in raw:
-        rng = positions.get(r.node)
-        end = positions.get(r.end_node) if r.end_node is not None else rng
-        if rng is None:
-            line = col = end_line = end_col = 1
+        if isinstance(r.node, ast.AST):
+            start = index.span(r.node)
+            end = index.span(r.end_node) if r.end_node is not None else start
+            line, col, end_line, end_col = start.line, start.col + 1, end.end_line, end.end_col + 1
         else:
-            line, col = rng.start.line, rng.start.column + 1
-            end_line, end_col = end.end.line, end.end.column + 1
+            rng = positions.get(r.node) if positions is not None else None
+            end = positions.get(r.end_node) if r.end_node is not None and positions is not None else rng
+            if rng is None:
+                line = col = end_line = end_col = 1
+            else:
+                line, col = rng.start.line, rng.start.column + 1
+                end_line, end_col = end.end.line, end.end.column + 1
         fix = r.fix
-        if fix_edits and fix is not None and fix.transform is not None and not fix.edits:
+        if fix_edits and fix is not None and fix.transform is not None and not fix.edits and statements is not None:
             fix.edits = _edits_for(fix, module, statements)
         out.append(Finding(r.rule.code, r.rule.name, r.message, path, line, col, end_line, end_col,
                            r.rule.severity, fix, None, r.node))
@@ -478,7 +524,9 @@ def locate_fix(result: FileResult, finding: Finding) -> list[Edit]:
     fix = finding.fix
     if fix is None:
         return []
-    if not fix.edits and fix.transform is not None and result.module is not None:
+    if not fix.edits and fix.transform is not None and result.module is not None and not isinstance(finding.node, ast.AST):
+        from kmlint.engine.positions import StatementPositions
+
         edits = _edits_for(fix, result.module, StatementPositions(result.module, result.text or result.module.code))
         if result.notebook is not None:
             _edits_to_cells(edits, result.notebook)
@@ -486,7 +534,7 @@ def locate_fix(result: FileResult, finding: Finding) -> list[Edit]:
     return fix.edits
 
 
-def _edits_for(fix: Fix, module: cst.Module, statements: StatementPositions) -> list[Edit]:
+def _edits_for(fix: Fix, module, statements) -> list[Edit]:
     """Describe a transform-based fix as whole-line replacements, one per
     changed hunk (exact, and precise enough for editors, JSON and SARIF)."""
     try:
@@ -520,7 +568,7 @@ def _apply_suppressions(findings: list[Finding], directives, path: str, codes: s
             kept.append(f)
     if UNUSED_SUPPRESSION not in codes:
         return kept
-    rule = get_rule(UNUSED_SUPPRESSION)
+    rule = rule_meta(UNUSED_SUPPRESSION)
     lines = source.split("\n")
     for line, items in sups.items():
         for s in items:
@@ -533,7 +581,7 @@ def _apply_suppressions(findings: list[Finding], directives, path: str, codes: s
             # A code whose rule is switched off in this run cannot be judged (it
             # may be needed under the project's usual selection); unknown codes can.
             unused = [c for c in ours if c not in s.used and c != UNUSED_SUPPRESSION
-                      and (c in codes or get_rule(c) is None)]
+                      and (c in codes or rule_meta(c) is None)]
             if unused:
                 kept.append(_unused(rule, s, path, unused, lines))
     return kept
@@ -565,6 +613,9 @@ def _to_cell(f: Finding, nb: NotebookSource) -> Finding:
         return f
     cell, line = nb.to_cell(f.line)
     _, end_line = nb.to_cell(f.end_line)
+    if nb.shifts:  # a dedented cell or a stripped prompt: columns move back
+        f.column += nb.column_shift(f.line)
+        f.end_column += nb.column_shift(f.end_line)
     f.cell = cell
     f.line, f.end_line = line, max(end_line, line) if cell == nb.to_cell(f.end_line)[0] else line
     if f.fix is not None:
@@ -574,6 +625,9 @@ def _to_cell(f: Finding, nb: NotebookSource) -> Finding:
 
 def _edits_to_cells(edits: list[Edit], nb: NotebookSource) -> None:
     for e in edits:
+        if nb.shifts:
+            e.column += nb.column_shift(e.line)
+            e.end_column += nb.column_shift(e.end_line)
         e.cell, e.line = nb.to_cell(e.line)
         end_cell, e.end_line = nb.to_cell(e.end_line)
         if end_cell != e.cell:

@@ -16,6 +16,7 @@ import threading
 import libcst as cst
 from libcst._nodes.base import CSTNode
 
+ParserSyntaxError = cst.ParserSyntaxError
 _lock = threading.Lock()
 _validating_post_init = CSTNode.__post_init__
 

@@ -190,7 +190,7 @@ class Screening:
 
 
 def active_rules(rules: Iterable, text: str, importer: Optional[Path] = None,
-                 screening: Optional[Screening] = None) -> list:
+                 screening: Optional[Screening] = None, stage_one: bool = True) -> list:
     """The rules that can possibly report something on ``text`` (the file at
     ``importer``, for requirements that imported project files can meet).
 
@@ -200,7 +200,7 @@ def active_rules(rules: Iterable, text: str, importer: Optional[Path] = None,
     (``Rule.may_match_syntax``); a single rule without such a condition means
     libcst parses the file anyway, so stage two would be wasted."""
     evidence: dict[str, bool] = {}
-    active = [r for r in rules if may_match(r, text, evidence, importer)]
+    active = [r for r in rules if may_match(r, text, evidence, importer)] if stage_one else list(rules)
     if not active or not all(r.syntax_gated() for r in active):
         return active
     facts = syntax_facts.collect(text)

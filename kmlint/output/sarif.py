@@ -100,9 +100,9 @@ def _result(f: Finding, index: dict, fingerprint: str) -> dict:
 
 def render_sarif(findings: list[Finding], info) -> str:
     from kmlint.baseline import fingerprints, read_source
-    from kmlint.registry import all_rules
+    from kmlint.registry import all_meta
 
-    rules = all_rules()
+    rules = all_meta()
     index = {r.code: i for i, r in enumerate(rules)}
     prints = fingerprints(findings, Path.cwd(), info.get("source", read_source))
     log = {

@@ -158,9 +158,12 @@ class UserProbe:
         self.rec.end_region()
         self.rec.finish("region ended")
 
-    def checkpoint(self) -> None:
-        """Before the heavy work that follows a large array: memory held there."""
+    def checkpoint(self, held: Any = None) -> None:
+        """Before the heavy work that follows a large array: memory held there.
+        ``held`` is the flagged object (None when the fixed variant deleted it)."""
         self._enter()
+        if held is not None:
+            self.rec.event("held", tensor=_is_tensor(held), type=type(held).__name__, nbytes=_nbytes(held))
         self.rec.sample("end")
         self.rec.finish("checkpoint")
 
@@ -188,6 +191,12 @@ class UserProbe:
                 break
         self.rec.end_region()
         self.rec.finish("drained")
+
+
+def _is_tensor(value: Any) -> bool:
+    """A framework tensor (TensorFlow, JAX, PyTorch), not a NumPy array or a Python object."""
+    module = type(value).__module__ or ""
+    return module.split(".")[0] in ("tensorflow", "jax", "jaxlib", "torch", "keras")
 
 
 def _nbytes(value: Any) -> int:
@@ -218,8 +227,19 @@ def _configure_tensorflow(rec: Recorder, device: str) -> Any:
     return tf
 
 
+def _configure_backend(rec: Recorder, job: dict) -> None:
+    """Import the run's Keras backend first, so allocator statistics exist from the start."""
+    backend = job.get("backend") or "tensorflow"
+    if backend == "tensorflow":
+        _configure_tensorflow(rec, job["device"])
+        return
+    rec.configure_backend(backend)
+    if job["device"] == "gpu" and rec.tf_device != "GPU:0":
+        raise RuntimeError(f"--device gpu was given but {backend} sees no GPU")
+
+
 def _run_scenario(job: dict, rec: Recorder) -> None:
-    _configure_tensorflow(rec, job["device"])
+    _configure_backend(rec, job)
     spec = importlib.util.spec_from_file_location("kmlint_runtime_scenario", job["file"])
     if spec is None or spec.loader is None:
         raise RuntimeError(f"cannot load scenario {job['file']}")
@@ -231,7 +251,7 @@ def _run_scenario(job: dict, rec: Recorder) -> None:
     setup = getattr(module, "setup", None)
     state = setup(params) if setup is not None else None
     variant = getattr(module, job["variant"])
-    rec.event("start", ran="scenario", kind=module.KIND, params=params)
+    rec.event("start", ran="scenario", kind=module.KIND, params=params, backend=job.get("backend") or "tensorflow")
     rec.event("region")
     if module.KIND == "slope":
         rec.sample("baseline")
@@ -260,13 +280,13 @@ def _run_user(job: dict, rec: Recorder) -> None:
     sys.argv = [path]
     probe = UserProbe(rec, job["cap"], job.get("drain_seconds", 60.0))
     builtins.__kmlint_probe__ = probe  # type: ignore[attr-defined]
-    rec.event("start", ran="your code", **rec.measure())
+    rec.event("start", ran="your code", backend=job.get("backend") or "tensorflow", **rec.measure())
     code = compile(job["code"], path, "exec", dont_inherit=True)
     main_module = types.ModuleType("__main__")
     main_module.__file__ = path
     sys.modules["__main__"] = main_module  # pickling and multiprocessing look it up there
-    if job["device"] == "gpu":
-        _configure_tensorflow(rec, "gpu")
+    if job["device"] == "gpu" or (job.get("backend") or "tensorflow") != "tensorflow":
+        _configure_backend(rec, job)
     try:
         exec(code, main_module.__dict__)
     except SystemExit as e:

@@ -31,12 +31,17 @@ RUNTIME_OPTIONS = [
                  help="Resident memory limit per measurement run, e.g. '4GiB' (default: 60% of RAM / jobs, at most 8 GiB)."),
     click.option("--runtime-scenarios-only", is_flag=True,
                  help="Never run your code: measure the rules' own scenarios."),
+    click.option("--runtime-report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                 help="Write an HTML report (table, plots, the code that ran) to this file."),
+    click.option("--backend", type=click.Choice(["tensorflow", "jax", "torch"]), default=None,
+                 help="Keras backend runtime mode runs your code under (default: KERAS_BACKEND, "
+                      "~/.keras/keras.json, else tensorflow)."),
     click.option("--runtime-pass-env", multiple=True, metavar="NAME",
                  help="Pass this environment variable (or glob, e.g. 'WANDB_*') to the measured runs; by default "
                       "they get an allow-list only (PATH, HOME, locale, Python, CUDA/TF/XLA/KERAS settings)."),
 ]
 RUNTIME_KEYS = ("runtime", "runtime_iterations", "device", "runtime_plots", "runtime_timeout",
-                "runtime_memory_limit", "runtime_scenarios_only", "runtime_pass_env")
+                "runtime_memory_limit", "runtime_scenarios_only", "runtime_report", "backend", "runtime_pass_env")
 
 
 def runtime_options(command):
@@ -74,6 +79,8 @@ def options_from(kw: dict):
         memory_limit=memory,
         plots_dir=kw.get("runtime_plots"),
         user_code=not kw.get("runtime_scenarios_only"),
+        report_path=kw.get("runtime_report"),
+        backend=kw.get("backend") or "",
     )
 
 

@@ -134,9 +134,12 @@ def scrubbed_environ(environ=None, extra=()) -> dict[str, str]:
     return {k: v for k, v in environ.items() if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
 
 
-def child_env(device: str) -> dict[str, str]:
+def child_env(device: str, backend: str = "tensorflow") -> dict[str, str]:
     env = scrubbed_environ()
     env.update(CHILD_ENV)
+    env["KERAS_BACKEND"] = backend or "tensorflow"
+    if backend == "jax":
+        env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # allocator numbers that follow the program
     package_parent = str(Path(kmlint.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     if device == "cpu":
@@ -341,7 +344,7 @@ def run_child(job: dict, limits: Limits, device: str = "auto", cwd: Optional[str
         start = time.monotonic()
         deadline = start + limits.timeout_s
         killed = ""
-        env = child_env(device)
+        env = child_env(device, job.get("backend") or "tensorflow")
         env["KMLINT_RUNTIME_CHILD"] = "1"  # marks the tree's processes (see _reap_orphans)
         with open(log_path, "wb") as log:
             try:

@@ -1,0 +1,299 @@
+"""Compare the engine v2 semantic model (CPython ast, kmlint/semantics) with
+the libcst model it replaces (kmlint/legacy/semantics) on a corpus of files.
+
+    python scripts/model_equivalence.py                  # dossiers, fixtures, prefilter traps
+    python scripts/model_equivalence.py --keras          # ... and the installed keras package
+    python scripts/model_equivalence.py DIR_OR_FILE ...  # these files only
+    python scripts/model_equivalence.py --timing ...     # also time parse+model of both
+
+Both models are built for every file and reduced to facts keyed by source
+line, then compared as multisets per file:
+
+* calls: name, qualname of the callee, line, loop depth and loop kinds;
+* loops: kind, line, targets, the names bound in the body, known iterations;
+* bindings per scope: scope (kind, name, line), name, kind, line;
+* the binding every loaded name resolves to (name, kind, line);
+* functions: name, params, decorators, class, callers' lines, returns, yields;
+* loop_contexts of each call (loop kind and line, helper call lines);
+* is_keras_model / is_dataset on every call receiver, and the chain of it;
+* module_entry of each call (as the chain of call lines it goes through);
+* target stores, with items, imports, imported roots.
+
+Known differences by design (the tree differs; see kmlint/semantics/model.py)
+are left out of the facts: ``True``/``False``/``None`` are constants in ast,
+the name of ``except E as name`` and match-pattern captures are strings in
+ast, and top-level statement indexes count ``a; b`` as two statements.
+Exit status 1 when a fact differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import libcst as cst  # noqa: E402
+from libcst.metadata import MetadataWrapper, PositionProvider  # noqa: E402
+
+from kmlint.engine.parsing import parse_module  # noqa: E402
+from kmlint.legacy.semantics import model as legacy_model  # noqa: E402
+from kmlint.semantics import model as v2_model  # noqa: E402
+from kmlint.syntax import LineIndex, parse  # noqa: E402
+
+CONSTANT_NAMES = {"True", "False", "None"}
+
+
+def default_corpus(keras: bool) -> list[Path]:
+    files = sorted((ROOT / "rules").glob("*/*.py"))
+    for extra in (ROOT / "fixtures", ROOT / "tests" / "prefilter_traps"):
+        files += sorted(p for p in extra.rglob("*.py") if p.is_file())
+    if keras:
+        try:
+            import importlib.util
+            spec = importlib.util.find_spec("keras")
+            if spec is not None and spec.origin:
+                files += sorted(Path(spec.origin).parent.rglob("*.py"))
+        except (ImportError, ValueError):
+            print("keras is not installed: skipped", file=sys.stderr)
+    return files
+
+
+def expand(paths: list[str]) -> list[Path]:
+    out: list[Path] = []
+    for p in map(Path, paths):
+        out += sorted(p.rglob("*.py")) if p.is_dir() else [p]
+    return out
+
+
+# --------------------------------------------------------------------------- facts
+
+
+class Facts:
+    """One model reduced to comparable facts; ``line(node)`` gives a node's line."""
+
+    def __init__(self, m, line, kind: str):
+        self.m = m
+        self.line = line
+        self.kind = kind  # "legacy" | "v2"
+        self.out: dict[str, Counter] = {}
+
+    def add(self, category: str, fact) -> None:
+        self.out.setdefault(category, Counter())[fact] += 1
+
+    # node-type questions whose answer differs only in spelling between the trees
+    def is_name(self, node) -> bool:
+        return isinstance(node, cst.Name) if self.kind == "legacy" else isinstance(node, ast.Name)
+
+    def name_of(self, node) -> str:
+        return node.value if self.kind == "legacy" else node.id
+
+    def binding_line(self, b) -> int:
+        node = b.node
+        if self.kind == "legacy":
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                return self.line(node.name)
+            if isinstance(node, (cst.Import, cst.ImportFrom)):
+                return self.line(node)
+            return self.line(node) if node is not None else -1
+        return self.line(node) if node is not None else -1
+
+    def scope_key(self, s) -> tuple:
+        if s.kind == "module":
+            return ("module", "", 0)
+        node = s.node
+        if self.kind == "legacy" and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return (s.kind, s.name, self.line(node.name))
+        return (s.kind, s.name, self.node_line(node))
+
+    def node_line(self, node) -> int:
+        """A node's line; a comprehension's is its first target's (libcst and ast
+        disagree on whether a generator expression's parentheses are part of it)."""
+        if self.kind == "legacy" and isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return self.line(node.for_in.target)
+        if self.kind == "v2" and isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return self.line(node.generators[0].target)
+        return self.line(node)
+
+    def call_key(self, cs) -> tuple:
+        return (cs.name, self.line(cs.node))
+
+    def collect(self) -> dict[str, Counter]:
+        m, line = self.m, self.line
+        for cs in m.calls:
+            self.add("calls", (cs.name, m.qualname(cs.node.func), line(cs.node), len(cs.loops),
+                               tuple(lp.kind for lp in cs.loops)))
+            self.add("loop_contexts", (self.call_key(cs), tuple(
+                (lp.kind, self.node_line(lp.node), tuple(self.call_key(c) for c in chain)) for lp, chain in m.loop_contexts(cs))))
+            entry = m.module_entry(cs)
+            self.add("module_entry", (self.call_key(cs), entry is not None))
+            fn = m.function_called(cs)
+            self.add("function_called", (self.call_key(cs), fn.name if fn is not None else None))
+            r = cs.receiver
+            if r is not None:
+                ch = m.chain(r)
+                self.add("receivers", (self.call_key(cs), m.is_keras_model(r), m.is_dataset(r),
+                                       tuple(ch.methods()), ch.origin_qualname))
+            chn = m.chain(cs.node)
+            self.add("chains", (self.call_key(cs), tuple(chn.methods()), chn.origin_qualname,
+                                tuple(line(n) for n in chn.names if self.name_of(n) not in CONSTANT_NAMES)))
+        for lp in m.loops:
+            self.add("loops", (lp.kind, self.node_line(lp.node), tuple(sorted(lp.targets)), tuple(sorted(lp.body_bound)),
+                               m.known_iterations(lp), len(lp.calls), lp.parent is not None))
+        for s in m.scopes:
+            sk = self.scope_key(s)
+            self.add("scopes", sk)
+            for name, bs in s.bindings.items():
+                for b in bs:
+                    # a starred target's path ends in -1 in v2 (``*a, b = v``: a is (0, -1));
+                    # the libcst model gave (0,), as if ``a`` were element 0
+                    path = b.path[:-1] if self.kind == "v2" and b.path[-1:] == (-1,) else b.path
+                    self.add("bindings", (sk, name, b.kind, self.binding_line(b), path, b.imported, len(b.loops)))
+        for name, uses in m.uses.items():
+            if name in CONSTANT_NAMES:
+                continue
+            for u in uses:
+                if self.kind == "legacy" and u.kind == "store" and u.parents and isinstance(u.parents[0], cst.AsName) \
+                        and len(u.parents) > 1 and isinstance(u.parents[1], cst.ExceptHandler):
+                    continue  # `except E as name`: a string in ast
+                if self.kind == "legacy" and u.parents and isinstance(
+                        u.parents[0], (cst.MatchAs, cst.MatchStar, cst.MatchMapping, cst.MatchKeywordElement)):
+                    continue  # match captures/keys: strings in ast
+                self.add("uses", (name, u.kind, line(u.node), len(u.loops), u.function.name if u.function else None))
+                if u.kind == "load":
+                    b = m.lookup(name, u.scope, u.order)
+                    self.add("resolution", (name, line(u.node), None if b is None else (b.kind, self.binding_line(b))))
+        for fn in m.functions:
+            self.add("functions", (fn.name, tuple(fn.params), tuple(fn.decorators), fn.class_name,
+                                   tuple(sorted(self.call_key(c) for c in m.callers(fn))), len(fn.returns),
+                                   len(fn.yields), len(fn.calls), len(fn.decorator_calls)))
+            self.add("param_derived", (fn.name, self.scope_key(fn.scope), tuple(sorted(m.param_derived_names(fn)))))
+        for st in m.target_stores:
+            self.add("target_stores", (line(st.target), len(st.loops), st.function.name if st.function else None))
+        for key in m.with_items:
+            self.add("with_items", 1)
+        for local, target in m.imports.items():
+            self.add("imports", (local, target))
+        for root in m.imported_roots:
+            self.add("imported_roots", root)
+        for attr, loads in m.attribute_loads.items():
+            self.add("attribute_loads", (attr, len(loads)))
+        self.add("yields", len(m.yields))
+        self.add("dels", tuple(sorted((u.name, line(u.node)) for u in m.dels)))
+        return self.out
+
+
+def legacy_facts(source: str) -> dict[str, Counter]:
+    module = parse_module(source)
+    m = legacy_model.build_model(module, source)
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+    def line(node):
+        pos = positions.get(node)
+        return pos.start.line if pos is not None else -1
+
+    return Facts(m, line, "legacy").collect()
+
+
+def v2_facts(source: str) -> dict[str, Counter]:
+    tree = parse(source)
+    m = v2_model.build_model(tree, source)
+
+    def line(node):
+        return getattr(node, "lineno", -1)
+
+    return Facts(m, line, "v2").collect()
+
+
+COMPARED = Counter()
+
+
+def compare(path: Path, show: int) -> tuple[int, Counter]:
+    source = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        parse(source)
+        old = legacy_facts(source)
+    except (SyntaxError, cst.ParserSyntaxError, RecursionError, ValueError):
+        return 0, Counter()
+    new = v2_facts(source)
+    COMPARED["files"] += 1
+    COMPARED["facts"] += sum(sum(c.values()) for c in old.values())
+    diffs = 0
+    per_category: Counter = Counter()
+    for category in sorted(set(old) | set(new)):
+        a, b = old.get(category, Counter()), new.get(category, Counter())
+        if a == b:
+            continue
+        only_old, only_new = a - b, b - a
+        n = sum(only_old.values()) + sum(only_new.values())
+        diffs += n
+        per_category[category] += n
+        if show:
+            print(f"{path}: {category}")
+            for fact in list(only_old)[:show]:
+                print(f"    legacy only: {fact}")
+            for fact in list(only_new)[:show]:
+                print(f"    v2 only:     {fact}")
+    return diffs, per_category
+
+
+def timing(files: list[Path]) -> None:
+    sources = []
+    for p in files:
+        s = p.read_text(encoding="utf-8", errors="replace")
+        try:
+            parse(s)
+        except (SyntaxError, RecursionError, ValueError):
+            continue
+        sources.append(s)
+    t0 = time.perf_counter()
+    for s in sources:
+        legacy_model.build_model(parse_module(s), s)
+    legacy = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    trees = []
+    for s in sources:
+        trees.append(parse(s))
+    parsed = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for s, tree in zip(sources, trees):
+        v2_model.build_model(tree, s, index=LineIndex(s))
+    built = time.perf_counter() - t0
+    print(f"{len(sources)} files: legacy libcst parse+model {legacy:.2f} s; "
+          f"v2 ast parse {parsed:.2f} s + model {built:.2f} s = {parsed + built:.2f} s "
+          f"({(parsed + built) / legacy:.2f}x)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("paths", nargs="*")
+    ap.add_argument("--keras", action="store_true", help="add the installed keras package's source")
+    ap.add_argument("--show", type=int, default=3, help="facts shown per differing category and file")
+    ap.add_argument("--timing", action="store_true")
+    args = ap.parse_args()
+    files = expand(args.paths) if args.paths else default_corpus(args.keras)
+    total = 0
+    categories: Counter = Counter()
+    differing = 0
+    for p in files:
+        n, per = compare(p, args.show)
+        total += n
+        categories.update(per)
+        differing += bool(n)
+    print(f"{len(files)} files ({COMPARED['files']} parsed by both), {COMPARED['facts']} legacy facts; "
+          f"{differing} files with differences, {total} differing facts")
+    for c, n in categories.most_common():
+        print(f"    {c}: {n}")
+    if args.timing:
+        timing(files)
+    return 1 if total else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
