@@ -370,13 +370,42 @@ def _plan_user(plan: _Plan, source: Source, options: Options) -> None:
 
 
 def _autofix(finding: Finding, source: Source) -> Optional[str]:
+    """The file with this one finding's fix applied: a libcst transform (legacy rules) or
+    located text edits (engine v2 rules: 1-based lines and columns, end exclusive)."""
     fix = finding.fix
-    if fix is None or fix.transform is None or source.module is None:
+    if fix is None:
         return None
-    try:
-        return fix.transform(source.module).code
-    except Exception:  # a fix that cannot apply here is simply not measured
-        return None
+    if fix.transform is not None and source.module is not None:
+        try:
+            return fix.transform(source.module).code
+        except Exception:  # a fix that cannot apply here is simply not measured
+            return None
+    if fix.edits:
+        return apply_edits(source.code, fix.edits)
+    return None
+
+
+def apply_edits(code: str, edits) -> Optional[str]:
+    """``code`` with text edits applied (1-based lines and columns, end exclusive), None when one is out of range."""
+    lines = code.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+
+    def offset(line: int, column: int) -> Optional[int]:
+        if not 1 <= line <= len(lines) + 1:
+            return None
+        return offsets[line - 1] + column - 1
+
+    spans = []
+    for e in edits:
+        a, b = offset(e.line, e.column), offset(e.end_line, e.end_column)
+        if a is None or b is None or b < a:
+            return None
+        spans.append((a, b, e.content))
+    for a, b, content in sorted(spans, key=lambda x: (x[0], x[1]), reverse=True):
+        code = code[:a] + content + code[b:]
+    return code
 
 
 def _shown(path: Path) -> str:
