@@ -95,6 +95,6 @@ def fixed(p, data):
     for _ in range(p["iterations"]):
         model.set_weights(initial)  # every trial starts from the same initial weights
         for variable in model.optimizer.variables:  # and from a fresh optimizer state
-            variable.assign(keras.ops.zeros_like(variable))
+            variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
         _fit(model, data)
         yield
