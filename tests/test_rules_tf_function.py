@@ -214,3 +214,44 @@ def test_session_closed_in_a_finally_or_managed_is_clean_leaked_one_is_flagged()
                 sess.close()
     """)
     assert codes(text, select=["KM406"]) == [(4, "KM406")]
+
+
+KM402_FUNCTIONS = """
+    import tensorflow as tf
+
+    @tf.function
+    def scaled(x, step):
+        return tf.reduce_mean(x) * step
+
+    @tf.function
+    def cast_only(x, epoch):
+        return x * tf.cast(epoch, tf.float32)
+
+    @tf.function
+    def indexed(x, k):
+        return x[k]
+
+    for step in range(100):
+        scaled(x, step)
+        cast_only(x, step)
+        indexed(x, step)
+"""
+
+
+def test_km402_tensor_fix_keeps_the_dtype_the_function_computes_in():
+    """Issue 12: `scaled(x, tf.constant(step))` dies with an int32/float32 Mul
+    error; the fix must pass float32 there, any tensor where the parameter
+    only reaches tf.cast, and nothing where the use is unknown (an index)."""
+    import textwrap
+
+    from kmlint.config import Settings
+    from kmlint.engine.linter import lint_text
+
+    src = textwrap.dedent(KM402_FUNCTIONS)
+    res = lint_text(src, "t.py", Settings(select=["KM402"]))
+    fixes = {f.line: (f.fix.apply(src).splitlines()[f.line - 1].strip() if f.fix else None) for f in res.findings}
+    assert fixes == {
+        17: "scaled(x, tf.constant(step, tf.float32))",
+        18: "cast_only(x, tf.constant(step))",
+        19: None,
+    }

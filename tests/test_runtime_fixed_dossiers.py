@@ -7,11 +7,10 @@ cannot run here (a data file, a download, a module that is not installed),
 the fixed program must fail the same way (same exception type), not in a
 new one the fix brought in.
 
-KM402 is expected to fail until its fix keeps the program's dtypes (issue 12:
-`tf.constant(step)` is int32 where the function multiplies a float32 tensor by
-the step; the fix must pass `tf.constant(step, tf.float32)` there, or offer no
-fix).  The marker is strict: it turns into a failure once the fix is right, so
-it cannot outlive the bug."""
+KM402's fix keeps the program's dtypes (issue 12: `tf.constant(step)` was
+int32 where the function multiplies a float32 tensor by the step; it now
+passes `tf.constant(step, tf.float32)` there, and offers no fix where the
+dtype is unknown), so every dossier must run."""
 
 from __future__ import annotations
 
@@ -27,8 +26,7 @@ from kmlint.runtime.instrument import cap_loops  # noqa: E402
 from kmlint.runtime.sandbox import Limits, run_child  # noqa: E402
 
 DOSSIERS = sorted(p.parent for p in dossier_root().glob("KM*/fixed.py"))
-KNOWN_BROKEN = {"KM402": "issue 12: the autofix passes tf.constant(step) (int32) to a function that multiplies "
-                         "a float32 tensor by it"}
+KNOWN_BROKEN: dict[str, str] = {}
 
 
 def _run(path: Path):

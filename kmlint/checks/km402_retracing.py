@@ -86,8 +86,9 @@ class Retracing(Rule):
                 if is_python_scalar(model, value):
                     ctx.report(value, f"`{callee}` is a `tf.function` called with the Python number "
                                f"`{model.text(value)}`, which changes on every iteration: each new value traces a new "
-                               "graph that stays in memory; pass a tensor (`tf.constant(...)`) or declare an "
-                               "`input_signature`", self._tensor_fix(model, value))
+                               "graph that stays in memory; pass a tensor (`tf.constant(...)` of the dtype the "
+                               "function computes in) or declare an `input_signature`",
+                               self._tensor_fix(model, value, cs, tf))
                     return
                 if changes_shape(model, value, loop):
                     ctx.report(value, f"`{callee}` is a `tf.function` called with `{model.text(value)}`, whose shape "
@@ -97,12 +98,24 @@ class Retracing(Rule):
                     return
 
     @staticmethod
-    def _tensor_fix(model: SemanticModel, value: ast.expr) -> Optional[Fix]:
+    def _tensor_fix(model: SemanticModel, value: ast.expr, cs: CallSite, tf: TfFunction) -> Optional[Fix]:
+        """``tf.constant(x)`` only where the tensor keeps the program's dtypes
+        (measured: ``f(x, tf.constant(step))`` dies with "Input 'y' of 'Mul' Op
+        has type int32 that does not match type float32" when the function
+        multiplies a float32 tensor by the step): the parameter reaches only
+        ``tf.cast`` -> ``tf.constant(x)``; it meets a float tensor (a model or
+        TensorFlow op's result, a float literal) in arithmetic ->
+        ``tf.constant(x, tf.float32)``; any other use (an index, a shape, a
+        Python condition) or a function not in this file -> no fix."""
         alias = tf_alias(model)
         if alias is None:
             return None
+        dtype = _tensor_dtype_for(model, cs, tf, value)
+        if dtype is None:
+            return None
         text = model.text(value)
-        return Fix(UNSAFE, f"Pass `{alias}.constant({text})`", edits=[replace(model, value, f"{alias}.constant({text})")])
+        new = f"{alias}.constant({text})" if dtype == "any" else f"{alias}.constant({text}, {alias}.{dtype})"
+        return Fix(UNSAFE, f"Pass `{new}`", edits=[replace(model, value, new)])
 
     @staticmethod
     def _relax_fix(model: SemanticModel, tf: TfFunction) -> Optional[Fix]:
@@ -132,3 +145,69 @@ def _append_keyword(model: SemanticModel, call: ast.Call, text: str):
     if rest.lstrip().startswith(","):  # a trailing comma: the new argument goes after it
         return insertion(model, close[0], close[1], text)
     return edit(model, last.end_line, last.end_col, last.end_line, last.end_col, ", " + text)
+
+
+def _parameter_for(cs: CallSite, fn, value: ast.expr) -> Optional[str]:
+    """The parameter of ``fn`` that the argument ``value`` of ``cs`` binds."""
+    node = cs.node
+    for i, a in enumerate(node.args):
+        if a is value:
+            params = [p for p in fn.params]
+            if fn.class_name is not None and params and params[0] == "self":
+                params = params[1:]
+            return params[i] if i < len(params) else None
+    for k in node.keywords:
+        if k.value is value:
+            return k.arg
+    return None
+
+
+def _tensor_dtype_for(model: SemanticModel, cs: CallSite, tf: TfFunction, value: ast.expr) -> Optional[str]:
+    """"any" when a tensor of any dtype serves the parameter, "float32" when it
+    must be float32, None when no safe tensor is known."""
+    fn = tf.function
+    if fn is None:
+        return None
+    name = _parameter_for(cs, fn, value)
+    if name is None:
+        return None
+    needs = "any"
+    for use in model.uses.get(name, ()):
+        if use.kind != "load" or not _within(use.scope, fn.scope):
+            continue
+        parent = model.parent(use.node)
+        if isinstance(parent, ast.Call) and parent.args and parent.args[0] is use.node \
+                and model.qualname(parent.func) == "tensorflow.cast":
+            continue
+        if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) \
+                and parent.func.attr in ("assign", "assign_add", "assign_sub") and _python_float(model, value):
+            continue  # a float variable takes a float32 constant (tf.constant of a Python float)
+        if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Mult, ast.Div, ast.Add, ast.Sub)):
+            other = parent.right if parent.left is use.node else parent.left
+            if isinstance(other, ast.Call) or (isinstance(other, ast.Constant) and isinstance(other.value, float)):
+                # a Python float already makes a float32 constant
+                needs = "any" if _python_float(model, value) and needs == "any" else "float32"
+                continue
+        return None
+    return needs
+
+
+def _within(scope, outer) -> bool:
+    while scope is not None:
+        if scope is outer:
+            return True
+        scope = scope.parent
+    return False
+
+
+def _python_float(model: SemanticModel, value: ast.expr) -> bool:
+    """A float literal, or a name whose plain assignments are all float literals."""
+    if isinstance(value, ast.Constant):
+        return isinstance(value.value, float)
+    if isinstance(value, ast.Name):
+        b = model.binding_of(value)
+        if b is None:
+            return False
+        values = [x.value for x in b.scope.bindings.get(value.id, ()) if x.kind == "assign"]
+        return bool(values) and all(isinstance(v, ast.Constant) and isinstance(v.value, float) for v in values)
+    return False

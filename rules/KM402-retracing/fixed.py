@@ -43,7 +43,7 @@ for epoch in range(EPOCHS):
 
 for step in range(EPOCHS):
     for x in train_ds:
-        scaled_step(x, tf.constant(step))  # expect: KM402
+        scaled_step(x, tf.constant(step, tf.float32))  # expect: KM402
 
 for length in range(1, 200):
     fast_score(sequence[:, :length])  # expect: KM402
