@@ -15,6 +15,7 @@ from kmlint.registry import Rule, register
 from kmlint.semantics.model import unpack_value
 from kmlint.semantics.names import call_name, get_arg
 from kmlint.semantics.sizes import ARRAY_CONSTRUCTORS, FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
+from kmlint.semantics.values import describe_mb, value_of
 
 MODEL_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
 GENERATOR_FEEDS = MODEL_METHODS | {"fit_generator", "predict_generator", "evaluate_generator"}
@@ -63,8 +64,19 @@ class Float64Input(Rule):
         # each source once, described by the first place that feeds it
         found: dict[int, tuple[int, ast.AST, str]] = {}
         for expr, where, order in self._fed(model):
+            fed = value_of(model, expr)
+            if fed.kind == "array" and fed.dtype is not None and fed.dtype != "float64":
+                continue  # the abstract-value layer knows it is not float64 (float32 before `/ 255.`)
             source = float64_source(model, expr)
-            if source is None or _tiny(model, source):
+            if source is None and fed.kind == "array" and fed.dtype == "float64" and fed.lib == "numpy" \
+                    and isinstance(fed.made_at, (ast.BinOp, ast.Call)):
+                # float64 made through one more name, a helper's return, a slice or reshape
+                source = fed.made_at
+            if source is None:
+                continue
+            # a batch generator yields its buffer every step: the size of one batch does not bound it
+            per_batch = where.startswith(("yielded by", "returned by"))
+            if not per_batch and (_tiny(model, source) or _tiny_value(fed)):
                 continue
             if id(source) not in found or order < found[id(source)][0]:
                 found[id(source)] = (order, source, where)
@@ -74,8 +86,9 @@ class Float64Input(Rule):
             text = model.text(source)
             if len(text) > 60:
                 text = text[:57] + "..."
-            ctx.report(source, f"`{text}` is float64 and is {where}: twice the memory of float32 (Keras computes in "
-                               f"float32 and converts it again); cast to float32 where it is created", fix)
+            assumed = _assumed(model, source)
+            ctx.report(source, f"`{text}` is float64{assumed} and is {where}: twice the memory of float32 (Keras "
+                               f"computes in float32 and converts it again); cast to float32 where it is created", fix)
 
     # ---------------------------------------------------------------- where data enters
     def _fed(self, model):
@@ -131,6 +144,19 @@ def _tiny(model, source) -> bool:
     is noise.  Unknown sizes (a batch size from a parameter) still count."""
     info = estimate(model, source)
     return info is not None and info.nbytes is not None and info.nbytes < TINY_BYTES
+
+
+def _tiny_value(v) -> bool:
+    return v.kind == "array" and v.nbytes is not None and v.nbytes < TINY_BYTES
+
+
+def _assumed(model, source) -> str:
+    """`` (~376 MB: keras.datasets.mnist train images, 60000x28x28 uint8 -> float64 after / 255.0)``
+    when the size is known."""
+    v = value_of(model, source)
+    if v.kind != "array" or v.nbytes is None:
+        return ""
+    return f" (~{describe_mb(v.nbytes)}: {v.describe()})"
 
 
 def _first(value) -> Optional[ast.expr]:
@@ -241,7 +267,7 @@ def float64_source(model, expr, depth: int = 0) -> Optional[ast.expr]:
         return None
     if isinstance(expr, ast.BinOp):
         if isinstance(expr.op, (ast.Div, ast.Mult, ast.Add, ast.Sub)):
-            left = _unsliced_estimate(model, expr.left)
+            left = _operand(model, expr.left)
             if left is not None and left.lib == "numpy" and left.dtype in INT_DTYPES:
                 return expr if _makes_float64(expr) else None
             if left is not None and left.dtype in FLOAT_DTYPES and left.dtype != "float64":
@@ -252,6 +278,16 @@ def float64_source(model, expr, depth: int = 0) -> Optional[ast.expr]:
 
 NUMPY_DTYPE_KEEPING = {"numpy.reshape", "numpy.squeeze", "numpy.expand_dims", "numpy.swapaxes", "numpy.transpose",
                        "numpy.moveaxis", "numpy.ascontiguousarray"}
+
+
+def _operand(model, expr):
+    """The left operand's dtype and library: the abstract-value layer first
+    (names through one more name, ``np.array(x, np.float32)``), then
+    ``_unsliced_estimate``."""
+    v = value_of(model, expr)
+    if v.kind == "array" and v.dtype is not None:
+        return v
+    return _unsliced_estimate(model, expr)
 
 
 def _unsliced_estimate(model, expr):

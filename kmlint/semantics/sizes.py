@@ -34,6 +34,7 @@ class ArrayInfo:
     source: str = ""  # human description, e.g. "cifar10.load_data()"
     whole_dataset: bool = False
     lib: str = "numpy"  # numpy | tensorflow
+    assumed: str = ""  # what the estimate rests on, in words (values.Value.describe())
 
     @property
     def nbytes(self) -> Optional[int]:
@@ -42,7 +43,7 @@ class ArrayInfo:
         return math.prod(self.shape) * ITEMSIZE[self.dtype]  # type: ignore[arg-type]
 
     def with_dtype(self, dtype: Optional[str]) -> "ArrayInfo":
-        return ArrayInfo(self.shape, dtype, self.source, self.whole_dataset, self.lib)
+        return ArrayInfo(self.shape, dtype, self.source, self.whole_dataset, self.lib, self.assumed)
 
 
 # ----------------------------------------------------------------------------- the table
@@ -375,8 +376,28 @@ def _short(q: str) -> str:
 
 
 def estimate(model, expr: Optional[ast.expr], depth: int = 0) -> Optional[ArrayInfo]:
-    """Shape/dtype of an array-valued expression, following names through their
-    bindings.  None when unknown."""
+    """Shape/dtype of an array-valued expression.  Asks the abstract-value
+    layer (:mod:`kmlint.semantics.values`: names through one more name, slicing,
+    helper returns, dtype promotion) and falls back to this module's direct
+    reading of constructors.  None when unknown."""
+    if expr is None:
+        return None
+    if depth == 0:
+        from kmlint.semantics.values import value_of
+
+        v = value_of(model, expr)
+        if v.kind == "array" and v.dtype is not None:
+            info = ArrayInfo(v.shape if v.shape is not None else (None,), v.dtype, v.origin, v.whole_dataset,
+                             v.lib or "numpy", v.describe())
+            if info.nbytes is not None:
+                return info
+            older = _estimate(model, expr, 0)
+            return older if older is not None and older.nbytes is not None else info
+    return _estimate(model, expr, depth)
+
+
+def _estimate(model, expr: Optional[ast.expr], depth: int = 0) -> Optional[ArrayInfo]:
+    """This module's own reading (constructors, loaders, reshape, astype)."""
     if expr is None or depth > 12:
         return None
     if isinstance(expr, ast.Name):
