@@ -14,6 +14,7 @@ from kmlint.semantics.datasets import (
     report_method, tfds_source,
 )
 from kmlint.semantics.names import call_name, get_arg, literal_value
+from kmlint.semantics.values import describe_mb as short_bytes, value_of
 from kmlint.semantics.sizes import (
     TFDS_DECODED_BYTES, describe_bytes, describe_mb, estimate, first_arg, int_value, tfds_base_name,
     tfds_example_bytes, tfds_split_examples,
@@ -28,6 +29,13 @@ GLOBS = {"tensorflow.io.gfile.glob", "glob.glob", "tensorflow.io.matching_files"
 TFRECORD = "tensorflow.data.TFRecordDataset"
 # a cache of at most this many elements (take(n), a short file list) is small
 SMALL_ELEMENTS = 1000
+# take(n) with n at most this, where an element's size is unknown (a batch of a
+# parameter's size): a handful of elements, what a training step holds anyway
+FEW_ELEMENTS = 10
+# unknown count from an unbounded source (files of a directory): flagged when one
+# example is at least this large once transformed (a TextVectorization multi_hot
+# of 20000 tokens is 80 kB: 1 GiB at ~13000 files)
+LARGE_EXAMPLE_BYTES = 64 * 1000
 
 
 @register
@@ -55,7 +63,10 @@ class CacheInMemoryLarge(Rule):
         if _small_take(model, before):
             return
         count = element_count(model, chain, upto)
-        size, what = _known_bytes(model, chain, before, count)
+        cached = value_of(model, node.func.value) if isinstance(node.func, ast.Attribute) else None
+        size, what = _value_bytes(cached)
+        if size is None:
+            size, what = _known_bytes(model, chain, before, count)
         if size is not None:
             if size < threshold:
                 return
@@ -63,13 +74,41 @@ class CacheInMemoryLarge(Rule):
         else:
             if count is not None and count <= SMALL_ELEMENTS:
                 return  # a few elements, whatever they hold
-            reason = _unbounded(model, chain, before)
+            reason = _unbounded(model, chain, before) or _large_examples(cached, threshold)
             if reason is None:
                 return
         advice = "cache to disk with `cache(\"/path/to/cache\")`"
         if "decodes files" in reason:
             advice += " or cache before the decoding `map` (encoded files are far smaller)"
         report_method(ctx, node, f"`cache()` without a filename keeps the whole dataset in memory, and {reason}; {advice}")
+
+
+def _value_bytes(cached) -> tuple[Optional[int], str]:
+    """The cached size the abstract-value layer knows: a known number of
+    elements of a known size, or a known data set split (tfds) before any map."""
+    if cached is None or cached.kind != "dataset":
+        return None, ""
+    size = cached.nbytes
+    if size is None:
+        return None, ""
+    return size, f"the data ({cached.describe()})"
+
+
+def _large_examples(cached, threshold_bytes: int) -> Optional[str]:
+    """Unknown count from an unbounded source (files of a directory) whose
+    examples are large once transformed (README: the per-rule policy)."""
+    if cached is None or cached.kind != "dataset" or not cached.unbounded or cached.count is not None:
+        return None
+    per = cached.example_bytes
+    if per is None or per < LARGE_EXAMPLE_BYTES:
+        return None
+    element = cached.element
+    if element is not None and element.kind == "tuple" and element.items:
+        element = max(element.items, key=lambda v: v.nbytes or 0)
+    shown = element.describe() if element is not None else ""
+    files = threshold_bytes // per
+    return (f"its source ({cached.origin}) has no known size and each example is ~{short_bytes(per)} once "
+            f"transformed ({shown}): ~{files} files reach the threshold")
 
 
 def _unbounded(model, chain, before) -> Optional[str]:
@@ -145,6 +184,8 @@ def _small_take(model, steps) -> bool:
             n = int_value(model, arg)
             if n is not None and 0 <= n * per_element <= SMALL_ELEMENTS:
                 return True
+            if n is not None and 0 <= n <= FEW_ELEMENTS and per_element > SMALL_ELEMENTS:
+                return True  # take(1) of batches of unknown size: a handful of batches
     return False
 
 

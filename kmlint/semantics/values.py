@@ -71,6 +71,7 @@ class Value:
     number: Optional[int] = None  # int kind
     element: Optional["Value"] = None  # dataset kind: one element; list kind: every item
     count: Optional[int] = None  # dataset kind: number of elements (None unknown)
+    batch: Optional[int] = None  # dataset kind: examples per element after batch(n) (None: not batched / unknown)
     options: tuple[tuple[str, object], ...] = field(default=(), compare=False)  # layer kind: config
     # the expression that gave the array its current dtype (a constructor, a division, astype)
     made_at: Optional[ast.AST] = field(default=None, compare=False)
@@ -108,8 +109,18 @@ class Value:
             return sum(parts) if parts and None not in parts else None  # type: ignore[arg-type]
         if self.kind == "dataset":
             per = self.element.nbytes if self.element is not None else None
-            return per * self.count if per is not None and self.count is not None else None
+            if per is not None and self.count is not None:
+                return per * self.count
+            return dict(self.options).get("decoded_bytes")  # type: ignore[return-value]
         return None
+
+    @property
+    def example_bytes(self) -> Optional[int]:
+        """Dataset kind: bytes of one example (an element divided by its batch size)."""
+        per = self.element_bytes
+        if per is None:
+            return None
+        return per // self.batch if self.batch else per
 
     @property
     def element_bytes(self) -> Optional[int]:
@@ -125,6 +136,9 @@ class Value:
         if self.kind == "array" and self.shape is not None:
             dims = "x".join("?" if d is None else str(d) for d in self.shape) or "scalar"
             parts.append(f"{dims} {(self.source_dtype if self.steps else None) or self.dtype or '?'}")
+        elif self.kind == "tuple" and self.items and not self.origin:
+            inner = [i.describe() for i in self.items if i.known]
+            return "(" + "; ".join(inner) + ")" if inner else ""
         elif self.kind == "dataset":
             if self.count is not None:
                 parts.append(f"{self.count} elements")
@@ -1163,9 +1177,9 @@ def _layer_call(model, layer: Value, call: ast.Call, env, depth) -> Value:
 
 
 def dataset(element: Value, count: Optional[int], origin: str, unbounded: bool = False,
-            whole: bool = False) -> Value:
+            whole: bool = False, batch: Optional[int] = None) -> Value:
     return Value("dataset", element=element, count=count, origin=origin, unbounded=unbounded,
-                 whole_dataset=whole)
+                 whole_dataset=whole, batch=batch)
 
 
 def _row(v: Value) -> Value:
@@ -1216,13 +1230,13 @@ def _dataset_constructor(model, call, q, args, env, depth) -> Optional[Value]:
         channels = spec.get("channels_by_color_mode", {}).get(mode) if isinstance(mode, str) else None
         images = array((batch, *size, channels) if size and len(size) == 2 else None, "float32", "tensorflow",
                        "decoded image files")
-        return dataset(images, None, "images decoded from a directory", unbounded=True)
+        return replace(dataset(images, None, "images decoded from a directory", unbounded=True), batch=batch)
     if q in _TEXT_DIRECTORY:
         batch_node = get_arg(call, "batch_size")
         batch = int_of(model, batch_node, env, depth + 1) if batch_node is not None else 32
         return dataset(Value("tuple", items=(array((batch,), "string", "tensorflow", "text files"),
                                              array((batch,), "int32", "tensorflow", "labels"))),
-                       None, "text files of a directory", unbounded=True)
+                       None, "text files of a directory", unbounded=True, batch=batch)
     return None
 
 
@@ -1244,22 +1258,24 @@ def _dataset_method(model, call, method, ds: Value, args, env, depth) -> Optiona
     if method == "take":
         n = int_of(model, get_arg(call, "count", 0), env, depth + 1)
         if n is None:
-            return replace(ds, count=None, unbounded=False)
+            return replace(ds, count=None, unbounded=False, options=())
         return replace(ds, count=min(count, n) if count is not None and n >= 0 else (n if n >= 0 else count),
-                       unbounded=False if n >= 0 else ds.unbounded)
+                       unbounded=False if n >= 0 else ds.unbounded, options=() if n >= 0 else ds.options)
     if method == "skip":
         n = int_of(model, get_arg(call, "count", 0), env, depth + 1)
-        return replace(ds, count=max(count - n, 0) if count is not None and n is not None else count)
+        return replace(ds, count=max(count - n, 0) if count is not None and n is not None else count, options=())
     if method in ("batch", "padded_batch"):
         n = int_of(model, get_arg(call, "batch_size", 0), env, depth + 1)
-        return replace(ds, element=_batched(el, n), count=-(-count // n) if count is not None and n else None)
+        return replace(ds, element=_batched(el, n), count=-(-count // n) if count is not None and n else None,
+                       batch=n)
     if method == "unbatch":
-        return replace(ds, element=_row(el) if el is not None else None, count=None)
+        return replace(ds, element=_row(el) if el is not None else None, count=None, batch=None)
     if method == "map":
         fn_node = get_arg(call, "map_func", 0)
         out = _mapped(model, fn_node, el, env, depth)
-        return replace(ds, element=out)
-    return replace(ds, element=UNKNOWN)
+        # the element changed: a known decoded size of the source no longer holds
+        return replace(ds, element=out, options=())
+    return replace(ds, element=UNKNOWN, options=())
 
 
 def _batched(el: Optional[Value], n: Optional[int]) -> Value:
