@@ -195,6 +195,37 @@ def _rewrite_arguments(model, call: ast.Call, keep: Sequence[ast.AST]) -> Edit:
     return edit(model, open_line, open_col, close_line, close_col, ", ".join(ix.segment(a) for a in keep))
 
 
+def remove_arguments(model, call: ast.Call, removed) -> list:
+    """Edits dropping several arguments (positional expressions or
+    ``ast.keyword``s) of one call without overlapping: each run of adjacent
+    removed arguments goes with the separator before it when it ends the
+    argument list (a trailing comma and the line break before ``)`` stay, as
+    libcst kept them), else with the separator after it."""
+    items = sorted([*call.args, *call.keywords], key=lambda a: (a.lineno, a.col_offset))
+    gone = [any(a is r for r in removed) for a in items]
+    ix = model.index
+    out = []
+    i = 0
+    while i < len(items):
+        if not gone[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(items) and gone[j + 1]:
+            j += 1
+        first, last = ix.span(items[i]), ix.span(items[j])
+        if j + 1 < len(items):
+            nxt = ix.span(items[j + 1])
+            out.append(edit(model, first.line, first.col, nxt.line, nxt.col, ""))
+        elif i > 0:
+            prev = ix.span(items[i - 1])
+            out.append(edit(model, prev.end_line, prev.end_col, last.end_line, last.end_col, ""))
+        else:  # every argument goes
+            out.extend(keep_only_arguments(model, call, []))
+        i = j + 1
+    return out
+
+
 # ----------------------------------------------------------------- statements
 
 
@@ -282,6 +313,19 @@ def _first_statement_line(model, stmt: ast.stmt) -> int:
 
 
 # ----------------------------------------------------------------- applying
+
+
+def flatten(items: Iterable) -> list[Edit]:
+    """Edits from builders that return one edit, a list of them, or None."""
+    out: list[Edit] = []
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, (list, tuple)):
+            out.extend(e for e in item if e is not None)
+        else:
+            out.append(item)
+    return out
 
 
 def fix(applicability: str, description: str, edits: Iterable[Optional[Edit]]) -> Fix:

@@ -118,3 +118,15 @@ def test_call_parent_skips_keyword_and_star_wrappers():
     assert blocks.call_parent(m, b) is call
     assert blocks.call_parent(m, starred.value) is call
     assert isinstance(blocks.call_parent(m, call.func), ast.Call)
+
+
+def test_statement_line_groups_semicolon_statements_and_skips_one_line_suites():
+    m = _model("""
+        a = 1; b = 2
+        c = 3
+        if a: d = 4; e = 5
+        """)
+    a, b, c, top_if = m.tree.body
+    assert blocks.statement_line(m, b) == [a, b]
+    assert blocks.statement_line(m, c) == [c]
+    assert blocks.statement_line(m, top_if.body[0]) is None  # libcst's statement was the `if`

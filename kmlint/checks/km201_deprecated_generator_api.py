@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from kmlint import edits
-from kmlint.checks._ast_helpers import attribute_name_node, flat_edits, remove_arguments
+from kmlint.semantics.names import attribute_name_node
 from kmlint.findings import SAFE, UNSAFE, Fix
 from kmlint.registry import Rule, register
 
@@ -33,13 +33,13 @@ class DeprecatedGeneratorApi(Rule):
         old = func.attr
         new = RENAMES[old]
         dropped = [k for k in call.node.keywords if k.arg in DROPPED_IN_KERAS3]
-        changes = [edits.rename_attribute(model, func, new), *remove_arguments(model, call.node, dropped)]
+        changes = [edits.rename_attribute(model, func, new), *edits.remove_arguments(model, call.node, dropped)]
         if dropped:
             names = ", ".join(k.arg for k in dropped)
-            fix = Fix(UNSAFE, f"Replace with `{new}` and drop {names}", edits=flat_edits(changes))
+            fix = Fix(UNSAFE, f"Replace with `{new}` and drop {names}", edits=edits.flatten(changes))
             extra = f"; `{names}` no longer exist in Keras 3"
         else:
-            fix = Fix(SAFE, f"Replace with `{new}`", edits=flat_edits(changes))
+            fix = Fix(SAFE, f"Replace with `{new}`", edits=edits.flatten(changes))
             extra = ""
         where = attribute_name_node(func)
         ctx.report(where, f"`{old}` is deprecated since TF 2.1 and removed in Keras 3 (AttributeError); use `{new}`{extra}", fix,

@@ -7,7 +7,8 @@ import ast
 from typing import Optional
 
 from kmlint import edits
-from kmlint.checks._ast_helpers import call_parent, flat_edits, is_argument_of
+from kmlint.semantics.names import is_argument_of
+from kmlint.semantics.blocks import call_parent
 from kmlint.findings import SAFE, UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import DATASET_METHODS
@@ -71,9 +72,9 @@ class PredictGeneratorShuffle(Rule):
         else:
             change = edits.set_keyword(model, node, "shuffle", "False")
         if unsafe_reasons:
-            fix = Fix(UNSAFE, f"Pass `shuffle=False` ({'; '.join(unsafe_reasons)})", edits=flat_edits([change]))
+            fix = Fix(UNSAFE, f"Pass `shuffle=False` ({'; '.join(unsafe_reasons)})", edits=edits.flatten([change]))
         else:
-            fix = Fix(SAFE, "Pass `shuffle=False`", edits=flat_edits([change]))
+            fix = Fix(SAFE, "Pass `shuffle=False`", edits=edits.flatten([change]))
         ctx.report(
             node,
             f"`{call.name}` shuffles by default; this iterator goes to `predict` while {label_pass} is read in "

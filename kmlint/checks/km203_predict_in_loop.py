@@ -7,7 +7,7 @@ import ast
 from typing import Optional
 
 from kmlint import edits
-from kmlint.checks._ast_helpers import argument_values, flat_edits
+from kmlint.semantics.names import argument_values
 from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import names_in
@@ -100,7 +100,7 @@ class PredictInLoop(Rule):
         kept = [a for a in [*node.args, *node.keywords] if a is data or (isinstance(a, ast.keyword) and a.value is data)]
         changes = [edits.rename_attribute(model, node.func, "predict_on_batch"), *edits.keep_only_arguments(model, node, kept)]
         note = f"; drops {', '.join(dropped)}" if dropped else ""
-        return Fix(UNSAFE, f"Use `predict_on_batch` (one batch, NumPy result{note})", edits=flat_edits(changes))
+        return Fix(UNSAFE, f"Use `predict_on_batch` (one batch, NumPy result{note})", edits=edits.flatten(changes))
 
 
 def _few_iterations(model, loop, tiny: int) -> bool:

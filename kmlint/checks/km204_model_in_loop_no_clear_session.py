@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Optional
 
 from kmlint import edits
-from kmlint.checks._ast_helpers import call_parent, flat_edits, is_argument_of
+from kmlint.semantics.names import is_argument_of
+from kmlint.semantics.blocks import call_parent
 from kmlint.checks._syntax import constructs_keras_model, may_build_keras_model_in_helper
 from kmlint.engine.prefilter import project_facts
 from kmlint.findings import UNSAFE, Fix
@@ -166,4 +167,4 @@ class ModelInLoopNoClearSession(Rule):
         if model.index.line_text(span.line)[:span.col].strip():
             return None  # `for x in xs: body` on one line: no block to insert into
         return Fix(UNSAFE, f"Call `{text}` at the top of the loop body",
-                   edits=flat_edits([edits.insert_before(model, first, text)]))
+                   edits=edits.flatten([edits.insert_before(model, first, text)]))

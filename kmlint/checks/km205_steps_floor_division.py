@@ -7,7 +7,7 @@ import ast
 from typing import Optional
 
 from kmlint import edits
-from kmlint.checks._ast_helpers import flat_edits
+
 from kmlint.findings import SAFE, UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.names import get_arg, literal_value
@@ -94,7 +94,7 @@ class StepsFloorDivision(Rule):
             value,
             f"`{keyword}={model.text(value)}`{where} floors the number of batches: the last partial batch is never "
             f"{'predicted' if call.name.startswith('predict') else 'evaluated'}; use `{replacement}`",
-            Fix(applicability, f"Use `{replacement}`", edits=flat_edits(changes)),
+            Fix(applicability, f"Use `{replacement}`", edits=edits.flatten(changes)),
         )
 
 

@@ -8,7 +8,7 @@ import builtins
 from typing import Optional
 
 from kmlint import edits
-from kmlint.checks._ast_helpers import flat_edits
+
 from kmlint.checks._syntax import may_name_keras_model
 from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
@@ -335,7 +335,7 @@ def _fix(model, source, float32: str) -> Fix:
     else:
         change = edits.replace(model, source, f"{model.text(source)}.astype({float32})")
         description = f"Append `.astype({float32})`"
-    return Fix(UNSAFE, description, edits=flat_edits([change]))
+    return Fix(UNSAFE, description, edits=edits.flatten([change]))
 
 
 def _cast_left(model, op: ast.BinOp, float32: str) -> str:

@@ -6,7 +6,8 @@ import ast
 from typing import Optional
 
 from kmlint import edits
-from kmlint.checks._ast_helpers import call_parent, flat_edits, is_argument_of, is_string
+from kmlint.semantics.names import is_argument_of, is_string
+from kmlint.semantics.blocks import call_parent
 from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import CallSite, SemanticModel
@@ -95,7 +96,7 @@ class NpLoadWithoutMmap(Rule):
             return
         ctx.report(node, f"`np.load` reads the whole array into memory, but `{model.text(target)}` is only read in slices or "
                    "batches: `np.load(..., mmap_mode=\"r\")` maps the file and reads just the parts used",
-                   Fix(UNSAFE, 'Add `mmap_mode="r"`', edits=flat_edits([edits.set_keyword(model, node, "mmap_mode", '"r"')])))
+                   Fix(UNSAFE, 'Add `mmap_mode="r"`', edits=edits.flatten([edits.set_keyword(model, node, "mmap_mode", '"r"')])))
 
     @staticmethod
     def _name_uses(model: SemanticModel, call: CallSite, name: str, uses: _Uses, written: set[int]) -> None:

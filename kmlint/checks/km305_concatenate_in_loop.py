@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from kmlint.checks._ast_helpers import call_parent, is_argument_of
+from kmlint.semantics.names import is_argument_of
+from kmlint.semantics.blocks import call_parent
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import CallSite, SemanticModel, names_in
 from kmlint.semantics.names import dotted_name, get_arg

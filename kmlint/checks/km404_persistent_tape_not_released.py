@@ -9,7 +9,7 @@ from typing import Optional
 from kmlint.edits import insert_after
 from kmlint.findings import SAFE, Fix
 from kmlint.registry import Rule, register
-from kmlint.semantics.blocks import block_of, statement_in_block
+from kmlint.semantics.blocks import block_of, statement_in_block, statement_line
 from kmlint.semantics.model import Binding, Loop, NameUse, SemanticModel
 from kmlint.semantics.names import get_arg
 
@@ -33,6 +33,15 @@ def _bound_name(model: SemanticModel, node: ast.Call) -> Optional[str]:
         if len(targets) == 1 and isinstance(targets[0], ast.Name):
             return targets[0].id
     return None
+
+
+def _returns(model: SemanticModel, stmt: Optional[ast.stmt]) -> bool:
+    """Whether the statement line of ``stmt`` returns, read as libcst read it:
+    ``g = tape.gradient(...); return g`` is one line that returns, while a
+    ``return`` in a one-line suite (``if done: return tape.gradient(...)``)
+    belonged to the ``if``, which does not."""
+    line = statement_line(model, stmt)
+    return line is not None and any(isinstance(s, ast.Return) for s in line)
 
 
 def uses_of(model: SemanticModel, b: Binding) -> list[NameUse]:
@@ -75,7 +84,7 @@ class PersistentTapeNotReleased(Rule):
         if not loads or any(loop not in u.loops for u in loads):
             return  # never used, or still needed after the loop
         last = max(loads, key=lambda u: u.order)
-        if isinstance(last.stmt, ast.Return):
+        if _returns(model, last.stmt):
             return  # the function returns: the tape dies with its frame
         ctx.report(call.node, f"persistent `GradientTape` `{b.name}` keeps every intermediate tensor of the step alive "
                    f"until it is rebound in the next iteration; `del {b.name}` after its last use",

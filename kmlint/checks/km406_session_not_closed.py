@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.blocks import call_parent
+from kmlint.semantics.blocks import call_parent, statement_line
 from kmlint.semantics.model import CallSite, SemanticModel
 from kmlint.semantics.tensors import session_class
 
@@ -32,8 +32,8 @@ def _released(model: SemanticModel, name: str, call: CallSite) -> bool:
             return True
         if isinstance(parent, ast.Call) and parent.func is not node:
             return True
-        if isinstance(use.stmt, ast.Return) and use.stmt.value is node:
-            return True
+        if isinstance(use.stmt, ast.Return) and use.stmt.value is node and statement_line(model, use.stmt) is not None:
+            return True  # (a return in a one-line suite was not looked at by the libcst engine)
     return False
 
 
@@ -66,7 +66,10 @@ class SessionNotClosed(Rule):
         # object (a cache, a singleton) is its owner's business, and one used in
         # passing (`tf.Session().run(x)`, a bare call) is closed by its finaliser
         # as soon as the statement ends.
-        if not (isinstance(stmt, ast.Assign) and stmt.value is node):
+        # (the assignment first on its statement line, not in a one-line suite:
+        # the statements the libcst engine looked at)
+        line = statement_line(model, stmt)
+        if not (isinstance(stmt, ast.Assign) and stmt.value is node and line is not None and line[0] is stmt):
             return
         targets = stmt.targets
         if len(targets) != 1 or not isinstance(targets[0], ast.Name):

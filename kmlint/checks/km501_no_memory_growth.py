@@ -36,6 +36,11 @@ def growth_anchor(model: SemanticModel, alias: str) -> Optional[ast.stmt]:
     if tf_binding is None or tf_binding.top_index < 0 or tf_binding.top_index >= first_init:
         return None
     last = max([i for i, s in enumerate(body[:first_init]) if _is_import(s)] + [tf_binding.top_index])
+    # the loop goes on the lines after the anchor: not after `import tensorflow as tf; x = tf.ones(1)`
+    # (one libcst statement line, which the libcst engine never took as the anchor)
+    end = body[last].end_lineno
+    if any(s.lineno <= end for s in body[first_init:first_init + 1]):
+        return None
     return body[last]
 
 

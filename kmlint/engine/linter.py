@@ -15,7 +15,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Optional, Union
+from typing import Optional
 
 from kmlint.config import Settings
 from kmlint.engine.context import RawFinding, RuleContext

@@ -106,3 +106,18 @@ def call_parent(model, node: ast.AST) -> Optional[ast.AST]:
             return up
     return p
 
+
+
+def statement_line(model, stmt: Optional[ast.AST]) -> Optional[list]:
+    """The statements that share ``stmt``'s line(s) in its block (``a = 1; b =
+    2``), in order: what libcst held as one statement line.  None when they sit
+    in a one-line suite (``if c: f()``), where libcst's statement was the
+    compound statement around them."""
+    block = block_of(model, stmt)
+    if block is None:
+        return None
+    line = [s for s in block.statements if s.lineno <= stmt.end_lineno and stmt.lineno <= s.end_lineno]
+    first = line[0]
+    if model.index.line_text(first.lineno).encode("utf-8")[:first.col_offset].strip():
+        return None  # after `if ...:` (or `else:`) on the same line
+    return line
