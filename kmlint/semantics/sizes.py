@@ -396,6 +396,25 @@ def estimate(model, expr: Optional[ast.expr], depth: int = 0) -> Optional[ArrayI
     return _estimate(model, expr, depth)
 
 
+def binding_estimate(model, binding) -> Optional[ArrayInfo]:
+    """The array a binding gives its name (``x`` of ``(x, y), _ = load_data()``,
+    a loader result unpacked from another name, a helper's tuple return), from
+    the abstract-value layer; this module's loader table as the fallback."""
+    from kmlint.semantics.values import binding_value
+
+    v = binding_value(model, binding)
+    if v.kind == "array" and v.dtype is not None:
+        info = ArrayInfo(v.shape if v.shape is not None else (None,), v.dtype, v.origin, v.whole_dataset,
+                         v.lib or "numpy", v.describe())
+        if info.nbytes is not None:
+            return info
+    if binding.value is None:
+        return None
+    if binding.path:
+        return loader_info(model, binding.value, binding.path) if isinstance(binding.value, ast.Call) else None
+    return estimate(model, binding.value)
+
+
 def _estimate(model, expr: Optional[ast.expr], depth: int = 0) -> Optional[ArrayInfo]:
     """This module's own reading (constructors, loaders, reshape, astype)."""
     if expr is None or depth > 12:
