@@ -561,8 +561,11 @@ def _attribute(model, expr: ast.Attribute, env, depth: int) -> Value:
             return replace(base, shape=tuple(reversed(base.shape)))
         if attr == "ndim" and base.shape is not None:
             return integer(len(base.shape))
-    if base.kind == "unknown" and isinstance(expr.value, ast.Name) and model.binding_of(expr.value) is None:
-        return UNKNOWN
+    if base.kind == "info" and attr == "splits":
+        return Value("splits", qualname=base.qualname, origin=base.origin)
+    if base.kind == "split" and attr == "num_examples" and base.qualname:
+        # info.splits["train"].num_examples: the catalog's count
+        return integer(knowledge.tfds_split_examples(base.qualname, base.origin))
     return UNKNOWN
 
 
@@ -572,6 +575,9 @@ def _attribute(model, expr: ast.Attribute, env, depth: int) -> Value:
 def _subscript(model, expr: ast.Subscript, env, depth: int) -> Value:
     base = value_of(model, expr.value, env, depth + 1)
     index = expr.slice
+    if base.kind == "splits":
+        key = value_of(model, index, env, depth + 1)
+        return Value("split", qualname=base.qualname, origin=key.origin) if key.kind == "str" else UNKNOWN
     if base.kind in ("tuple", "list"):
         i = int_of(model, index, env, depth + 1)
         if i is not None:
@@ -1374,7 +1380,7 @@ def _tfds_load(model, call, env, depth) -> Value:
     else:
         return UNKNOWN
     if with_info:
-        return Value("tuple", items=(out, Value("info", origin=f"tfds {base} info")))
+        return Value("tuple", items=(out, Value("info", origin=f"tfds {base} info", qualname=name)))
     return out
 
 
