@@ -74,7 +74,9 @@ class CacheInMemoryLarge(Rule):
         else:
             if count is not None and count <= SMALL_ELEMENTS:
                 return  # a few elements, whatever they hold
-            reason = _unbounded(model, chain, before) or _large_examples(cached, threshold)
+            reason = _unbounded(model, chain, before)
+            if reason is None and not _validation_only(model, node):
+                reason = _large_examples(cached, threshold)
             if reason is None:
                 return
         advice = "cache to disk with `cache(\"/path/to/cache\")`"
@@ -109,6 +111,31 @@ def _large_examples(cached, threshold_bytes: int) -> Optional[str]:
     files = threshold_bytes // per
     return (f"its source ({cached.origin}) has no known size and each example is ~{short_bytes(per)} once "
             f"transformed ({shown}): ~{files} files reach the threshold")
+
+
+def _validation_only(model, node: ast.Call) -> bool:
+    """The cached pipeline is only ever ``validation_data`` of ``fit`` (directly
+    or through a name): validation sets are a fraction of the training data, so
+    an unknown count is not taken as large (the per-example policy is for the
+    training data)."""
+    cur: ast.AST = node
+    while True:  # .cache().prefetch(...): the end of the method chain
+        p = model.parent(cur)
+        if isinstance(p, ast.Attribute) and isinstance(model.parent(p), ast.Call) and model.parent(p).func is p:
+            cur = model.parent(p)
+            continue
+        break
+    p = model.parent(cur)
+    if isinstance(p, ast.keyword):
+        return p.arg == "validation_data"
+    if isinstance(p, ast.Assign) and len(p.targets) == 1 and isinstance(p.targets[0], ast.Name):
+        target = p.targets[0]
+        scope = model.scope_of(target)
+        binding = next((b for b in scope.bindings.get(target.id, ()) if b.node is target), None)
+        loads = model.loads_of(binding) if binding is not None else []
+        return bool(loads) and all(isinstance(model.parent(u.node), ast.keyword)
+                                   and model.parent(u.node).arg == "validation_data" for u in loads)
+    return False
 
 
 def _unbounded(model, chain, before) -> Optional[str]:
