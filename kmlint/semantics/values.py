@@ -845,6 +845,8 @@ def _call(model, call: ast.Call, env, depth: int) -> Value:
     if isinstance(func, ast.Name) and func.id == "int" and call.args:
         inner = value_of(model, call.args[0], env, depth + 1)
         return inner if inner.kind == "int" else UNKNOWN
+    if isinstance(func, ast.Name) and func.id == "float" and model.binding_of(func) is None:
+        return Value("float")  # a Python float (weak in NumPy's promotion)
     layer = value_of(model, func, env, depth + 1) if isinstance(func, ast.Name) else UNKNOWN
     if layer.kind == "layer":
         return _layer_call(model, layer, call, env, depth)
@@ -905,6 +907,9 @@ def _api_call(model, call: ast.Call, q: str, env, depth: int) -> Optional[Value]
         if dtype == "fill_value":
             fill = get_arg(call, "fill_value", 1)
             k = _scalar_kind(fill) if fill is not None else None
+            if k is None and fill is not None:
+                fv = value_of(model, fill, env, depth + 1)
+                k = {"float": "float", "int": "int"}.get(fv.kind)
             dtype = {"float": "float64", "int": "int64"}.get(k) if k else None
         if dtype not in FLOAT_DTYPES and dtype not in INT_DTYPES:
             dtype = None if given is not None or dtype in ("fill_value", "like") else dtype
