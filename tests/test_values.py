@@ -251,3 +251,26 @@ def test_image_dataset_from_directory_element():
               "keras.utils.image_dataset_from_directory('d', image_size=(180, 180), batch_size=64)\n")
     assert v.kind == "dataset" and v.unbounded and v.element.shape == (64, 180, 180, 3)
     assert v.example_bytes == 180 * 180 * 3 * 4
+
+
+def test_tfds_splits_dict_and_map_through_helpers():
+    src = (
+        "import tensorflow as tf\nimport tensorflow_datasets as tfds\n"
+        "def normalize(image, mask):\n"
+        "    image = tf.cast(image, tf.float32) / 255.0\n"
+        "    mask -= 1\n"
+        "    return image, mask\n"
+        "def load(example):\n"
+        "    image = tf.image.resize(example['image'], (512, 512))\n"
+        "    mask = tf.image.resize(example['segmentation_mask'], (128, 128))\n"
+        "    image = tf.image.flip_left_right(image)\n"
+        "    image, mask = normalize(image, mask)\n"
+        "    return image, mask\n"
+        "splits, info = tfds.load('oxford_iiit_pet:3.*.*', with_info=True)\n"
+        "train = splits['train'].map(load)\n"
+    )
+    train = _last(src, "train")
+    image, mask = train.element.items
+    assert (image.shape, image.dtype) == ((512, 512, 3), "float32")
+    assert (mask.shape, mask.dtype) == ((128, 128, 1), "float32")
+    assert train.count == 3680 and train.nbytes == 3680 * (512 * 512 * 3 + 128 * 128) * 4

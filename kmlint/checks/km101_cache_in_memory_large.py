@@ -55,6 +55,12 @@ class CacheInMemoryLarge(Rule):
             return
         model = ctx.model
         chain = dataset_chain(model, call)
+        cached = value_of(model, node.func.value) if isinstance(node.func, ast.Attribute) else None
+        if chain is None and cached is not None and cached.kind == "dataset":
+            # the value layer knows a dataset where the chain has no evidence (`splits["train"].map(f)`)
+            chain = model.chain(node)
+            if not chain.steps or chain.steps[-1].call is not node:
+                chain = None
         if chain is None:
             return
         upto = len(chain.steps) - 1  # the steps feeding this cache()
@@ -63,7 +69,6 @@ class CacheInMemoryLarge(Rule):
         if _small_take(model, before):
             return
         count = element_count(model, chain, upto)
-        cached = value_of(model, node.func.value) if isinstance(node.func, ast.Attribute) else None
         size, what = _value_bytes(cached)
         if size is None:
             size, what = _known_bytes(model, chain, before, count)

@@ -104,7 +104,7 @@ class Value:
         if self.kind == "array":
             n, s = self.size, self.itemsize
             return n * s if n is not None and s is not None else None
-        if self.kind == "tuple":
+        if self.kind in ("tuple", "dict"):
             parts = [v.nbytes for v in self.items]
             return sum(parts) if parts and None not in parts else None  # type: ignore[arg-type]
         if self.kind == "dataset":
@@ -195,6 +195,18 @@ def describe_mb(n: int) -> str:
 
 def array(shape, dtype, lib="numpy", origin="", **kw) -> Value:
     return Value("array", tuple(shape) if shape is not None else None, dtype, lib, origin, **kw)
+
+
+def mapping(keys, values, origin: str = "", **kw) -> Value:
+    """A dict of known string keys (``{"image": x}``, a tfds example, tfds splits)."""
+    return Value("dict", items=tuple(values), options=(("keys", tuple(keys)),), origin=origin, **kw)
+
+
+def dict_item(v: Value, key: str) -> Value:
+    keys = dict(v.options).get("keys") if v.kind == "dict" else None
+    if not keys or key not in keys:  # type: ignore[operator]
+        return UNKNOWN
+    return v.items[keys.index(key)]  # type: ignore[union-attr]
 
 
 def module(qualname: str) -> Value:
@@ -433,6 +445,12 @@ def _value(model, expr: ast.AST, env, depth: int) -> Value:
         return Value("tuple", items=tuple(value_of(model, e, env, depth + 1) for e in expr.elts))  # type: ignore[attr-defined]
     if t is ast.List:
         return _list_literal(model, expr, env, depth)  # type: ignore[arg-type]
+    if t is ast.Dict:
+        keys = [k.value if isinstance(k, ast.Constant) and isinstance(k.value, str) else None
+                for k in expr.keys]  # type: ignore[attr-defined]
+        if None in keys:
+            return UNKNOWN
+        return mapping(keys, [value_of(model, v, env, depth + 1) for v in expr.values])  # type: ignore[attr-defined]
     if t is ast.IfExp:
         a = value_of(model, expr.body, env, depth + 1)  # type: ignore[attr-defined]
         b = value_of(model, expr.orelse, env, depth + 1)  # type: ignore[attr-defined]
@@ -495,6 +513,8 @@ def binding_value(model, b, env=None, depth: int = 0) -> Value:
         left = binding_value(model, before, env, depth + 1)
         return _arith(model, left, b.stmt.op, b.stmt.value, env, depth)
     if kind == "param":
+        if env and (id(b.scope), b.name) in env:
+            return env[(id(b.scope), b.name)]
         return _param_value(model, b, depth)
     return UNKNOWN
 
@@ -578,6 +598,9 @@ def _subscript(model, expr: ast.Subscript, env, depth: int) -> Value:
     if base.kind == "splits":
         key = value_of(model, index, env, depth + 1)
         return Value("split", qualname=base.qualname, origin=key.origin) if key.kind == "str" else UNKNOWN
+    if base.kind == "dict":
+        key = value_of(model, index, env, depth + 1)
+        return dict_item(base, key.origin) if key.kind == "str" else UNKNOWN
     if base.kind in ("tuple", "list"):
         i = int_of(model, index, env, depth + 1)
         if i is not None:
@@ -795,9 +818,18 @@ _DTYPE_POSITION = {"numpy.zeros": 1, "numpy.ones": 1, "numpy.empty": 1, "numpy.f
 _KEEP_VALUE = {"numpy.asarray", "numpy.array", "numpy.copy", "numpy.ascontiguousarray", "numpy.asanyarray",
                "tensorflow.convert_to_tensor", "tensorflow.constant", "tensorflow.identity", "tensorflow.Variable",
                "numpy.squeeze", "numpy.transpose", "tensorflow.transpose", "tensorflow.squeeze",
-               "numpy.random.permutation", "numpy.flip", "numpy.fliplr", "tensorflow.image.convert_image_dtype"}
+               "numpy.random.permutation", "numpy.flip", "numpy.fliplr", "tensorflow.image.convert_image_dtype",
+               # image ops that keep the shape and dtype of their input
+               "tensorflow.image.flip_left_right", "tensorflow.image.flip_up_down",
+               "tensorflow.image.random_flip_left_right", "tensorflow.image.random_flip_up_down",
+               "tensorflow.image.random_brightness", "tensorflow.image.random_contrast",
+               "tensorflow.image.random_saturation", "tensorflow.image.random_hue",
+               "tensorflow.image.adjust_brightness", "tensorflow.image.adjust_contrast",
+               "tensorflow.image.adjust_saturation", "tensorflow.image.adjust_hue",
+               "tensorflow.image.adjust_gamma", "tensorflow.clip_by_value", "tensorflow.ensure_shape",
+               "tensorflow.stop_gradient", "tensorflow.math.abs", "tensorflow.abs"}
 _TF_RESULT = {"tensorflow.convert_to_tensor", "tensorflow.constant", "tensorflow.identity", "tensorflow.Variable",
-              "tensorflow.transpose", "tensorflow.squeeze"}
+              "tensorflow.transpose", "tensorflow.squeeze"} | {q for q in _KEEP_VALUE if q.startswith("tensorflow.")}
 # array methods keeping the dtype (shape handled where it changes)
 _SAME_DTYPE_METHODS = {"copy", "squeeze", "transpose", "flatten", "ravel", "swapaxes", "numpy"}
 _DECODERS = {"tensorflow.io.decode_jpeg", "tensorflow.image.decode_jpeg", "tensorflow.io.decode_png",
@@ -1199,13 +1231,15 @@ def _row(v: Value) -> Value:
         return replace(v, shape=v.shape[1:] if v.shape else None)
     if v.kind == "tuple":
         return Value("tuple", items=tuple(_row(i) for i in v.items))
+    if v.kind == "dict":
+        return replace(v, items=tuple(_row(i) for i in v.items))
     return UNKNOWN
 
 
 def _first_dim(v: Value) -> Optional[int]:
     if v.kind == "array":
         return v.shape[0] if v.shape else None
-    if v.kind == "tuple":
+    if v.kind in ("tuple", "dict"):
         for i in v.items:
             n = _first_dim(i)
             if n is not None:
@@ -1296,6 +1330,8 @@ def _batched(el: Optional[Value], n: Optional[int]) -> Value:
         return replace(el, shape=(n,) + el.shape if el.shape is not None else None)
     if el.kind == "tuple":
         return Value("tuple", items=tuple(_batched(i, n) for i in el.items))
+    if el.kind == "dict":
+        return replace(el, items=tuple(_batched(i, n) for i in el.items))
     return UNKNOWN
 
 
@@ -1357,7 +1393,9 @@ def _tfds_load(model, call, env, depth) -> Value:
             if img.nbytes is None and per_example is not None:
                 img = replace(img, origin=f"tfds {base} images (~{_mb(per_example)} each decoded)")
             return Value("tuple", items=(img, feat("label")))
-        return Value("dict", origin=f"tfds {base} examples")
+        if supervised:
+            return UNKNOWN
+        return mapping(list(feats), [feat(k) for k in feats], origin=f"tfds {base} examples")
 
     def one(split: Optional[str]) -> Value:
         count = knowledge.tfds_split_examples(name, split) if split else None
@@ -1379,9 +1417,8 @@ def _tfds_load(model, call, env, depth) -> Value:
     elif isinstance(split, str):
         out = one(split)
     elif split is None:
-        total = entry.get("decoded_bytes_approx")
-        out = Value("dict", origin=f"tfds {base} (every split)",
-                    options=(("decoded_bytes", total),) if total else ())
+        splits = list(entry.get("splits", {}))
+        out = mapping(splits, [one(k) for k in splits], origin=f"tfds {base} (every split)")
     else:
         return UNKNOWN
     if with_info:
