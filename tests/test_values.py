@@ -274,3 +274,9 @@ def test_tfds_splits_dict_and_map_through_helpers():
     assert (image.shape, image.dtype) == ((512, 512, 3), "float32")
     assert (mask.shape, mask.dtype) == ((128, 128, 1), "float32")
     assert train.count == 3680 and train.nbytes == 3680 * (512 * 512 * 3 + 128 * 128) * 4
+
+
+def test_numpy_scalars_are_strongly_typed():
+    src = MNIST + "(x, y), _ = tf.keras.datasets.mnist.load_data()\nz = x / np.float32(255)\nw = x / np.float64(255)\n"
+    assert _last(src, "z").dtype == "float32"
+    assert _last(src, "w").dtype == "float64"

@@ -76,7 +76,8 @@ class Float64Input(Rule):
                 continue
             # a batch generator yields its buffer every step: the size of one batch does not bound it
             per_batch = where.startswith(("yielded by", "returned by"))
-            if not per_batch and (_tiny(model, source) or _tiny_value(fed)):
+            tiny = _tiny(model, source) or _tiny_value(fed)
+            if tiny and not (per_batch and _sized_by_parameters(model, source)):
                 continue
             if id(source) not in found or order < found[id(source)][0]:
                 found[id(source)] = (order, source, where)
@@ -86,7 +87,7 @@ class Float64Input(Rule):
             text = model.text(source)
             if len(text) > 60:
                 text = text[:57] + "..."
-            assumed = _assumed(model, source)
+            assumed = _assumed(model, source, where.startswith(("yielded by", "returned by")))
             ctx.report(source, f"`{text}` is float64{assumed} and is {where}: twice the memory of float32 (Keras "
                                f"computes in float32 and converts it again); cast to float32 where it is created", fix)
 
@@ -150,13 +151,26 @@ def _tiny_value(v) -> bool:
     return v.kind == "array" and v.nbytes is not None and v.nbytes < TINY_BYTES
 
 
-def _assumed(model, source) -> str:
+def _assumed(model, source, per_batch: bool = False) -> str:
     """`` (~376 MB: keras.datasets.mnist train images, 60000x28x28 uint8 -> float64 after / 255.0)``
-    when the size is known."""
+    when the size is known; a generator's batch says that it is made every step."""
     v = value_of(model, source)
     if v.kind != "array" or v.nbytes is None:
         return ""
+    if per_batch:
+        return f" (~{describe_mb(v.nbytes)} per batch, made again every step: {v.describe()})"
     return f" (~{describe_mb(v.nbytes)}: {v.describe()})"
+
+
+def _sized_by_parameters(model, source) -> bool:
+    """A batch generator's buffer whose shape comes from the generator's
+    parameters (``np.zeros((batch_size, 28, 28))``): its size is the caller's
+    choice, not a fixed toy size."""
+    for node in model.ancestors(source):
+        fn = model.function_of.get(id(node))
+        if fn is not None:
+            return model.depends_on_params(fn, source)
+    return False
 
 
 def _first(value) -> Optional[ast.expr]:

@@ -1017,6 +1017,9 @@ def _api_call(model, call: ast.Call, q: str, env, depth: int) -> Optional[Value]
         out = knowledge.api("keras.utils.to_categorical")
         dtype = out["output"]["dtype"] if out else None
         return array((rows, n), dtype, "numpy", inner.origin + (" one-hot" if inner.origin else ""))
+    if q.startswith("numpy.") and dtype_name(ast.Name(id=q[6:])) == q[6:] and len(args) == 1:
+        # a NumPy scalar (np.float32(255)): strongly typed in promotion (NEP 50)
+        return array((), q[6:], "numpy", f"`{_short(q)}(...)` scalar")
     if q in _DECODERS:
         channels = int_of(model, get_arg(call, "channels", 1), env, depth + 1)
         return array((None, None, channels or None), "uint8", "tensorflow", "decoded image files", unbounded=True)

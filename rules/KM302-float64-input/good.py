@@ -81,3 +81,16 @@ def one_hot_rows(rows, dimension=100):
 
 
 model.predict(one_hot_rows([1, 2, 3]))
+
+# a NumPy float32 scalar is strongly typed: uint8 / np.float32(255) is float32
+scaled = f_train / np.float32(255)
+model.fit(scaled, f_labels)
+
+
+# a generator yielding a fixed toy array (4 float64 values): nothing to save
+def toy_rows():
+    while True:
+        yield np.random.rand(4), 0
+
+
+toy_ds = tf.data.Dataset.from_generator(toy_rows, output_types=(tf.float64, tf.int64))
