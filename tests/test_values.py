@@ -280,3 +280,21 @@ def test_numpy_scalars_are_strongly_typed():
     src = MNIST + "(x, y), _ = tf.keras.datasets.mnist.load_data()\nz = x / np.float32(255)\nw = x / np.float64(255)\n"
     assert _last(src, "z").dtype == "float32"
     assert _last(src, "w").dtype == "float64"
+
+
+def test_lists_filled_in_loops():
+    src = MNIST + (
+        "frames = []\n"
+        "for i in range(400):\n"
+        "    frames.append(tf.image.resize(tf.io.decode_jpeg(tf.io.read_file(f'{i}.jpg'), channels=3), (256, 256)))\n"
+        "stacked = tf.stack(frames)\n"
+        "rows = []\n"
+        "for p in paths:\n"
+        "    rows.append(np.zeros((1, 10)))\n"
+        "joined = np.concatenate(rows)\n"
+        "arr = np.array(frames)\n"
+    )
+    stacked, joined, arr = (_last(src, k) for k in ("stacked", "joined", "arr"))
+    assert (stacked.shape, stacked.dtype, stacked.nbytes) == ((400, 256, 256, 3), "float32", 400 * 256 * 256 * 3 * 4)
+    assert joined.shape is None and joined.dtype == "float64"  # the loop's length is unknown
+    assert arr.shape == (400, 256, 256, 3)

@@ -176,6 +176,8 @@ class Value:
 
 
 UNKNOWN = Value()
+# evaluations under a call site's parameter bindings per file (see value_of)
+ENV_BUDGET = 50_000
 
 
 def _mb(n: int) -> str:
@@ -365,6 +367,12 @@ def value_of(model, expr: Optional[ast.AST], env: Optional[dict] = None, depth: 
     if expr is None or depth > 24:
         return UNKNOWN
     if env:
+        # values under a call site's bindings are not memoised: a per-file budget
+        # keeps pathological helper nests linear
+        spent = model._memo.get("values_env_steps", 0) + 1
+        model._memo["values_env_steps"] = spent
+        if spent > ENV_BUDGET:
+            return UNKNOWN
         return _value(model, expr, env, depth)
     memo = model._memo.setdefault("values", {})
     key = id(expr)
@@ -497,6 +505,8 @@ def binding_value(model, b, env=None, depth: int = 0) -> Value:
     if kind == "import":
         return module(_norm(b.imported)) if b.imported and not b.imported.startswith(".") else UNKNOWN
     if kind in ("assign", "annassign", "walrus") and b.value is not None:
+        if isinstance(b.value, ast.List) and not b.value.elts and not b.path:
+            return _appended_list(model, b, env, depth)
         v = value_of(model, b.value, env if b.scope is not model.module_scope else None, depth + 1)
         if b.path:
             inner = v.at_path(b.path)
@@ -517,6 +527,28 @@ def binding_value(model, b, env=None, depth: int = 0) -> Value:
             return env[(id(b.scope), b.name)]
         return _param_value(model, b, depth)
     return UNKNOWN
+
+
+def _appended_list(model, b, env, depth: int) -> Value:
+    """``xs = []`` filled by ``xs.append(v)``: a list whose items are ``v``
+    (joined over the appends); its length is known when every append runs in
+    loops of known iteration counts."""
+    items: Optional[Value] = None
+    total = 0
+    for cs in model.calls_by_name.get("append", ()):
+        r = cs.receiver
+        if not isinstance(r, ast.Name) or r.id != b.name or model.binding_of(r) is not b or len(cs.node.args) != 1:
+            continue
+        v = value_of(model, cs.node.args[0], env, depth + 1)
+        items = v if items is None else join(items, v)
+        n: Optional[int] = 1
+        for loop in cs.loops:
+            k = model.known_iterations(loop)
+            n = n * k if n is not None and k is not None else None
+        total = total + n if total is not None and n is not None else None
+    if items is None:
+        return Value("list", items=())
+    return Value("list", element=items, count=total if total else None)
 
 
 def _unpack_literal(value, path):
@@ -965,7 +997,7 @@ def _api_call(model, call: ast.Call, q: str, env, depth: int) -> Optional[Value]
             elif inner.kind == "list" and inner.items and all(i.kind == "array" for i in inner.items):
                 inner = _stacked(list(inner.items), 0, "stacked list")
             elif inner.kind == "list" and inner.element is not None and inner.element.kind == "array":
-                inner = _stacked_unknown(inner.element)
+                inner = _stacked_unknown(inner.element, inner.count)
             else:
                 return array(None, dtype_name(given), lib, "") if given is not None and dtype_name(given) else UNKNOWN
         if inner.kind != "array":
@@ -1111,9 +1143,9 @@ def _stacked(parts: list[Value], axis: int, what: str) -> Value:
     return replace(first, shape=tuple(shape), dtype=dtype)
 
 
-def _stacked_unknown(element: Value) -> Value:
-    """A list of unknown length whose items are arrays of a known shape."""
-    shape = (None,) + element.shape if element.shape is not None else None
+def _stacked_unknown(element: Value, count: Optional[int] = None) -> Value:
+    """A list whose items are arrays of a known shape (its length may be unknown)."""
+    shape = (count,) + element.shape if element.shape is not None else None
     return replace(element, shape=shape)
 
 
@@ -1125,7 +1157,10 @@ def _joined(model, call, q, args, env, depth) -> Value:
     if seq.kind == "list" and not seq.items and seq.element is not None and seq.element.kind == "array":
         el = seq.element
         if stack and el.shape is not None:
-            return replace(el, shape=(None,) + el.shape, lib="tensorflow" if q.startswith("tensorflow") else el.lib)
+            return replace(el, shape=(seq.count,) + el.shape, lib="tensorflow" if q.startswith("tensorflow") else el.lib)
+        if el.shape is not None and len(el.shape) >= 1 and seq.count is not None and el.shape[0] is not None \
+                and (int_of(model, get_arg(call, "axis", 1), env, depth + 1) or 0) == 0:
+            return replace(el, shape=(seq.count * el.shape[0],) + el.shape[1:])  # concatenate of the appended pieces
         return replace(el, shape=None)
     parts = list(seq.items)
     if not parts or any(p.kind != "array" for p in parts):
