@@ -257,3 +257,62 @@ def test_no_leftover_when_fix_is_killed_while_writing(tmp_path):
     assert not list(tmp_path.glob("*.kmlint-tmp")) and not list(tmp_path.glob(".*.kmlint-tmp"))
     assert "fit(gen)" in (tmp_path / "a.py").read_text()
 
+
+
+def _segfault() -> None:
+    import ctypes
+
+    faulthandler.disable()  # no stack dump from the child
+    ctypes.string_at(0)
+
+
+@pytest.fixture
+def segfault_on_boom(tmp_path, monkeypatch):
+    """A real SIGSEGV (a null read) whenever boom.py is linted or fixed, in
+    whichever process does it: engine v2 no longer crashes on the `not` chain,
+    but any native extension may crash on some input."""
+    from kmlint import fixer
+
+    bad_file(tmp_path / "a.py")
+    bad_file(tmp_path / "boom.py")
+    for i in range(runner.MIN_FILES_FOR_POOL):
+        bad_file(tmp_path / "more" / f"m{i}.py")
+    monkeypatch.chdir(tmp_path)
+    lint, fix = runner.lint_bytes, fixer.fix_bytes
+
+    def crashing_lint(data, path, settings, **kw):
+        if path.endswith("boom.py"):
+            _segfault()
+        return lint(data, path, settings, **kw)
+
+    def crashing_fix(data, path, shown, settings, unsafe):
+        if shown.endswith("boom.py"):
+            _segfault()
+        return fix(data, path, shown, settings, unsafe)
+
+    monkeypatch.setattr(runner, "lint_bytes", crashing_lint)
+    monkeypatch.setattr(fixer, "fix_bytes", crashing_fix)
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [["boom.py"], ["boom.py", "a.py"], ["-j", "1", "."], ["-j", "2", "."],
+                                  ["--fix", "boom.py", "a.py"]])
+def test_a_native_crash_is_that_files_km000_on_every_path(segfault_on_boom, args):
+    r = CliRunner().invoke(main, ["check", "--no-cache", *args])
+    assert r.exit_code == 2, r.output
+    assert "boom.py:1:1: KM000 [internal-error]" in r.output
+    assert "SIGSEGV" in r.output or "worker process died" in r.output
+    if "a.py" in args or "." in args:
+        assert ("a.py:3:7: KM201" in r.output) != ("--fix" in args)
+    if "--fix" in args:
+        assert "fit(gen)" in (segfault_on_boom / "a.py").read_text()
+        assert (segfault_on_boom / "boom.py").read_text() == BAD
+
+
+def test_a_native_crash_on_stdin_is_reported(segfault_on_boom):
+    r = CliRunner().invoke(main, ["check", "--no-cache", "-", "--stdin-filename", "boom.py"], input=BAD)
+    assert r.exit_code == 2
+    assert "boom.py:1:1: KM000" in r.output and "SIGSEGV" in r.output
+    r = CliRunner().invoke(main, ["check", "--no-cache", "--fix", "-", "--stdin-filename", "boom.py"], input=BAD)
+    assert r.exit_code == 2
+    assert r.stdout.startswith(BAD)  # the buffer comes back unchanged

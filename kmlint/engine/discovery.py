@@ -143,9 +143,12 @@ def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Ite
                 is_file = entry.is_file()
             except OSError:
                 continue
-            if _excluded(path, is_dir, exclude_spec, root):
-                continue
-            if gis and _gitignored(path, is_dir, gis):
+            try:
+                if _excluded(path, is_dir, exclude_spec, root) or (gis and _gitignored(path, is_dir, gis)):
+                    continue
+            except Exception as e:  # noqa: BLE001 - one odd name costs that entry, not the walk
+                problems.append(DiscoveryProblem(str(path), f"cannot match it against the exclusions: "
+                                                            f"{type(e).__name__}: {e}; skipped"))
                 continue
             if is_dir:
                 if _is_venv(path):

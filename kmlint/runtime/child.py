@@ -27,6 +27,80 @@ from kmlint.runtime.probe import Recorder, settle
 MIN_LOOP_SAMPLES = 4
 
 
+def _contain(job: dict, rec: Recorder) -> None:
+    """Keep the user program's processes in reach and end them with this one:
+    this process becomes a child subreaper (a double-forked or ``setsid()``
+    grandchild stays below it), a watcher thread ends the tree when kmlint
+    dies (EOF on ``watch_fd``) or this run's own deadline passes (kmlint may
+    have been SIGSTOPped by the program), and every way out through
+    ``rec.finish`` kills the tree first and resumes kmlint (SIGCONT)."""
+    import resource
+    import select
+    import signal
+    import threading
+
+    from kmlint.engine import guard
+
+    guard.become_subreaper()
+    parent = int(job.get("parent") or os.getppid())
+    deadline_s = float(job.get("deadline_s") or 0)
+    if deadline_s > 0:  # the kernel's backstop, generous: CPU time counts every thread
+        cpu = int(deadline_s * max(1, os.cpu_count() or 1)) + 30
+        try:
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        except (ValueError, OSError):
+            pass
+
+    def end_tree() -> None:
+        from kmlint.runtime.sandbox import descendants
+
+        pids = descendants(os.getpid())
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for p in pids:
+                try:
+                    os.kill(p, sig)
+                except OSError:
+                    pass
+        try:
+            os.kill(parent, signal.SIGCONT)  # kmlint may have been stopped by the program
+        except OSError:
+            pass
+
+    finish = rec.finish
+
+    def contained_finish(reason: str, code: int = 0) -> None:
+        end_tree()
+        finish(reason, code)
+
+    rec.finish = contained_finish  # type: ignore[method-assign]
+    fd = job.get("watch_fd")
+
+    def watch() -> None:
+        end = time.monotonic() + deadline_s if deadline_s > 0 else None
+        status = 70
+        while True:
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                status = 124  # sandbox.DEADLINE_EXIT
+                break
+            if fd is None:
+                time.sleep(min(left, 1.0) if left is not None else 1.0)
+                continue
+            ready, _, _ = select.select([fd], [], [], min(left, 1.0) if left is not None else 1.0)
+            if ready:
+                try:
+                    data = os.read(fd, 1)
+                except OSError:
+                    data = b""
+                if not data:
+                    break  # kmlint died
+        end_tree()
+        os._exit(status)
+
+    if fd is not None or deadline_s > 0:
+        threading.Thread(target=watch, name="kmlint-watch", daemon=True).start()
+
+
 def _limit_self(data_bytes: int) -> None:
     import resource
 
@@ -228,6 +302,7 @@ def main(argv: list[str]) -> int:
     _limit_self(int(job.get("data_limit", 0)))
     faulthandler.enable()  # a segfault still prints the Python stack to stderr
     rec = Recorder(job["out"], job["device"])
+    _contain(job, rec)
     try:
         if job["kind"] == "scenario":
             _run_scenario(job, rec)
