@@ -87,7 +87,7 @@ class Float64Input(Rule):
             func = cs.node.func
             first = _first_argument(cs.node)
             if isinstance(func, ast.Name) and func.id not in BUILTIN_NAMES and first is not None \
-                    and _may_be_model(model, func) and model.is_keras_model(func):
+                    and _may_be_model(model, func) and (model.is_keras_model(func) or _keras_subclass_instance(model, func)):
                 yield from ((e, f"fed to `{func.id}(...)`", cs.order) for e in _inputs(first))
         for name in ("from_tensor_slices", "from_tensors"):
             for cs in model.calls_by_name.get(name, ()):
@@ -164,6 +164,22 @@ def _inputs(value) -> list:
     if isinstance(value, (ast.Tuple, ast.List)):
         return [e for e in value.elts if not isinstance(e, ast.Starred)]
     return [value]
+
+
+KERAS_MODEL_BASES = {"keras.Model", "keras.Sequential"}
+
+
+def _keras_subclass_instance(model, func: ast.Name) -> bool:
+    """``model = Autoencoder()`` where ``class Autoencoder(tf.keras.Model)`` is
+    defined in this file (custom training loops call ``model(x)``)."""
+    b = model.binding_of(func)
+    if b is None or b.kind != "assign" or b.path or not isinstance(b.value, ast.Call):
+        return False
+    ctor = b.value.func
+    cb = model.binding_of(ctor) if isinstance(ctor, ast.Name) else None
+    if cb is None or cb.kind != "class" or not isinstance(cb.node, ast.ClassDef):
+        return False
+    return any((model.qualname(base) or "") in KERAS_MODEL_BASES for base in cb.node.bases)
 
 
 def _may_be_model(model, func: ast.Name) -> bool:

@@ -77,3 +77,22 @@ def multi_hot(sequences, dimension=10000):
 
 (reviews, review_labels), _ = keras.datasets.imdb.load_data(num_words=10000)
 model.fit(multi_hot(reviews), review_labels)
+
+
+# a custom training loop calling a subclassed model (issue 16, class 7)
+class Autoencoder(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(784)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+(ae_train, _), _ = keras.datasets.mnist.load_data()
+ae_train = np.reshape(ae_train, (-1, 784)).astype(np.float32) / 255.0  # expect: KM302
+autoencoder = Autoencoder()
+for step in range(1000):
+    batch = ae_train[np.random.choice(ae_train.shape[0], 512)]
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(autoencoder(batch) - batch))

@@ -94,3 +94,21 @@ def toy_rows():
 
 
 toy_ds = tf.data.Dataset.from_generator(toy_rows, output_types=(tf.float64, tf.int64))
+
+
+# a custom training loop on float32 data
+class Denoiser(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(784)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+(dn_train, _), _ = keras.datasets.mnist.load_data()
+dn_train = np.reshape(dn_train, (-1, 784)).astype("float32") / 255.0
+denoiser = Denoiser()
+for step in range(1000):
+    batch = dn_train[np.random.choice(dn_train.shape[0], 512)]
+    loss = tf.reduce_mean(tf.square(denoiser(batch) - batch))
