@@ -347,16 +347,6 @@ def func_qualname(model, func: Optional[ast.expr], env=None) -> Optional[str]:
     return None
 
 
-def _module_value(model, expr: ast.expr, env) -> Value:
-    """Name/Attribute chains that denote a module or API object."""
-    if isinstance(expr, ast.Attribute):
-        base = value_of(model, expr.value, env)
-        if base.kind == "module" and base.qualname:
-            return module(_norm(base.qualname + "." + expr.attr))
-        return UNKNOWN
-    return UNKNOWN
-
-
 # --------------------------------------------------------------------------- entry points
 
 
