@@ -14,6 +14,7 @@ from kmlint.semantics.datasets import (
     tfds_source,
 )
 from kmlint.semantics.names import attribute_name_node, call_name, get_arg, literal_value
+from kmlint.semantics.values import describe_mb as short_bytes, value_of
 from kmlint.semantics.sizes import (
     TFDS_DECODED_BYTES, describe_bytes, describe_mb, estimate, first_arg, int_value, tfds_base_name,
     tfds_example_bytes, tfds_split_examples,
@@ -28,6 +29,13 @@ GLOBS = {"tensorflow.io.gfile.glob", "glob.glob", "tensorflow.io.matching_files"
 TFRECORD = "tensorflow.data.TFRecordDataset"
 # a cache of at most this many elements (take(n), a short file list) is small
 SMALL_ELEMENTS = 1000
+# take(n) with n at most this, where an element's size is unknown (a batch of a
+# parameter's size): a handful of elements, what a training step holds anyway
+FEW_ELEMENTS = 10
+# unknown count from an unbounded source (files of a directory): flagged when one
+# example is at least this large once transformed (a TextVectorization multi_hot
+# of 20000 tokens is 80 kB: 1 GiB at ~13000 files)
+LARGE_EXAMPLE_BYTES = 64 * 1000
 
 
 @register
@@ -46,6 +54,12 @@ class CacheInMemoryLarge(Rule):
             return
         model = ctx.model
         chain = dataset_chain(model, call)
+        cached = value_of(model, node.func.value) if isinstance(node.func, ast.Attribute) else None
+        if chain is None and cached is not None and cached.kind == "dataset":
+            # the value layer knows a dataset where the chain has no evidence (`splits["train"].map(f)`)
+            chain = model.chain(node)
+            if not chain.steps or chain.steps[-1].call is not node:
+                chain = None
         if chain is None:
             return
         upto = len(chain.steps) - 1  # the steps feeding this cache()
@@ -54,7 +68,9 @@ class CacheInMemoryLarge(Rule):
         if _small_take(model, before):
             return
         count = element_count(model, chain, upto)
-        size, what = _known_bytes(model, chain, before, count)
+        size, what = _value_bytes(cached)
+        if size is None:
+            size, what = _known_bytes(model, chain, before, count)
         if size is not None:
             if size < threshold:
                 return
@@ -63,6 +79,8 @@ class CacheInMemoryLarge(Rule):
             if count is not None and count <= SMALL_ELEMENTS:
                 return  # a few elements, whatever they hold
             reason = _unbounded(model, chain, before)
+            if reason is None and not _validation_only(model, node):
+                reason = _large_examples(cached, threshold)
             if reason is None:
                 return
         advice = "cache to disk with `cache(\"/path/to/cache\")`"
@@ -71,6 +89,59 @@ class CacheInMemoryLarge(Rule):
         ctx.report(attribute_name_node(node.func),
                    f"`cache()` without a filename keeps the whole dataset in memory, and {reason}; {advice}",
                    end_node=node)
+
+
+def _value_bytes(cached) -> tuple[Optional[int], str]:
+    """The cached size the abstract-value layer knows: a known number of
+    elements of a known size, or a known data set split (tfds) before any map."""
+    if cached is None or cached.kind != "dataset":
+        return None, ""
+    size = cached.nbytes
+    if size is None:
+        return None, ""
+    return size, f"the data ({cached.describe()})"
+
+
+def _large_examples(cached, threshold_bytes: int) -> Optional[str]:
+    """Unknown count from an unbounded source (files of a directory) whose
+    examples are large once transformed (README: the per-rule policy)."""
+    if cached is None or cached.kind != "dataset" or not cached.unbounded or cached.count is not None:
+        return None
+    per = cached.example_bytes
+    if per is None or per < LARGE_EXAMPLE_BYTES:
+        return None
+    element = cached.element
+    if element is not None and element.kind == "tuple" and element.items:
+        element = max(element.items, key=lambda v: v.nbytes or 0)
+    shown = element.describe() if element is not None else ""
+    files = threshold_bytes // per
+    return (f"its source ({cached.origin}) has no known size and each example is ~{short_bytes(per)} once "
+            f"transformed ({shown}): ~{files} files reach the threshold")
+
+
+def _validation_only(model, node: ast.Call) -> bool:
+    """The cached pipeline is only ever ``validation_data`` of ``fit`` (directly
+    or through a name): validation sets are a fraction of the training data, so
+    an unknown count is not taken as large (the per-example policy is for the
+    training data)."""
+    cur: ast.AST = node
+    while True:  # .cache().prefetch(...): the end of the method chain
+        p = model.parent(cur)
+        if isinstance(p, ast.Attribute) and isinstance(model.parent(p), ast.Call) and model.parent(p).func is p:
+            cur = model.parent(p)
+            continue
+        break
+    p = model.parent(cur)
+    if isinstance(p, ast.keyword):
+        return p.arg == "validation_data"
+    if isinstance(p, ast.Assign) and len(p.targets) == 1 and isinstance(p.targets[0], ast.Name):
+        target = p.targets[0]
+        scope = model.scope_of(target)
+        binding = next((b for b in scope.bindings.get(target.id, ()) if b.node is target), None)
+        loads = model.loads_of(binding) if binding is not None else []
+        return bool(loads) and all(isinstance(model.parent(u.node), ast.keyword)
+                                   and model.parent(u.node).arg == "validation_data" for u in loads)
+    return False
 
 
 def _unbounded(model, chain, before) -> Optional[str]:
@@ -146,6 +217,8 @@ def _small_take(model, steps) -> bool:
             n = int_value(model, arg)
             if n is not None and 0 <= n * per_element <= SMALL_ELEMENTS:
                 return True
+            if n is not None and 0 <= n <= FEW_ELEMENTS and per_element > SMALL_ELEMENTS:
+                return True  # take(1) of batches of unknown size: a handful of batches
     return False
 
 

@@ -11,6 +11,7 @@ from kmlint.semantics.datasets import (
 )
 from kmlint.semantics.names import attribute_name_node
 from kmlint.semantics.sizes import describe_bytes, int_value, tfds_example_bytes
+from kmlint.semantics.values import int_of, value_of
 
 
 @register
@@ -49,7 +50,14 @@ class ShuffleBufferWholeDataset(Rule):
         buffer = step_arg(chain.steps[last], "buffer_size", 0)
         whole = buffer_holds_whole_dataset(model, buffer, chain, last)
         count = element_count(model, chain, last)
+        receiver = value_of(model, call.node.func.value)  # the abstract-value layer (split lists, info.splits)
+        if count is None and receiver.kind == "dataset":
+            count = receiver.count
         n = int_value(model, buffer)
+        if n is None and buffer is not None:
+            n = int_of(model, buffer)  # info.splits["train"].num_examples // 4
+        if n is not None and count is not None and n >= count:
+            whole = True
         if decoder is not None:
             element = decoded_element_bytes(model, chain.steps[decoder])
         else:
@@ -67,7 +75,9 @@ class ShuffleBufferWholeDataset(Rule):
         limit = ctx.settings.shuffle_buffer_bytes
         source = "decoded examples" if decoder is not None else f"decoded `{tfds[0]}` examples"
         if held is not None and held >= limit:
-            size = f" (about {describe_bytes(held)})"
+            held_n = held // element if element else None
+            assumed = f": {held_n} elements of ~{describe_bytes(element)} decoded" if held_n else ""
+            size = f" (about {describe_bytes(held)}{assumed})"
         elif whole and decoder is not None and (held is None or held >= limit):
             size = ""
         else:

@@ -45,6 +45,7 @@ class FromTensorSlicesLargeArray(Rule):
             return
         part, info = worst
         what = ctx.model.text(part)
+        assumed = f" ({info.assumed})" if info.assumed else ""
         if info.whole_dataset:
             hint = "; or keep the uint8 images and scale them in `.map`"
         elif info.dtype == "float64":
@@ -52,6 +53,6 @@ class FromTensorSlicesLargeArray(Rule):
         else:
             hint = ""
         ctx.report(call.node,
-                   f"`from_tensor_slices` gets `{what}`, a {describe_mb(info.nbytes)} {info.dtype} array: TensorFlow "
+                   f"`from_tensor_slices` gets `{what}`, a {describe_mb(info.nbytes)} {info.dtype} array{assumed}: TensorFlow "
                    f"copies it into a constant, so the peak is several times the array; load it lazily "
                    f"(`from_generator`, index-based loading, or files){hint}")

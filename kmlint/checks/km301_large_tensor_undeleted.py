@@ -13,7 +13,7 @@ from kmlint.findings import SAFE, UNSAFE, Edit, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.blocks import block_of, parent_statement, statement_line, top_statement
 from kmlint.semantics.names import call_name
-from kmlint.semantics.sizes import describe_mb, estimate, loader_info
+from kmlint.semantics.sizes import binding_estimate, describe_mb
 
 HEAVY_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "fit_generator", "predict_generator", "evaluate_generator"}
 TRAINING_STEPS = {"apply_gradients"}  # an optimizer step: a custom training loop
@@ -55,8 +55,7 @@ class LargeTensorUndeleted(Rule):
             for i, b in enumerate(bindings):
                 if b.kind not in ("assign", "annassign") or b.loops or b.value is None:
                     continue
-                info = loader_info(model, b.value, b.path) if b.path and isinstance(b.value, ast.Call) else (
-                    None if b.path else estimate(model, b.value))
+                info = binding_estimate(model, b)  # the abstract-value layer (kmlint/semantics/values.py)
                 if info is None or info.nbytes is None or info.nbytes < threshold:
                     continue
                 later = [x.order for x in bindings[i + 1:]] + [
@@ -79,7 +78,8 @@ class LargeTensorUndeleted(Rule):
         shape = "x".join(str(d) for d in info.shape)
         deleted_later = [d for d in model.dels if d.name == name and d.function is None and d.order > b.order]
         later = " (it is only deleted after that)" if deleted_later else ""
-        message = (f"`{name}` holds ~{describe_mb(info.nbytes)} ({info.source} {shape} {info.dtype}) and is no longer "
+        assumed = info.assumed or f"{info.source} {shape} {info.dtype}"
+        message = (f"`{name}` holds ~{describe_mb(info.nbytes)} ({assumed}) and is no longer "
                    f"used, but stays alive through `{work}`{later}; `del {name}` after its last use")
         ctx.report(b.node, message, _fix(model, b, anchor, deleted_later))
 

@@ -13,6 +13,7 @@ from kmlint.registry import Rule, register
 from kmlint.semantics.model import unpack_value
 from kmlint.semantics.names import call_name, get_arg
 from kmlint.semantics.sizes import FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
+from kmlint.semantics.values import describe_mb, value_of
 
 MODEL_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
 GENERATOR_FEEDS = MODEL_METHODS | {"fit_generator", "predict_generator", "evaluate_generator"}
@@ -42,8 +43,20 @@ class Float64Input(Rule):
         # each source once, described by the first place that feeds it
         found: dict[int, tuple[int, ast.AST, str]] = {}
         for expr, where, order in self._fed(model):
+            fed = value_of(model, expr)
+            if fed.kind == "array" and fed.dtype is not None and fed.dtype != "float64":
+                continue  # the abstract-value layer knows it is not float64 (float32 before `/ 255.`)
             source = float64_source(model, expr)
-            if source is None or _tiny(model, source):
+            if source is None and fed.kind == "array" and fed.dtype == "float64" and fed.lib == "numpy" \
+                    and isinstance(fed.made_at, (ast.BinOp, ast.Call)):
+                # float64 made through one more name, a helper's return, a slice or reshape
+                source = fed.made_at
+            if source is None:
+                continue
+            # a batch generator yields its buffer every step: the size of one batch does not bound it
+            per_batch = where.startswith(("yielded by", "returned by"))
+            tiny = _tiny(model, source) or _tiny_value(fed)
+            if tiny and not (per_batch and _sized_by_parameters(model, source)):
                 continue
             if id(source) not in found or order < found[id(source)][0]:
                 found[id(source)] = (order, source, where)
@@ -53,8 +66,9 @@ class Float64Input(Rule):
             text = model.text(source)
             if len(text) > 60:
                 text = text[:57] + "..."
-            ctx.report(source, f"`{text}` is float64 and is {where}: twice the memory of float32 (Keras computes in "
-                               f"float32 and converts it again); cast to float32 where it is created", fix)
+            assumed = _assumed(model, source, where.startswith(("yielded by", "returned by")))
+            ctx.report(source, f"`{text}` is float64{assumed} and is {where}: twice the memory of float32 (Keras "
+                               f"computes in float32 and converts it again); cast to float32 where it is created", fix)
 
     # ---------------------------------------------------------------- where data enters
     def _fed(self, model):
@@ -73,7 +87,7 @@ class Float64Input(Rule):
             func = cs.node.func
             first = _first_argument(cs.node)
             if isinstance(func, ast.Name) and func.id not in BUILTIN_NAMES and first is not None \
-                    and _may_be_model(model, func) and model.is_keras_model(func):
+                    and _may_be_model(model, func) and (model.is_keras_model(func) or _keras_subclass_instance(model, func)):
                 yield from ((e, f"fed to `{func.id}(...)`", cs.order) for e in _inputs(first))
         for name in ("from_tensor_slices", "from_tensors"):
             for cs in model.calls_by_name.get(name, ()):
@@ -112,6 +126,32 @@ def _tiny(model, source) -> bool:
     return info is not None and info.nbytes is not None and info.nbytes < TINY_BYTES
 
 
+def _tiny_value(v) -> bool:
+    return v.kind == "array" and v.nbytes is not None and v.nbytes < TINY_BYTES
+
+
+def _assumed(model, source, per_batch: bool = False) -> str:
+    """`` (~376 MB: keras.datasets.mnist train images, 60000x28x28 uint8 -> float64 after / 255.0)``
+    when the size is known; a generator's batch says that it is made every step."""
+    v = value_of(model, source)
+    if v.kind != "array" or v.nbytes is None:
+        return ""
+    if per_batch:
+        return f" (~{describe_mb(v.nbytes)} per batch, made again every step: {v.describe()})"
+    return f" (~{describe_mb(v.nbytes)}: {v.describe()})"
+
+
+def _sized_by_parameters(model, source) -> bool:
+    """A batch generator's buffer whose shape comes from the generator's
+    parameters (``np.zeros((batch_size, 28, 28))``): its size is the caller's
+    choice, not a fixed toy size."""
+    for node in model.ancestors(source):
+        fn = model.function_of.get(id(node))
+        if fn is not None:
+            return model.depends_on_params(fn, source)
+    return False
+
+
 def _first(value) -> Optional[ast.expr]:
     """Features of an ``(x, y)`` pair."""
     if isinstance(value, (ast.Tuple, ast.List)):
@@ -124,6 +164,22 @@ def _inputs(value) -> list:
     if isinstance(value, (ast.Tuple, ast.List)):
         return [e for e in value.elts if not isinstance(e, ast.Starred)]
     return [value]
+
+
+KERAS_MODEL_BASES = {"keras.Model", "keras.Sequential"}
+
+
+def _keras_subclass_instance(model, func: ast.Name) -> bool:
+    """``model = Autoencoder()`` where ``class Autoencoder(tf.keras.Model)`` is
+    defined in this file (custom training loops call ``model(x)``)."""
+    b = model.binding_of(func)
+    if b is None or b.kind != "assign" or b.path or not isinstance(b.value, ast.Call):
+        return False
+    ctor = b.value.func
+    cb = model.binding_of(ctor) if isinstance(ctor, ast.Name) else None
+    if cb is None or cb.kind != "class" or not isinstance(cb.node, ast.ClassDef):
+        return False
+    return any((model.qualname(base) or "") in KERAS_MODEL_BASES for base in cb.node.bases)
 
 
 def _may_be_model(model, func: ast.Name) -> bool:
@@ -220,7 +276,7 @@ def float64_source(model, expr, depth: int = 0) -> Optional[ast.expr]:
         return None
     if isinstance(expr, ast.BinOp):
         if isinstance(expr.op, (ast.Div, ast.Mult, ast.Add, ast.Sub)):
-            left = _unsliced_estimate(model, expr.left)
+            left = _operand(model, expr.left)
             if left is not None and left.lib == "numpy" and left.dtype in INT_DTYPES:
                 return expr if _makes_float64(expr) else None
             if left is not None and left.dtype in FLOAT_DTYPES and left.dtype != "float64":
@@ -231,6 +287,16 @@ def float64_source(model, expr, depth: int = 0) -> Optional[ast.expr]:
 
 NUMPY_DTYPE_KEEPING = {"numpy.reshape", "numpy.squeeze", "numpy.expand_dims", "numpy.swapaxes", "numpy.transpose",
                        "numpy.moveaxis", "numpy.ascontiguousarray"}
+
+
+def _operand(model, expr):
+    """The left operand's dtype and library: the abstract-value layer first
+    (names through one more name, ``np.array(x, np.float32)``), then
+    ``_unsliced_estimate``."""
+    v = value_of(model, expr)
+    if v.kind == "array" and v.dtype is not None:
+        return v
+    return _unsliced_estimate(model, expr)
 
 
 def _unsliced_estimate(model, expr):

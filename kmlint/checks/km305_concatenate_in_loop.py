@@ -10,6 +10,10 @@ from kmlint.semantics.blocks import call_parent
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import CallSite, SemanticModel, names_in
 from kmlint.semantics.names import dotted_name, get_arg
+from kmlint.semantics.values import value_of
+
+# a grown array whose final size is known to stay under this is too small to matter
+TINY_BYTES = 10**6
 
 # canonical callee -> how the grown array is passed: "sequence" (first argument is
 # a list/tuple of arrays) or "first" (first argument is the array itself)
@@ -65,6 +69,8 @@ class ConcatenateInLoop(Rule):
             return  # `while len(x) < n`: filled until full, a bounded handful of iterations
         if self._read_in_loop(model, target, loop, set(map(id, grown))):
             return  # the grown array is needed whole each iteration (e.g. autoregressive decoding)
+        if self._final_bytes_known_tiny(model, call, how, grown, n):
+            return  # e.g. a 10x10 grid of tiles: the copies cost nothing worth a change
         reported = model._memo.setdefault("km305_reported", set())
         if (target, id(loop)) in reported:
             return  # one finding per growing array and loop
@@ -73,6 +79,31 @@ class ConcatenateInLoop(Rule):
         ctx.report(call.node, f"`{target}` grows by `{func}` on every iteration: each call copies the whole array "
                    "(quadratic time, twice the memory at the peak); append the pieces to a list and concatenate "
                    "once after the loop")
+
+    @staticmethod
+    def _final_bytes_known_tiny(model, call: CallSite, how: str, grown, iterations: Optional[int]) -> bool:
+        """The loop's iteration count and every added piece's size are known
+        (abstract-value layer), and the array it builds stays under TINY_BYTES."""
+        if iterations is None:
+            return False
+        grown_ids = set(map(id, grown))
+        if how == "first":
+            pieces = [p for p in [get_arg(call.node, "values", 1)] if p is not None]
+        else:
+            pieces = [p for p in _grown_parts(call.node, how) if id(p) not in grown_ids]
+        if not pieces:
+            return False
+        per_iteration = 0
+        for piece in pieces:
+            v = value_of(model, piece)
+            if v.kind != "array" or v.nbytes is None:
+                return False
+            per_iteration += v.nbytes
+        start = value_of(model, grown[0])
+        initial = start.nbytes if start.kind == "array" and start.nbytes is not None else None
+        if initial is None:
+            return False
+        return initial + iterations * per_iteration < TINY_BYTES
 
     @staticmethod
     def _assigned_target(call: CallSite) -> Optional[str]:

@@ -4,9 +4,10 @@ turns shapes and dtypes into bytes (engine v2: CPython ``ast`` nodes).
 Rules never hard-code sizes; they ask ``estimate(model, expr)``.  Unknown size
 means no size-based finding (precision over recall).
 
-The tables repeat those of ``kmlint/legacy/semantics/sizes.py`` while legacy
-rules still read that module; they move to one shared knowledge module (and
-the legacy copy goes) as the port completes.
+The array estimates delegate to the abstract-value layer
+(:mod:`kmlint.semantics.values`, issue 16) and fall back to this module's own
+reading of constructors; the tables here remain for the rules that still read
+them directly (the knowledge proper lives in :mod:`kmlint.knowledge`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class ArrayInfo:
     source: str = ""  # human description, e.g. "cifar10.load_data()"
     whole_dataset: bool = False
     lib: str = "numpy"  # numpy | tensorflow
+    assumed: str = ""  # what the estimate rests on, in words (values.Value.describe())
 
     @property
     def nbytes(self) -> Optional[int]:
@@ -43,7 +45,7 @@ class ArrayInfo:
         return math.prod(self.shape) * ITEMSIZE[self.dtype]  # type: ignore[arg-type]
 
     def with_dtype(self, dtype: Optional[str]) -> "ArrayInfo":
-        return ArrayInfo(self.shape, dtype, self.source, self.whole_dataset, self.lib)
+        return ArrayInfo(self.shape, dtype, self.source, self.whole_dataset, self.lib, self.assumed)
 
 
 # ----------------------------------------------------------------------------- the table
@@ -357,8 +359,47 @@ def _short(q: str) -> str:
 
 
 def estimate(model, expr: Optional[ast.expr], depth: int = 0) -> Optional[ArrayInfo]:
-    """Shape/dtype of an array-valued expression, following names through their
-    bindings.  None when unknown."""
+    """Shape/dtype of an array-valued expression.  Asks the abstract-value
+    layer (:mod:`kmlint.semantics.values`: names through one more name, slicing,
+    helper returns, dtype promotion) and falls back to this module's direct
+    reading of constructors.  None when unknown."""
+    if expr is None:
+        return None
+    if depth == 0:
+        from kmlint.semantics.values import value_of
+
+        v = value_of(model, expr)
+        if v.kind == "array" and v.dtype is not None:
+            info = ArrayInfo(v.shape if v.shape is not None else (None,), v.dtype, v.origin, v.whole_dataset,
+                             v.lib or "numpy", v.describe())
+            if info.nbytes is not None:
+                return info
+            older = _estimate(model, expr, 0)
+            return older if older is not None and older.nbytes is not None else info
+    return _estimate(model, expr, depth)
+
+
+def binding_estimate(model, binding) -> Optional[ArrayInfo]:
+    """The array a binding gives its name (``x`` of ``(x, y), _ = load_data()``,
+    a loader result unpacked from another name, a helper's tuple return), from
+    the abstract-value layer; this module's loader table as the fallback."""
+    from kmlint.semantics.values import binding_value
+
+    v = binding_value(model, binding)
+    if v.kind == "array" and v.dtype is not None:
+        info = ArrayInfo(v.shape if v.shape is not None else (None,), v.dtype, v.origin, v.whole_dataset,
+                         v.lib or "numpy", v.describe())
+        if info.nbytes is not None:
+            return info
+    if binding.value is None:
+        return None
+    if binding.path:
+        return loader_info(model, binding.value, binding.path) if isinstance(binding.value, ast.Call) else None
+    return estimate(model, binding.value)
+
+
+def _estimate(model, expr: Optional[ast.expr], depth: int = 0) -> Optional[ArrayInfo]:
+    """This module's own reading (constructors, loaders, reshape, astype)."""
     if expr is None or depth > 12:
         return None
     if isinstance(expr, ast.Name):

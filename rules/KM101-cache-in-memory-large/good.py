@@ -60,3 +60,32 @@ def vocabulary():
 memo = functools.lru_cache(maxsize=None)(decode)
 session_cache = {}
 session_cache.setdefault("x", 1)
+
+
+# take(1) of batches of a parameter's size: one batch, what a step holds anyway
+def fake_data(dataset, batch_size):
+    dataset = dataset.map(decode).batch(batch_size)
+    return dataset.take(1).cache().repeat()
+
+
+# a tfds split list of a small data set (mnist: 48000 x 784 bytes = 38 MB)
+(digits_train, digits_val) = tfds.load("mnist", split=["train[:80%]", "train[80%:]"], as_supervised=True)
+digits_train = digits_train.cache().shuffle(1000)
+
+# integer token ids are short (output_sequence_length ints per review)
+texts = keras.utils.text_dataset_from_directory("aclImdb/train")
+ids = keras.layers.TextVectorization(max_tokens=20000, output_mode="int", output_sequence_length=200)
+id_ds = texts.map(lambda x, y: (ids(x), y)).cache()
+
+# a small vocabulary: 1000 multi_hot floats = 4 kB per review
+small_vocab = keras.layers.TextVectorization(max_tokens=1000, output_mode="multi_hot")
+small_ds = texts.map(lambda x, y: (small_vocab(x), y)).cache()
+
+# the validation pipeline of unknown size (validation sets are a fraction of the
+# training data; the per-example policy applies to the training data)
+val_reviews = keras.utils.text_dataset_from_directory("aclImdb/val")
+wide = keras.layers.TextVectorization(max_tokens=20000, output_mode="multi_hot")
+val_vectors = val_reviews.map(lambda x, y: (wide(x), y))
+classifier = keras.Sequential([keras.layers.Dense(1)])
+classifier.fit(texts.map(lambda x, y: (wide(x), y)).cache("/scratch/train.cache"),
+               validation_data=val_vectors.cache(), epochs=10)

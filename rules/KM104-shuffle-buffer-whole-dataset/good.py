@@ -46,3 +46,9 @@ cached = tf.data.Dataset.from_tensor_slices(paths).map(load_image).cache().shuff
 # Not tf.data: numpy shuffles an index array in place.
 index = np.arange(len(paths))
 np.random.shuffle(index)
+
+# A tfds split list of a small data set with the buffer from `info.splits`:
+# the whole mnist train split decoded is about 46 MB.
+(digits_train, digits_val), digits_info = tfds.load("mnist", split=["train[:80%]", "train[80%:]"],
+                                                    with_info=True, as_supervised=True)
+digits_batches = digits_train.shuffle(digits_info.splits["train"].num_examples).batch(32)

@@ -32,3 +32,19 @@ def load_features(path):
 
 
 unknown = tf.data.Dataset.from_tensor_slices(load_features("features.npy"))
+
+# The loader through one more name, kept uint8 (cast lazily in `.map`), and a
+# small float32 slice of it (1000x28x28 float32 = 3 MB).
+fashion_mnist = keras.datasets.fashion_mnist
+(f_images, f_labels), _ = fashion_mnist.load_data()
+raw_ds = tf.data.Dataset.from_tensor_slices((f_images, f_labels)).map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, y))
+sample = f_images[:1000].astype("float32") / 255.0
+sample_ds = tf.data.Dataset.from_tensor_slices(sample)
+
+
+# A helper returning a small float64 array: 100x32x32x3 = 2.5 MB.
+def first_hundred(images):
+    return images[:100] / 255.0
+
+
+preview_ds = tf.data.Dataset.from_tensor_slices(first_hundred(f_images))

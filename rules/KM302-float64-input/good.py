@@ -50,3 +50,65 @@ model.fit(batches(x_train, y_train, 64), steps_per_epoch=10, epochs=1)
 model.fit(np.ones((4, 3)), np.zeros(4), epochs=1)
 conv = False
 model(np.random.random((2, 7, 3) if conv else (2, 3)))
+
+
+# already float32 before `/ 255.` (np.array with a positional dtype): Python
+# scalars are weak, the result stays float32 (seen in tutorial notebooks)
+(c_train, c_labels), (c_test, c_test_labels) = keras.datasets.cifar10.load_data()
+c_train, c_test = np.array(c_train, np.float32), np.array(c_test, np.float32)
+c_train, c_test = c_train.reshape([-1, 3072]), c_test.reshape([-1, 3072])
+c_train, c_test = c_train / 255., c_test / 255.
+model.fit(c_train, c_labels)
+c_ds = tf.data.Dataset.from_tensor_slices((c_test, c_test_labels))
+
+# the loader through one more name, cast before dividing
+fashion = keras.datasets.fashion_mnist
+(f_train, f_labels), _ = fashion.load_data()
+model.fit(f_train.astype("float32") / 255.0, f_labels)
+
+
+# a helper that returns float32, and a small multi-hot helper fed a handful of rows
+def scale(images):
+    return images.astype(np.float32) / 255.0
+
+
+model.fit(scale(f_train), f_labels)
+
+
+def one_hot_rows(rows, dimension=100):
+    out = np.zeros((len(rows), dimension))
+    return out
+
+
+model.predict(one_hot_rows([1, 2, 3]))
+
+# a NumPy float32 scalar is strongly typed: uint8 / np.float32(255) is float32
+scaled = f_train / np.float32(255)
+model.fit(scaled, f_labels)
+
+
+# a generator yielding a fixed toy array (4 float64 values): nothing to save
+def toy_rows():
+    while True:
+        yield np.random.rand(4), 0
+
+
+toy_ds = tf.data.Dataset.from_generator(toy_rows, output_types=(tf.float64, tf.int64))
+
+
+# a custom training loop on float32 data
+class Denoiser(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(784)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+(dn_train, _), _ = keras.datasets.mnist.load_data()
+dn_train = np.reshape(dn_train, (-1, 784)).astype("float32") / 255.0
+denoiser = Denoiser()
+for step in range(1000):
+    batch = dn_train[np.random.choice(dn_train.shape[0], 512)]
+    loss = tf.reduce_mean(tf.square(denoiser(batch) - batch))
