@@ -1078,9 +1078,10 @@ def _literal_iterations(it: Optional[ast.AST]) -> Optional[int]:
 
 
 class _Builder:
-    """One recursive walk over the tree.  ``walk(node, parent)`` records the
-    parent and dispatches on the node's type (a dict lookup); handlers visit
-    children in evaluation order and the rest go through ``generic``."""
+    """One recursive walk over the tree.  Each node's parent is recorded and the
+    node dispatched on its type (one dict lookup, ``_DISPATCH``); the handlers
+    below visit children in evaluation order, every other type goes through a
+    generic handler made for it (``_generic_for``)."""
 
     def __init__(self, model: SemanticModel):
         self.m = model
@@ -1092,6 +1093,7 @@ class _Builder:
         self.loops_t: tuple[Loop, ...] = ()
         self.stmt_stack: list[ast.stmt] = []
         self.stmt: Optional[ast.stmt] = None
+        self.parent_stmt = model.parent_stmt
         self.top_index = -1
         self.class_stack: list[str] = []
         self.pending: list[tuple] = []
@@ -1099,28 +1101,7 @@ class _Builder:
     # ------------------------------------------------------------ traversal
     def walk(self, node: ast.AST, parent: Optional[ast.AST]) -> None:
         self.up[id(node)] = parent
-        h = _DISPATCH.get(type(node))
-        if h is None:
-            h = _dispatch_for(type(node))
-        h(self, node)
-
-    def generic(self, node: ast.AST) -> None:
-        walk = self.walk
-        for f, body in CHILD_FIELDS[type(node)]:
-            v = getattr(node, f, None)
-            if v is None:
-                continue
-            if type(v) is list:
-                if body:
-                    sb = self.m.stmt_body
-                    entry = (node, v)
-                    for s in v:
-                        sb[id(s)] = entry
-                for c in v:
-                    if c is not None and type(c) is not str:
-                        walk(c, node)
-            else:
-                walk(v, node)
+        _DISPATCH[type(node)](self, node)
 
     def parents_only(self, node: ast.AST, parent: Optional[ast.AST]) -> None:
         """Record parents in a subtree the model does not evaluate (annotations)."""
@@ -1136,24 +1117,14 @@ class _Builder:
     def body(self, owner: ast.AST, stmts: list) -> None:
         sb = self.m.stmt_body
         entry = (owner, stmts)
+        up = self.up
         for s in stmts:
-            sb[id(s)] = entry
-        walk = self.walk
+            k = id(s)
+            sb[k] = entry
+            up[k] = owner
+        dispatch = _DISPATCH
         for s in stmts:
-            walk(s, owner)
-
-    def statement(self, node: ast.stmt, handler) -> None:
-        stack = self.stmt_stack
-        if stack:
-            self.m.parent_stmt[id(node)] = stack[-1]
-        else:
-            self.top_index += 1
-        stack.append(node)
-        saved = self.stmt
-        self.stmt = node
-        handler(self, node)
-        self.stmt = saved
-        stack.pop()
+            dispatch[type(s)](self, s)
 
     def _next(self) -> int:
         self.order += 1
@@ -1221,7 +1192,8 @@ class _Builder:
             m.attribute_loads[node.attr] = [(node, self.order)]
         else:
             al.append((node, self.order))
-        self.walk(value, node)
+        self.up[id(value)] = node
+        _DISPATCH[type(value)](self, value)
 
     def Subscript(self, node: ast.Subscript) -> None:
         self.m.parent_of[id(node.value)] = node
@@ -1279,7 +1251,7 @@ class _Builder:
             value_uses.setdefault(id(receiver), []).append(("receiver", cs))
         args, keywords = node.args, node.keywords
         if args or keywords:
-            values = argument_values(node)
+            values = argument_values(node) if keywords or any(type(a) is _Starred for a in args) else args
             arg_use = ("arg", cs)
             parent_of = m.parent_of
             for v in values:
@@ -1309,17 +1281,19 @@ class _Builder:
             self.function.calls.append(cs)
         for loop in self.loops:
             loop.calls.append(cs)
-        walk = self.walk
-        walk(func, node)
+        up = self.up
+        dispatch = _DISPATCH
+        up[id(func)] = node
+        dispatch[ft](self, func)
         if keywords and args and (keywords[0].lineno, keywords[0].col_offset) < (args[-1].lineno, args[-1].col_offset):
             children = sorted(list(args) + list(keywords), key=lambda c: (c.lineno, c.col_offset))
-            for c in children:
-                walk(c, node)
+        elif keywords:
+            children = args + keywords if args else keywords
         else:
-            for a in args:
-                walk(a, node)
-            for k in keywords:
-                walk(k, node)
+            children = args
+        for c in children:
+            up[id(c)] = node
+            dispatch[type(c)](self, c)
 
     # ------------------------------------------------------------ imports
     def Import(self, node: ast.Import) -> None:
@@ -1629,21 +1603,88 @@ _HANDLED = (
     "While", "ListComp", "SetComp", "GeneratorExp", "DictComp",
 )
 
-_DISPATCH: dict[type, object] = {}
+def _generic_for(t: type):
+    """The handler of a node type the model has nothing to record about: its
+    children, in field order (source order for these types)."""
+    fields = CHILD_FIELDS.get(t)
+    if fields is None:
+        fields = CHILD_FIELDS[t] = _child_fields(t)
+    plain = tuple(f for f, body in fields)
+    if not plain:
+        def leaf(self, node):
+            pass
+        return leaf
+    if not any(body for _, body in fields):
+        def generic(self, node, _fields=plain):
+            up = self.up
+            dispatch = _DISPATCH
+            for f in _fields:
+                v = getattr(node, f)
+                if v is None:
+                    continue
+                if type(v) is list:
+                    for c in v:
+                        if c is not None and type(c) is not str:
+                            up[id(c)] = node
+                            dispatch[type(c)](self, c)
+                else:
+                    up[id(v)] = node
+                    dispatch[type(v)](self, v)
+        return generic
+
+    def generic_with_bodies(self, node, _fields=fields):
+        up = self.up
+        dispatch = _DISPATCH
+        for f, body in _fields:
+            v = getattr(node, f)
+            if v is None:
+                continue
+            if body:
+                self.body(node, v)
+            elif type(v) is list:
+                for c in v:
+                    if c is not None and type(c) is not str:
+                        up[id(c)] = node
+                        dispatch[type(c)](self, c)
+            else:
+                up[id(v)] = node
+                dispatch[type(v)](self, v)
+    return generic_with_bodies
+
+
+def _statement(inner):
+    """Wrap a statement's handler: the statement stack, parent statements and
+    top-level statement indexes."""
+    def handler(self, node):
+        stack = self.stmt_stack
+        if stack:
+            self.parent_stmt[id(node)] = stack[-1]
+        else:
+            self.top_index += 1
+        stack.append(node)
+        self.stmt = node
+        inner(self, node)
+        stack.pop()
+        self.stmt = stack[-1] if stack else None
+    return handler
+
+
+class _Dispatch(dict):
+    def __missing__(self, t: type):
+        return _dispatch_for(t)
+
+
+_DISPATCH: dict = _Dispatch()
 
 
 def _dispatch_for(t: type):
-    """The handler of a node type: its own method or ``generic``, wrapped for statements."""
+    """The handler of a node type: its own method or a generic one, wrapped for statements."""
     if t not in CHILD_FIELDS:
         CHILD_FIELDS[t] = _child_fields(t)
     inner = getattr(_Builder, t.__name__, None) if t.__name__ in _HANDLED else None
     if inner is None:
-        inner = _Builder.generic
-    if t in STATEMENT_TYPES or (isinstance(t, type) and issubclass(t, ast.stmt)):
-        def handler(self, node, _inner=inner):
-            self.statement(node, _inner)
-    else:
-        handler = inner
+        inner = _generic_for(t)
+    handler = _statement(inner) if isinstance(t, type) and issubclass(t, ast.stmt) else inner
     _DISPATCH[t] = handler
     return handler
 
