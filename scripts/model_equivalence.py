@@ -214,28 +214,39 @@ def v2_facts(source: str) -> dict[str, Counter]:
 COMPARED = Counter()
 
 
+def differences(source: str) -> dict[str, tuple[Counter, Counter]]:
+    """category -> (facts only the legacy model has, facts only v2 has); empty
+    when the models agree.  Raises SyntaxError when either parser rejects it."""
+    try:
+        old = legacy_facts(source)
+    except cst.ParserSyntaxError as e:
+        raise SyntaxError(str(e)) from None
+    new = v2_facts(source)
+    COMPARED["files"] += 1
+    COMPARED["facts"] += sum(sum(c.values()) for c in old.values())
+    out = {}
+    for category in sorted(set(old) | set(new)):
+        a, b = old.get(category, Counter()), new.get(category, Counter())
+        if a != b:
+            out[category] = (a - b, b - a)
+    return out
+
+
 def compare(path: Path, show: int) -> tuple[int, Counter]:
     source = path.read_text(encoding="utf-8", errors="replace")
     try:
         parse(source)
-        old = legacy_facts(source)
-    except (SyntaxError, cst.ParserSyntaxError, RecursionError, ValueError):
+        diff = differences(source)
+    except (SyntaxError, RecursionError, ValueError):
         return 0, Counter()
-    new = v2_facts(source)
-    COMPARED["files"] += 1
-    COMPARED["facts"] += sum(sum(c.values()) for c in old.values())
     diffs = 0
     per_category: Counter = Counter()
-    for category in sorted(set(old) | set(new)):
-        a, b = old.get(category, Counter()), new.get(category, Counter())
-        if a == b:
-            continue
-        only_old, only_new = a - b, b - a
+    for category, (only_old, only_new) in diff.items():
         n = sum(only_old.values()) + sum(only_new.values())
         diffs += n
         per_category[category] += n
         if show:
-            print(f"{path}: {category}")
+            print(f"{path}: {category}", flush=True)
             for fact in list(only_old)[:show]:
                 print(f"    legacy only: {fact}")
             for fact in list(only_new)[:show]:

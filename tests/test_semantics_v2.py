@@ -521,3 +521,103 @@ def test_no_libcst_needed():
     import kmlint.semantics.model as model_module
     assert "libcst" not in model_module.__dict__
     assert all(not name.startswith("libcst") for name in vars(sys.modules["kmlint.semantics.names"]))
+
+
+# --------------------------------------------------------------------------- equivalence with the libcst model
+
+EQUIVALENCE_SAMPLE = '''
+import os, sys as system
+from a.b import (c as d, e)
+from . import rel
+import tensorflow as tf
+from tensorflow.keras.models import load_model as lm
+@decorator(arg=1)
+async def f(a, /, b: int = 2, *args, c, d=3, **kw) -> "T":
+    global g
+    x = [i * 2 for i in range(10) if i % 2 if i > 1]
+    y = {k: v for k, v in zip(a, b)}
+    z = (lambda q, *r: q + 1)(x)
+    async with ctx() as (m, n), other():
+        await thing(m)
+    async for item in stream:
+        yield item
+    if (n := len(x)) > 3: print(n); n += 1
+    else: pass
+    while cond(x):
+        x = step(x)
+        if x: break
+    else:
+        done()
+    del x, y[0], z.attr
+    return f"{x!r:>{w}} {y}" "tail" + 'a' 'b'
+
+class K(Base, metaclass=Meta):
+    attr: int = 5
+    def method(self, v=None):
+        self.helper(v)
+        return self.model.predict(v)
+    def helper(self, v):
+        for i in range(3):
+            self.method(i)
+
+match command:
+    case [x, *rest] if x:
+        go(x, rest)
+    case {"k": v, **others}:
+        go(v)
+    case Point(x=0, y=yy) as p:
+        go(p, yy)
+
+a = b = c = tf.data.Dataset.range(10)
+(p, q), *r = a.batch(2), 3, 4
+ds = lm("m.keras")
+ds.predict(1); ds.fit(2)
+for j in a.prefetch(1): ds.predict(j)
+x[i] += 1
+print(*args, sep="", **kw)
+f(a=1, *b)
+val = cond1 if x else cond2
+s = {1, 2, *x}
+lst[1:2, ::3] = 5
+with open(p) as fh: data = fh.read()
+e = [[y for y in row] for row in grid]
+try:
+    pass
+except (OSError, ValueError) as err:
+    log(err)
+'''
+
+
+def _equivalence():
+    pytest.importorskip("kmlint.legacy.semantics.model")
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "scripts" / "model_equivalence.py"
+    spec = importlib.util.spec_from_file_location("model_equivalence", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+@pytest.mark.parametrize("name", ["sample", "loop_helpers.py", "aliased_names.py"])
+def test_same_facts_as_the_libcst_model(name):
+    eq = _equivalence()
+    if name == "sample":
+        source = EQUIVALENCE_SAMPLE
+    else:
+        from pathlib import Path
+        source = (Path(__file__).resolve().parent / "prefilter_traps" / name).read_text(encoding="utf-8")
+    assert eq.differences(source) == {}
+    facts = eq.v2_facts(source)
+    assert sum(facts["calls"].values()) > 10 and sum(facts["resolution"].values()) > 10
+
+
+def test_justified_differences_from_the_libcst_model():
+    """Where the ast model knows better: a lambda's defaults are evaluated (the
+    libcst model skipped them), and ``except* E as eg`` binds ``eg``."""
+    eq = _equivalence()
+    diff = eq.differences("f(lambda x=default(): x)\ntry:\n    pass\nexcept* E as eg:\n    use(eg)\n")
+    only_old, only_new = diff["calls"]
+    assert not only_old and [fact[0] for fact in only_new] == ["default"]
+    only_old, only_new = diff["bindings"]
+    assert not only_old and [fact[1:3] for fact in only_new] == [("eg", "except")]
