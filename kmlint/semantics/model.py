@@ -69,6 +69,8 @@ COMPREHENSION_TYPES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp
 
 @dataclass(eq=False, repr=False)
 class Scope:
+    """A module, class, function, lambda or comprehension scope and its bindings."""
+
     kind: str  # module | class | function | lambda | comprehension
     node: ast.AST
     parent: Optional["Scope"]
@@ -83,6 +85,8 @@ class Scope:
 
 @dataclass(eq=False, repr=False, slots=True)
 class Binding:
+    """One binding of a name in a scope, in evaluation order."""
+
     name: str
     scope: Scope
     kind: str  # assign | augassign | annassign | for | with | except | import | def | class | param | comp | walrus
@@ -104,6 +108,8 @@ class Binding:
 
 @dataclass(eq=False, repr=False)
 class Loop:
+    """A for/while loop or one generator of a comprehension."""
+
     node: ast.AST  # For, AsyncFor, While or a comprehension (ListComp, ...: one Loop per generator)
     kind: str  # for | while | comp
     scope: Scope
@@ -201,6 +207,8 @@ PARENT_DEPTH = 6
 
 @dataclass(eq=False, repr=False, slots=True)
 class NameUse:
+    """A load, store or del of a name."""
+
     name: str
     node: ast.Name
     scope: Scope
@@ -233,6 +241,8 @@ class NameUse:
 
 @dataclass(eq=False, repr=False)
 class FunctionInfo:
+    """A function or lambda defined in the file."""
+
     name: str
     node: Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
     scope: Scope  # the function's own scope
@@ -268,6 +278,8 @@ class TargetStore:
 
 @dataclass(eq=False, repr=False)
 class StringLiteral:
+    """A str or bytes literal of the source."""
+
     node: ast.Constant  # a str or bytes constant (not a part of an f-string)
     function: Optional["FunctionInfo"]
     top_index: int
@@ -276,6 +288,8 @@ class StringLiteral:
 
 @dataclass
 class ChainStep:
+    """One method call of a chain."""
+
     method: str
     call: ast.Call
     order: int
@@ -381,25 +395,19 @@ def _child_fields(t: type) -> tuple[tuple[str, bool], ...]:
     return tuple(out)
 
 
-def _all_ast_types() -> list[type]:
-    out, todo = [], [ast.AST]
-    while todo:
-        for sub in todo.pop().__subclasses__():
-            if sub not in out:
-                out.append(sub)
-                todo.append(sub)
-    return out
+class _ChildFields(dict):
+    def __missing__(self, t: type) -> tuple[tuple[str, bool], ...]:
+        fields = self[t] = _child_fields(t)
+        return fields
 
 
-CHILD_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {t: _child_fields(t) for t in _all_ast_types()}
+# node type -> (field, holds statements) of its node-bearing fields, filled on first use
+CHILD_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = _ChildFields()
 
 
 def iter_children(node: ast.AST) -> Iterator[ast.AST]:
     """The child nodes of a node (``ast.iter_child_nodes`` without contexts and operators)."""
-    fields = CHILD_FIELDS.get(type(node))
-    if fields is None:
-        fields = CHILD_FIELDS[type(node)] = _child_fields(type(node))
-    for f, _ in fields:
+    for f, _ in CHILD_FIELDS[type(node)]:
         v = getattr(node, f, None)
         if v is None:
             continue
@@ -433,11 +441,7 @@ def names_in(expr: Optional[ast.AST]) -> set[str]:
             continue
         if t is _arg:  # a lambda's parameter names count (as in the libcst model)
             out.add(n.arg)  # type: ignore[attr-defined]
-        fields = fields_of.get(t)
-        if fields is None:
-            stack.extend(iter_children(n))
-            continue
-        for f, _ in fields:
+        for f, _ in fields_of[t]:
             v = getattr(n, f, None)
             if v is None:
                 continue
@@ -1606,9 +1610,7 @@ _HANDLED = (
 def _generic_for(t: type):
     """The handler of a node type the model has nothing to record about: its
     children, in field order (source order for these types)."""
-    fields = CHILD_FIELDS.get(t)
-    if fields is None:
-        fields = CHILD_FIELDS[t] = _child_fields(t)
+    fields = CHILD_FIELDS[t]
     plain = tuple(f for f, body in fields)
     if not plain:
         def leaf(self, node):
@@ -1679,18 +1681,12 @@ _DISPATCH: dict = _Dispatch()
 
 def _dispatch_for(t: type):
     """The handler of a node type: its own method or a generic one, wrapped for statements."""
-    if t not in CHILD_FIELDS:
-        CHILD_FIELDS[t] = _child_fields(t)
     inner = getattr(_Builder, t.__name__, None) if t.__name__ in _HANDLED else None
     if inner is None:
         inner = _generic_for(t)
     handler = _statement(inner) if isinstance(t, type) and issubclass(t, ast.stmt) else inner
     _DISPATCH[t] = handler
     return handler
-
-
-for _t in list(CHILD_FIELDS):
-    _dispatch_for(_t)
 
 
 def build_model(tree: ast.Module, source: str = "", is_notebook: bool = False,
