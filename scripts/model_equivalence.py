@@ -22,7 +22,9 @@ line, then compared as multisets per file:
 Known differences by design (the tree differs; see kmlint/semantics/model.py)
 are left out of the facts: ``True``/``False``/``None`` are constants in ast,
 the name of ``except E as name`` and match-pattern captures are strings in
-ast, and top-level statement indexes count ``a; b`` as two statements.
+ast, a starred target's element path ends in -1, and the statement of a call
+on a line shared with other statements (``a = f(); b = g()``, ``if x: f()``)
+is the simple statement in ast, the line or the compound statement in libcst.
 Exit status 1 when a fact differs.
 """
 
@@ -78,7 +80,8 @@ def expand(paths: list[str]) -> list[Path]:
 class Facts:
     """One model reduced to comparable facts; ``line(node)`` gives a node's line."""
 
-    def __init__(self, m, line, kind: str):
+    def __init__(self, m, line, kind: str, shared: frozenset = frozenset()):
+        self.shared = shared
         self.m = m
         self.line = line
         self.kind = kind  # "legacy" | "v2"
@@ -121,6 +124,20 @@ class Facts:
             return self.line(node.generators[0].target)
         return self.line(node)
 
+    def stmt_line(self, stmt) -> int:
+        if stmt is None:
+            return -1
+        if self.kind == "legacy" and isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            return self.line(stmt.name)  # libcst's range starts at the decorators
+        return self.line(stmt)
+
+    @staticmethod
+    def index_in(stmt, body) -> int:
+        for i, s in enumerate(body):
+            if s is stmt:
+                return i
+        return -1
+
     def call_key(self, cs) -> tuple:
         return (cs.name, self.line(cs.node))
 
@@ -140,8 +157,14 @@ class Facts:
                 ch = m.chain(r)
                 self.add("receivers", (self.call_key(cs), m.is_keras_model(r), m.is_dataset(r),
                                        tuple(ch.methods()), ch.origin_qualname))
+            stmt = cs.stmt
+            body = m.enclosing_body(stmt) if stmt is not None else None
+            if line(cs.node) not in self.shared:
+                self.add("statements", (self.call_key(cs), self.stmt_line(stmt), cs.top_index,
+                                        None if body is None else (self.index_in(stmt, body[1]), len(body[1]))))
             chn = m.chain(cs.node)
-            self.add("chains", (self.call_key(cs), tuple(chn.methods()), chn.origin_qualname,
+            self.add("chains", (self.call_key(cs), tuple(chn.methods()), tuple(st.maybe for st in chn.steps),
+                                chn.origin_qualname,
                                 tuple(line(n) for n in chn.names if self.name_of(n) not in CONSTANT_NAMES)))
         for lp in m.loops:
             self.add("loops", (lp.kind, self.node_line(lp.node), tuple(sorted(lp.targets)), tuple(sorted(lp.body_bound)),
@@ -185,8 +208,30 @@ class Facts:
         for attr, loads in m.attribute_loads.items():
             self.add("attribute_loads", (attr, len(loads)))
         self.add("yields", len(m.yields))
+        for uses in m.value_uses.values():
+            for kind, _ in uses:
+                self.add("value_uses", kind)
+        self.add("parent_of", len(m.parent_of))
         self.add("dels", tuple(sorted((u.name, line(u.node)) for u in m.dels)))
         return self.out
+
+
+def shared_lines(source: str) -> frozenset:
+    """Lines of simple statements that share their line with other code
+    (``a = f(); b = g()``, ``if x: f()``): libcst's statement there is the whole
+    line or the compound statement, ast's the simple statement itself."""
+    tree = parse(source)
+    index = LineIndex(source)
+    out = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt) or hasattr(node, "body"):
+            continue
+        span = index.span(node)
+        before = index.line_text(span.line)[:span.col].strip()
+        after = index.line_text(span.end_line)[span.end_col:].strip()
+        if before or (after and not after.startswith("#")):
+            out.update(range(span.line, span.end_line + 1))
+    return frozenset(out)
 
 
 def legacy_facts(source: str) -> dict[str, Counter]:
@@ -198,7 +243,7 @@ def legacy_facts(source: str) -> dict[str, Counter]:
         pos = positions.get(node)
         return pos.start.line if pos is not None else -1
 
-    return Facts(m, line, "legacy").collect()
+    return Facts(m, line, "legacy", shared_lines(source)).collect()
 
 
 def v2_facts(source: str) -> dict[str, Counter]:
@@ -208,7 +253,7 @@ def v2_facts(source: str) -> dict[str, Counter]:
     def line(node):
         return getattr(node, "lineno", -1)
 
-    return Facts(m, line, "v2").collect()
+    return Facts(m, line, "v2", shared_lines(source)).collect()
 
 
 COMPARED = Counter()
