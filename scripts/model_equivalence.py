@@ -131,12 +131,14 @@ class Facts:
             return self.line(stmt.name)  # libcst's range starts at the decorators
         return self.line(stmt)
 
-    @staticmethod
-    def index_in(stmt, body) -> int:
+    def neighbours(self, stmt, body) -> tuple:
+        """Lines of the statements before and after ``stmt`` in its body."""
         for i, s in enumerate(body):
             if s is stmt:
-                return i
-        return -1
+                before = self.stmt_line(body[i - 1]) if i else None
+                after = self.stmt_line(body[i + 1]) if i + 1 < len(body) else None
+                return (before, after)
+        return ("missing",)
 
     def call_key(self, cs) -> tuple:
         return (cs.name, self.line(cs.node))
@@ -160,8 +162,10 @@ class Facts:
             stmt = cs.stmt
             body = m.enclosing_body(stmt) if stmt is not None else None
             if line(cs.node) not in self.shared:
-                self.add("statements", (self.call_key(cs), self.stmt_line(stmt), cs.top_index,
-                                        None if body is None else (self.index_in(stmt, body[1]), len(body[1]))))
+                # indexes shift after a line of several statements: compare lines
+                top = m.statements[cs.top_index] if 0 <= cs.top_index < len(m.statements) else None
+                self.add("statements", (self.call_key(cs), self.stmt_line(stmt), self.stmt_line(top),
+                                        None if body is None else self.neighbours(stmt, body[1])))
             chn = m.chain(cs.node)
             self.add("chains", (self.call_key(cs), tuple(chn.methods()), tuple(st.maybe for st in chn.steps),
                                 chn.origin_qualname,
