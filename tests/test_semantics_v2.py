@@ -621,3 +621,24 @@ def test_justified_differences_from_the_libcst_model():
     assert not only_old and [fact[0] for fact in only_new] == ["default"]
     only_old, only_new = diff["bindings"]
     assert not only_old and [fact[1:3] for fact in only_new] == [("eg", "except")]
+
+
+def test_close_leaves_no_cycles_behind():
+    import gc
+    src = (EQUIVALENCE_SAMPLE + "def helper(x):\n    return helper(x)\nfor i in y:\n    helper(i)\n")
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        m = model_of(src)
+        assert m.callers(m.functions[-1]) and m.calls[0].qualname is not None
+        m._memo["cycle"] = m
+        m.close()
+        del m
+        assert gc.collect() == 0  # everything was freed by reference counting
+        m = model_of(src)
+        del m
+        assert gc.collect() > 0  # without close(), the collector has to find the cycles
+    finally:
+        if enabled:
+            gc.enable()

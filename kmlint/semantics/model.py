@@ -57,6 +57,7 @@ _Constant = ast.Constant
 _Store = ast.Store
 _Del = ast.Del
 _arg = ast.arg
+_CTX_KIND = {ast.Load: "load", ast.Store: "store", ast.Del: "del"}
 
 STATEMENT_TYPES = frozenset(
     c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, ast.stmt) and c is not ast.stmt
@@ -540,6 +541,27 @@ class SemanticModel:
         self._memo: dict = {}  # per-file caches of derived analyses (semantics.* modules)
         self._up: dict[int, Optional[ast.AST]] = {}  # id(node) -> parent node, every node
         self._use_of: dict[int, NameUse] = {}
+
+    def close(self) -> None:
+        """Break the model's reference cycles (scope <-> bindings, scope <->
+        function, loop <-> calls, function <-> calls, call -> model) and drop
+        derived caches, so that reference counting frees the model and its tree
+        as soon as the last reference goes, instead of a garbage collection
+        (which would traverse every node of the tree: about 0.6x the parse time
+        on Keras' sources; after close() the free costs 0.2x).  The model must
+        not be used afterwards."""
+        for s in self.scopes:
+            s.bindings = {}
+            s.function = None
+        for lp in self.loops:
+            lp.calls = []
+        for fn in self.functions:
+            fn.calls = []
+        for cs in self.calls:
+            cs._model = None
+        self._memo.clear()
+        self._callers_cache.clear()
+        self._dataset_receivers = None
 
     # ---------------------------------------------------------------- source
     @property
@@ -1168,8 +1190,7 @@ class _Builder:
     # ------------------------------------------------------------ names
     def Name(self, node: ast.Name, kind: Optional[str] = None) -> None:
         if kind is None:
-            ctx = type(node.ctx)
-            kind = "load" if ctx is ast.Load else ("store" if ctx is _Store else "del")
+            kind = _CTX_KIND[type(node.ctx)]
         self.order += 1
         order = self.order
         key = id(node)
