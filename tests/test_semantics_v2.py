@@ -642,3 +642,13 @@ def test_close_leaves_no_cycles_behind():
     finally:
         if enabled:
             gc.enable()
+
+
+def test_elif_is_a_clause_not_a_block_statement():
+    src = "if a:\n    f()\nelif b:\n    g()\nelse:\n    if c:\n        h()\n"
+    m = model_of(src)
+    outer = m.tree.body[0]
+    elif_, nested = outer.orelse[0], outer.orelse[0].orelse[0]
+    assert m.enclosing_body(elif_) is None and m.parent_stmt[id(elif_)] is outer
+    assert m.enclosing_body(nested) == (elif_, elif_.orelse)
+    assert m.parent(elif_) is outer and m.statement_of(m.calls[1].node) is elif_.body[0]

@@ -1545,6 +1545,19 @@ class _Builder:
 
     YieldFrom = Yield
 
+    def If(self, node: ast.If) -> None:
+        self.up[id(node.test)] = node
+        _DISPATCH[type(node.test)](self, node.test)
+        self.body(node, node.body)
+        orelse = node.orelse
+        if len(orelse) == 1 and type(orelse[0]) is ast.If and orelse[0].col_offset == node.col_offset:
+            # an `elif`: a clause of this statement, not a statement of a block
+            # (no enclosing body; the libcst model's reading too)
+            self.up[id(orelse[0])] = node
+            _DISPATCH[ast.If](self, orelse[0])
+        elif orelse:
+            self.body(node, orelse)
+
     # ------------------------------------------------------------ loops
     def _push_loop(self, node, kind, iter_expr, target) -> Loop:
         self.order += 1
@@ -1625,7 +1638,7 @@ _HANDLED = (
     "Name", "Attribute", "Subscript", "Constant", "JoinedStr", "IfExp", "Dict", "Call", "Import", "ImportFrom",
     "Global", "Nonlocal", "Assign", "AnnAssign", "AugAssign", "NamedExpr", "withitem", "ExceptHandler",
     "FunctionDef", "AsyncFunctionDef", "Lambda", "ClassDef", "Return", "Yield", "YieldFrom", "For", "AsyncFor",
-    "While", "ListComp", "SetComp", "GeneratorExp", "DictComp",
+    "While", "ListComp", "SetComp", "GeneratorExp", "DictComp", "If",
 )
 
 def _generic_for(t: type):
