@@ -54,8 +54,6 @@ _Starred = ast.Starred
 _Tuple = ast.Tuple
 _List = ast.List
 _Constant = ast.Constant
-_Store = ast.Store
-_Del = ast.Del
 _arg = ast.arg
 _CTX_KIND = {ast.Load: "load", ast.Store: "store", ast.Del: "del"}
 
