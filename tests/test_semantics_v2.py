@@ -652,3 +652,17 @@ def test_elif_is_a_clause_not_a_block_statement():
     assert m.enclosing_body(elif_) is None and m.parent_stmt[id(elif_)] is outer
     assert m.enclosing_body(nested) == (elif_, elif_.orelse)
     assert m.parent(elif_) is outer and m.statement_of(m.calls[1].node) is elif_.body[0]
+
+
+def test_spans_of_nodes_without_positions_and_text_without_source():
+    src = "def f(a, b=1):\n    with open(a) as fh, lock:\n        return [x for x in fh if x]\n"
+    m = model_of(src)
+    fn = m.tree.body[0]
+    assert m.text(fn.args) == "a, b=1"
+    with_ = fn.body[0]
+    assert m.text(with_.items[0]) == "open(a) as fh"
+    comp = with_.body[0].value
+    assert m.text(comp.generators[0]) == "x in fh if x"
+    assert m.span(comp.generators[0]) == Span(3, 22, 3, 34)
+    bare = build_model(parse(src))
+    assert bare.text(bare.calls[0].node) == "open(a)"

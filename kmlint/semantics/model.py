@@ -569,12 +569,35 @@ class SemanticModel:
         return self._index
 
     def text(self, node: ast.AST) -> str:
-        """The exact source text of a node."""
+        """The exact source text of a node (``ast.unparse`` when the model was
+        built without its source)."""
+        if not self.source:
+            return ast.unparse(node)
+        if getattr(node, "end_col_offset", None) is None:
+            return self.index.text(self.span(node))
         return self.index.segment(node)
 
     def span(self, node: ast.AST) -> Span:
-        """1-based lines, 0-based code point columns, end exclusive."""
-        return self.index.span(node)
+        """1-based lines, 0-based code point columns, end exclusive.  Nodes
+        CPython gives no position (``arguments``, ``comprehension``, ``withitem``,
+        ``match_case``) span their first to their last positioned descendant."""
+        if getattr(node, "end_col_offset", None) is not None:
+            return self.index.span(node)
+        first = last = None
+        stack = [node]
+        while stack:  # depth first, children in source order
+            n = stack.pop()
+            if getattr(n, "end_col_offset", None) is not None:
+                sp = self.index.span(n)
+                if first is None or sp[:2] < first[:2]:
+                    first = sp
+                if last is None or sp[2:] > last[2:]:
+                    last = sp
+                continue
+            stack.extend(iter_children(n))
+        if first is None or last is None:
+            raise ValueError(f"{type(node).__name__} has no position")
+        return Span(first.line, first.col, last.end_line, last.end_col)
 
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
         """The parent node of any node of the tree (None for the module)."""
