@@ -3,7 +3,7 @@ the libcst model it replaces (kmlint/legacy/semantics) on a corpus of files.
 
     python scripts/model_equivalence.py                  # dossiers, fixtures, prefilter traps
     python scripts/model_equivalence.py --keras          # ... and the installed keras package
-    python scripts/model_equivalence.py DIR_OR_FILE ...  # these files only
+    python scripts/model_equivalence.py DIR_OR_FILE ...  # these files only (.py, .ipynb)
     python scripts/model_equivalence.py --timing ...     # also time parse+model of both
 
 Both models are built for every file and reduced to facts keyed by source
@@ -69,8 +69,17 @@ def default_corpus(keras: bool) -> list[Path]:
 def expand(paths: list[str]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
-        out += sorted(p.rglob("*.py")) if p.is_dir() else [p]
+        out += sorted(f for f in p.rglob("*") if f.suffix in (".py", ".ipynb") and f.is_file()) if p.is_dir() else [p]
     return out
+
+
+def read_source(path: Path) -> str:
+    """A file's Python source; a notebook's code cells as the linter joins them."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".ipynb":
+        from kmlint.engine.notebooks import load_notebook
+        return load_notebook(text).source
+    return text
 
 
 # --------------------------------------------------------------------------- facts
@@ -281,8 +290,8 @@ def differences(source: str) -> dict[str, tuple[Counter, Counter]]:
 
 
 def compare(path: Path, show: int) -> tuple[int, Counter]:
-    source = path.read_text(encoding="utf-8", errors="replace")
     try:
+        source = read_source(path)
         parse(source)
         diff = differences(source)
     except (SyntaxError, RecursionError, ValueError):
@@ -308,8 +317,8 @@ def timing(files: list[Path]) -> None:
     import gc
     sources = []
     for p in files:
-        s = p.read_text(encoding="utf-8", errors="replace")
         try:
+            s = read_source(p)
             parse(s)
         except (SyntaxError, RecursionError, ValueError):
             continue
