@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Optional
 
+from kmlint.engine.paths import path_bytes
 from kmlint.findings import Finding
 
 FORMAT_VERSION = 1
@@ -131,7 +132,7 @@ def fingerprints(findings: list[Finding], root: Path,
         n = counts.get(key, 0)
         counts[key] = n + 1
         raw = "\0".join([*key, str(n)])
-        out[i] = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+        out[i] = hashlib.sha256(path_bytes(raw)).hexdigest()[:32]  # names may hold surrogate escapes
     return out
 
 

@@ -13,7 +13,7 @@ import click
 
 from kmlint import __version__
 from kmlint.config import ConfigError, ConfigResolver
-from kmlint.registry import SelectorError, all_rules, expand_selector, get_rule
+from kmlint.registry import SelectorError, all_meta, expand_selector, rule_meta
 from kmlint.runtime.cli_options import runtime_options, runtime_requested
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -38,15 +38,56 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except click.exceptions.Exit:
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except click.ClickException as e:
             e.exit_code = EXIT_ERROR
             raise
+        except Exception:  # noqa: BLE001 - a traceback exits 1, which CI reads as "findings"
+            import traceback
+
+            traceback.print_exc()
+            click.echo("kmlint: internal error (a bug in kmlint; the traceback is above): exiting 2", err=True)
+            sys.exit(EXIT_ERROR)
+
+
+def package_version() -> str:
+    """kmlint's version from the installed package's metadata, when that
+    installation is the code running (an installed wheel, or an editable install
+    of this checkout); otherwise (a source checkout on PYTHONPATH, next to some
+    other installed copy) ``kmlint.__version__``."""
+    import json
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    import kmlint
+
+    try:
+        dist = distribution("kmlint")
+        here = Path(kmlint.__file__).resolve()
+        if Path(str(dist.locate_file("kmlint/__init__.py"))).resolve() == here:
+            return dist.version
+        direct = json.loads(dist.read_text("direct_url.json") or "{}")
+        url = direct.get("url", "")
+        if direct.get("dir_info", {}).get("editable") and url.startswith("file://"):
+            from urllib.parse import unquote, urlparse
+
+            if Path(unquote(urlparse(url).path)).resolve() == here.parent.parent:
+                return dist.version
+    except (PackageNotFoundError, OSError, ValueError, TypeError, AttributeError):
+        pass
+    return __version__
+
+
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"kmlint {package_version()}")
+    ctx.exit()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="kmlint")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version (from the installed package's metadata) and exit.")
 def main() -> None:
     """kmlint: find memory anti-patterns in TensorFlow/Keras code."""
 
@@ -57,7 +98,9 @@ def main() -> None:
 @click.option("--ignore", multiple=True, help="Rules to disable.")
 @click.option("--extend-select", multiple=True, help="Rules to enable on top of the selection.")
 @click.option("--preview", is_flag=True, default=None, help="Enable preview rules and behaviour.")
-@click.option("--output-format", type=str, default=None, help="text (default), json, sarif, github, gitlab or junit.")
+@click.option("--output-format", type=str, default=None,
+              help="full (default on a terminal: with code frames), text/concise (default otherwise), json, "
+                   "json-lines, sarif, github, gitlab or junit.")
 @click.option("--output-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to this file instead of stdout.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file instead of discovering one.")
@@ -78,12 +121,21 @@ def main() -> None:
               help="Report only findings not recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Record the current findings in this baseline file and exit 0.")
+@click.option("--watch", is_flag=True, help="Lint again whenever a file changes (clears the screen on a terminal).")
+@click.option("--show-settings", is_flag=True, help="Print the settings used for the first file of PATHS and exit.")
+@click.option("--show-files", is_flag=True, help="Print the files that would be linted and exit.")
+@click.option("--add-noqa", is_flag=True, help="Add `# noqa: KMxxx` to every line with a finding (merged with "
+              "existing directives) and exit.")
 @runtime_options
-def check(paths, select, ignore, extend_select, preview, output_format, output_file, config_path, no_cache, jobs,
+@click.pass_context
+def check(ctx, paths, select, ignore, extend_select, preview, output_format, output_file, config_path, no_cache, jobs,
           exit_zero, statistics, quiet, stdin_filename, extend_exclude, force_exclude, fix, unsafe_fixes, diff,
-          show_fixes, baseline_path, write_baseline, **runtime_kw) -> None:
+          show_fixes, baseline_path, write_baseline, watch, show_settings, show_files, add_noqa, **runtime_kw) -> None:
     """Lint PATHS (files or directories; default: current directory; '-' reads stdin)."""
-    from kmlint.output import FORMATS, SHOW_FIX_EDITS
+    if watch:
+        _watch(ctx, paths, config_path)
+        return
+    from kmlint.output import FORMATS
 
     runtime = runtime_requested(runtime_kw)
 
@@ -107,15 +159,16 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
     except ConfigError as e:
         click.echo(f"kmlint: error: {e}", err=True)
         sys.exit(EXIT_ERROR)
-    fmt = output_format or base.output_format or "text"
+    if show_settings or show_files or add_noqa:
+        _show_or_add_noqa(resolver, list(paths) or ["."], show_settings, show_files, add_noqa, force_exclude)
+    fmt = output_format or base.output_format or ("full" if output_file is None and sys.stdout.isatty() else "text")
     if fmt not in FORMATS:
         click.echo(f"kmlint: error: unknown output format {fmt!r} (choose from {', '.join(sorted(FORMATS))})", err=True)
         sys.exit(EXIT_ERROR)
-    if fmt not in SHOW_FIX_EDITS:
-        resolver = ConfigResolver(config_path, {**overrides, "fix_edits": False})
 
     paths = list(paths) or ["."]
     from kmlint import reporting
+    from kmlint.engine.paths import printable
     from kmlint.engine.runner import run
 
     fixing = fix or unsafe_fixes or diff
@@ -137,13 +190,13 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
                 result, fixes = fix_run(paths, resolver, unsafe=unsafe_fixes, write=not diff, force_exclude=force_exclude)
             else:
                 result = run(paths, resolver, force_exclude=force_exclude, use_cache=not no_cache,
-                             jobs=jobs if jobs is not None else base.jobs, keep_tree=runtime)
+                             jobs=jobs if jobs is not None else base.jobs)
     except ConfigError as e:
         click.echo(f"kmlint: error: {e}", err=True)
         sys.exit(EXIT_ERROR)
 
     for p in result.problems:
-        click.echo(f"kmlint: error: {p.path}: {p.message}", err=True)
+        click.echo(f"kmlint: error: {printable(p.path)}: {p.message}", err=True)
     failed = reporting.fix_problems(fixes)
     if diff:
         code = reporting.show_diff(fixes, quiet)
@@ -164,19 +217,20 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
         from kmlint.runtime.cli_options import run_runtime
 
         run_runtime(result, findings, dict(runtime_kw, jobs=jobs))
-    info = {"files": result.files, "quiet": quiet, "statistics": statistics, "source": source}
+    info = {"files": result.files, "quiet": quiet, "statistics": statistics, "source": source,
+            "problems": len(result.problems)}
     out = FORMATS[fmt](findings, info)
-    if runtime and fmt == "text":
+    if runtime and fmt in HUMAN_FORMATS:
         from kmlint.runtime.report import render_runtime
 
         out += render_runtime(findings)
     if not reporting.emit(out, output_file, err=stdin and fixing):
         sys.exit(EXIT_ERROR)
     if fixing:
-        reporting.fix_summary(fixes, show_fixes, quiet, err=fmt != "text" or output_file is not None or stdin)
+        reporting.fix_summary(fixes, show_fixes, quiet, err=fmt not in HUMAN_FORMATS or output_file is not None or stdin)
     for f in findings:
         if f.code == "KM000":
-            click.echo(f"kmlint: internal error: {f.path}: {f.message}", err=True)
+            click.echo(f"kmlint: internal error: {printable(f.path)}: {f.message}", err=True)
     if result.internal_errors or result.problems or failed:
         sys.exit(EXIT_ERROR)
     if findings and not exit_zero:
@@ -184,11 +238,73 @@ def check(paths, select, ignore, extend_select, preview, output_format, output_f
     sys.exit(EXIT_OK)
 
 
+HUMAN_FORMATS = ("text", "full", "concise")
+
+
+def _watch(ctx: click.Context, paths: tuple[str, ...], config_path: Optional[Path]) -> None:
+    """--watch: run this same command (without --watch) now and after every change."""
+    from kmlint.cli_tools import watch
+
+    if list(paths) == ["-"]:
+        raise click.UsageError("--watch cannot read stdin ('-')")
+    params = dict(ctx.params, watch=False)
+
+    def once() -> int:
+        try:
+            ctx.invoke(check, **params)
+        except SystemExit as e:
+            return e.code if isinstance(e.code, int) else 0
+        except click.ClickException as e:
+            e.show()
+            return EXIT_ERROR
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            raise
+        except Exception:  # a bug in one run: say so and keep watching
+            import traceback
+
+            traceback.print_exc()
+            click.echo("kmlint: internal error (a bug in kmlint; the traceback is above)", err=True)
+            return EXIT_ERROR
+        return EXIT_OK
+
+    def resolver() -> ConfigResolver:
+        return ConfigResolver(config_path)
+
+    sys.exit(watch(once, list(paths) or ["."], resolver))
+
+
+def _show_or_add_noqa(resolver: ConfigResolver, paths: list[str], show_settings: bool, show_files: bool,
+                      add_noqa: bool, force_exclude: bool) -> None:
+    from kmlint import cli_tools
+
+    if "-" in paths:
+        raise click.UsageError("--show-settings, --show-files and --add-noqa take paths, not stdin ('-')")
+    try:
+        if show_settings:
+            click.echo(cli_tools.show_settings(resolver, paths), nl=False)
+            sys.exit(EXIT_OK)
+        if show_files:
+            listing, problems = cli_tools.show_files(resolver, paths, force_exclude)
+            click.echo(listing, nl=False)
+        else:
+            added, changed, problems = cli_tools.add_noqa(paths, resolver, force_exclude)
+            click.echo(f"Added {added} noqa directive{'s' if added != 1 else ''} in {changed} "
+                       f"file{'s' if changed != 1 else ''}.")
+    except ConfigError as e:
+        click.echo(f"kmlint: error: {e}", err=True)
+        sys.exit(EXIT_ERROR)
+    from kmlint.engine.paths import printable
+
+    for p in problems:
+        click.echo(f"kmlint: error: {printable(p.path)}: {p.message}", err=True)
+    sys.exit(EXIT_ERROR if problems else EXIT_OK)
+
+
 @main.command("rules")
 @click.option("--output-format", type=click.Choice(["text", "json", "markdown"]), default="text")
 def rules_cmd(output_format: str) -> None:
     """List every rule: code, name, summary, fixability, runtime confirmation."""
-    rules = all_rules()
+    rules = all_meta()
     if output_format == "markdown":
         from kmlint.docs import rules_table
 
@@ -214,7 +330,7 @@ def rule_cmd(code: str) -> None:
     """Print a rule's documentation (its dossier README)."""
     from kmlint.docs import rule_readme
 
-    rule = get_rule(code)
+    rule = rule_meta(code)
     if rule is None:
         click.echo(f"kmlint: error: unknown rule {code!r}", err=True)
         sys.exit(EXIT_ERROR)

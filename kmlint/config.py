@@ -101,13 +101,13 @@ class Settings:
     prefetch_batches: int = 64
     tiny_loop_iterations: int = 5
     # engine
+    # files larger than this are reported (KM901 "too large to analyse") instead
+    # of parsed: analysis memory grows ~1 GB per MB of source (0 = no limit)
+    max_file_size: int = 2 * 2**20
     cache_dir: Optional[str] = None
     jobs: Optional[int] = None
     baseline: Optional[str] = None
     output_format: Optional[str] = None
-    # located edits for transform-based fixes: JSON and SARIF show them, the text
-    # output does not (each costs a transformation of the whole module); not a config key
-    fix_edits: bool = True
     # where it came from
     config_path: Optional[Path] = None
     root: Path = field(default_factory=Path.cwd)
@@ -134,6 +134,7 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "from-tensor-slices-bytes": ("from_tensor_slices_bytes", parse_size),
     "prefetch-batches": ("prefetch_batches", _pos_int),
     "tiny-loop-iterations": ("tiny_loop_iterations", _pos_int),
+    "max-file-size": ("max_file_size", parse_size),
     "cache-dir": ("cache_dir", _str),
     "jobs": ("jobs", _pos_int),
     "baseline": ("baseline", _str),
@@ -148,6 +149,10 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from None
+    except UnicodeDecodeError as e:  # TOML is UTF-8 only
+        raise ConfigError(f"{path}: invalid TOML: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     except OSError as e:
         raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
 
@@ -166,10 +171,58 @@ def table_of(path: Path) -> Optional[dict]:
     return data
 
 
-def apply_table(settings: Settings, table: dict, path: Path) -> Settings:
+def _extended(settings: Settings, value: Any, path: Path, chain: tuple[Path, ...]) -> Settings:
+    """``extend = "../pyproject.toml"``: the settings of that file (a path
+    relative to the extending file), on which this file's keys then apply.
+    Paths it sets (cache-dir, baseline) stay relative to it; a cycle is an error
+    naming the files."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{path}: invalid value for 'extend': expected the path of a config file")
+    base = (path.parent / Path(value).expanduser()).resolve()
+    here = path.resolve()
+    if base in chain or base == here:
+        cycle = " -> ".join(str(p) for p in (*chain, here, base))
+        raise ConfigError(f"{path}: circular 'extend': {cycle}")
+    if not base.is_file():
+        raise ConfigError(f"{path}: 'extend' names {base}, which is not a file")
+    table = table_of(base)
+    if table is None:
+        table = {}
+    inherited = apply_table(replace(settings, root=base.parent), table, base, _chain=(*chain, here))
+    absolute = {}
+    for attr in ("cache_dir", "baseline"):
+        value = getattr(inherited, attr)
+        if value is not None and not Path(value).is_absolute():
+            absolute[attr] = str(base.parent / value)
+    return replace(inherited, **absolute)
+
+
+def _layer(parent: Settings, updates: dict) -> dict:
+    """A file's keys over the settings it extends: ``select`` starts the rule
+    selection afresh (like a command-line --select); ``ignore``,
+    ``extend-select`` and ``extend-exclude`` add to the inherited lists."""
+    updates = dict(updates)
+    if "select" in updates:
+        updates.setdefault("ignore", [])
+        updates.setdefault("extend_select", [])
+    else:
+        for attr in ("ignore", "extend_select"):
+            if attr in updates:
+                updates[attr] = list(getattr(parent, attr)) + updates[attr]
+    if "extend_exclude" in updates:
+        updates["extend_exclude"] = list(parent.extend_exclude) + updates["extend_exclude"]
+    return updates
+
+
+def apply_table(settings: Settings, table: dict, path: Path, *, _chain: tuple[Path, ...] = ()) -> Settings:
     where = "[tool.kmlint]" if path.name == "pyproject.toml" else "kmlint config"
+    extended = "extend" in table
+    if extended:
+        settings = _extended(settings, table["extend"], path, _chain)
     updates = {}
     for key, value in table.items():
+        if key == "extend":
+            continue
         if key not in KEYS:
             raise ConfigError(f"{path}: unknown key '{key}' in {where}")
         attr, parser = KEYS[key]
@@ -184,6 +237,8 @@ def apply_table(settings: Settings, table: dict, path: Path) -> Settings:
             for codes in updates[attr].values():
                 for sel in codes:
                     _check_selector(sel, path, key)
+    if extended:
+        updates = _layer(settings, updates)
     return replace(settings, config_path=path, root=path.parent, **updates)
 
 

@@ -79,8 +79,53 @@ def update_readme(path: Path) -> bool:
     return False
 
 
-if __name__ == "__main__":  # python -m kmlint.docs  -> refresh README.md's rule table
+CATALOG_FIELDS = ("code", "name", "summary", "fixable", "confirmable", "preview", "severity",
+                  "tokens", "requires", "calls")
+
+
+def catalog_source() -> str:
+    """The text of kmlint/catalog.py: every rule's metadata and prefilter
+    attributes, read from the rule classes (tests/test_catalog.py keeps the
+    two in sync; ``python -m kmlint.docs`` regenerates it)."""
+    from kmlint.registry import all_rules
+
+    out = ['"""Rule metadata, generated from the rule classes by `python -m kmlint.docs`',
+           "(tests/test_catalog.py fails when it is stale).",
+           "",
+           "Listing and selecting rules, output formats, the cache key and the gate",
+           "before the model (tokens, requires) read this table, so they never import",
+           'rule code; a rule module is imported when a file needs the rule."""',
+           "",
+           "from kmlint.registry import RuleMeta",
+           "",
+           "RULES = ("]
+    for r in all_rules():
+        values = {f: getattr(r, f) for f in CATALOG_FIELDS}
+        values["calls"] = tuple(sorted(values["calls"]))
+        values["tokens"] = tuple(sorted(values["tokens"]))  # some rules build them from sets
+        values["module"] = r.__module__.rsplit(".", 1)[-1]
+        args = ", ".join(f"{k}={v!r}" for k, v in values.items())
+        out.append(f"    RuleMeta({args}),")
+    out.append(")")
+    return "\n".join(out) + "\n"
+
+
+def update_catalog(path: Path) -> bool:
+    text = catalog_source()
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError:
+        old = None
+    if old != text:
+        path.write_text(text, encoding="utf-8")
+        return True
+    return False
+
+
+if __name__ == "__main__":  # python -m kmlint.docs  -> refresh README.md's rule table and kmlint/catalog.py
     import sys
 
     changed = update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
     print("README.md updated" if changed else "README.md already up to date")
+    changed = update_catalog(Path(__file__).with_name("catalog.py"))
+    print("kmlint/catalog.py updated" if changed else "kmlint/catalog.py already up to date")

@@ -2,12 +2,12 @@
 server calls it too) and ``fix_file`` (encoding, notebooks on disk, atomic
 writes).
 
-libcst does not keep node identity across transformations, so after one fix
-is applied the nodes the other findings point at are gone.  Like Ruff we
+A fix is a list of located text edits (kmlint/edits.py).  Like Ruff we
 iterate: lint, turn every applicable fix into line hunks against the current
-text, apply the fixes whose hunks do not conflict (in position order, then by
-code), lint again, until nothing is left to fix or ``MAX_ITERATIONS`` passes.
-Identical hunks (two fixes both adding ``import math``) are shared.
+text, apply in one pass the fixes whose hunks do not conflict (in position
+order, then by code), lint again for the rest, until nothing is left to fix or
+``MAX_ITERATIONS`` passes.  Identical hunks (two fixes both adding ``import
+math``) are shared.
 
 Notebooks are fixed on the module kmlint analyses (code cells joined, magics
 neutralised); the changed lines are written back into their cells, unchanged
@@ -17,6 +17,7 @@ rest of the notebook JSON is kept as it was.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import io
 import json
@@ -24,17 +25,19 @@ import os
 import re
 import stat
 import tempfile
+import time
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from kmlint.config import Settings
-from kmlint.engine.linter import FileResult, _fast_syntax_error, lint_bytes, lint_text, locate_fix
+from kmlint.engine.linter import FileResult, _fast_syntax_error, lint_bytes, lint_text
 from kmlint.engine.notebooks import NotebookSource, cell_text
+from kmlint.engine import guard
+from kmlint.engine.paths import TooLarge, printable, read_regular
 from kmlint.findings import SAFE, UNSAFE, Finding
-from kmlint.engine.positions import StatementPositions
-from kmlint.fixes import split_lines
+from kmlint.edits import split_lines
 
 MAX_ITERATIONS = 100
 
@@ -65,11 +68,11 @@ def fix_source(text: str, path: str, settings: Settings, *, unsafe: bool = False
     e.g. KM900 needs them to know which suppressions are used)."""
     allowed = _Allowed({SAFE, UNSAFE} if unsafe else {SAFE}, only)
     current = text
-    result = first = lint_text(current, path, settings, keep_tree=True, fix_edits=False)
+    result = first = lint_text(current, path, settings, keep_tree=True)
     outcome = FixOutcome(text, original=text)
     seen_texts = {hash(current)}
     for _ in range(MAX_ITERATIONS):
-        if result.module is None:
+        if result.text is None:
             break
         batch = _choose(result, allowed, outcome.warnings)
         if not batch:
@@ -85,18 +88,15 @@ def fix_source(text: str, path: str, settings: Settings, *, unsafe: bool = False
         if hash(new) in seen_texts:  # fixes undoing each other
             outcome.warnings.append("fixes did not converge (they undo each other); stopped")
             current = new
-            result = lint_text(current, path, settings, keep_tree=True, fix_edits=False)
+            result = lint_text(current, path, settings, keep_tree=True)
             break
         seen_texts.add(hash(new))
         current = new
-        result = lint_text(current, path, settings, keep_tree=True, fix_edits=False)
+        result = lint_text(current, path, settings, keep_tree=True)
     else:
         if _choose(result, allowed, []):
             outcome.warnings.append(f"fixes did not converge after {MAX_ITERATIONS} passes")
     outcome.text = current
-    if settings.fix_edits:  # the remaining (unapplied) fixes, for JSON/SARIF consumers
-        for f in result.findings:
-            locate_fix(result, f)
     outcome.remaining = [f.detached() for f in result.findings]
     outcome.warnings = list(dict.fromkeys(outcome.warnings))  # each pass retries (and re-reports) skipped fixes
     return outcome
@@ -110,7 +110,7 @@ def _where(f: Finding) -> str:
 
 def _module_lines(result: FileResult) -> list[str]:
     # the linted source is the module's code (kept by lint_text); generating it would cost a walk
-    return split_lines(result.text if result.text is not None else result.module.code)
+    return split_lines(result.text or "")
 
 
 def _module_line_finder(nb: Optional[NotebookSource]):
@@ -135,14 +135,11 @@ def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> l
     """Every applicable fix of this pass as hunks, in position order, then by code."""
     out = []
     module_line = _module_line_finder(result.notebook)
-    # one per pass: fix helpers rebuild only the path to their targets, so a fix's
-    # changed statements are found by identity and only those are regenerated
-    statements = StatementPositions(result.module, result.text if result.text is not None else result.module.code)
     for f in result.findings:
         if f not in allowed:
             continue
         start = module_line(f.cell, f.line)
-        hunks = _hunks_of(f, result, statements, module_line, warnings) if start is not None else []
+        hunks = _edit_hunks(_module_lines(result), f, module_line) if start is not None and f.fix.edits else []
         if hunks and result.notebook is not None and not _fits_cells(hunks, result):
             warnings.append(f"the fix for {f.code} at {_where(f)} spans notebook cells or IPython "
                             "magics; not applied")
@@ -153,33 +150,48 @@ def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> l
     return out
 
 
-def _hunks_of(f: Finding, result: FileResult, statements: StatementPositions, module_line,
-              warnings: list[str]) -> list[Hunk]:
-    if f.fix.transform is not None and f.node is not None:
-        try:
-            edits = statements.edits(f.fix.transform(result.module))
-            return [(e.line - 1, e.end_line - 1, tuple(split_lines(e.content))) for e in edits]
-        except Exception as e:  # a fix bug must not stop the other fixes
-            warnings.append(f"the fix for {f.code} at {_where(f)} failed: {type(e).__name__}: {e}")
-            return []
-    if f.fix.edits:
-        return _edit_hunks(_module_lines(result), f, module_line)
-    return []
-
-
 def _edit_hunks(lines: list[str], f: Finding, module_line) -> list[Hunk]:
-    """Column edits (1-based, end exclusive) as one hunk over the lines they touch."""
+    """Column edits (1-based, end exclusive) as hunks over the lines they touch:
+    one per group of edits on the same or overlapping lines, so a fix whose
+    edits lie in different notebook cells (a chain step moved from one cell to
+    another) gives one hunk per cell."""
     located = []
     for e in f.fix.edits:
-        line = module_line(f.cell, e.line)
-        end_line = module_line(f.cell, e.end_line)
+        cell = e.cell if e.cell is not None else f.cell
+        line = module_line(cell, e.line)
+        end_line = module_line(cell, e.end_line)
+        end_col = e.end_column
+        if end_col == 1 and e.end_line > e.line:
+            # the start of a line is the end of the one before: whole removed
+            # lines (also the last of the file or of a cell) touch no further line
+            before = module_line(cell, e.end_line - 1)
+            if before is not None and 1 <= before <= len(lines) and lines[before - 1].endswith("\n"):
+                end_line, end_col = before, len(lines[before - 1]) + 1
         if line is None or end_line is None:
             return []
-        located.append((line, e.column, end_line, e.end_column, e.content))
+        located.append((line, e.column, end_line, end_col, e.content))
+    located.sort()
+    groups: list[list[tuple]] = []
+    for edit in located:
+        if groups and edit[0] <= max(x[2] for x in groups[-1]):
+            groups[-1].append(edit)
+        else:
+            groups.append([edit])
+    hunks = []
+    for group in groups:
+        hunk = _group_hunk(lines, group)
+        if hunk is None:
+            return []
+        if hunk[2] != tuple(lines[hunk[0]:hunk[1]]):
+            hunks.append(hunk)
+    return hunks
+
+
+def _group_hunk(lines: list[str], located: list[tuple]) -> Optional[Hunk]:
     first = min(x[0] for x in located) - 1
     last = max(x[2] for x in located)
     if first < 0 or last > len(lines):
-        return []
+        return None
     span = "".join(lines[first:last])
     offsets = [0]
     for line in lines[first:last]:
@@ -188,10 +200,7 @@ def _edit_hunks(lines: list[str], f: Finding, module_line) -> list[Hunk]:
         a = offsets[line - 1 - first] + col - 1
         b = offsets[end_line - 1 - first] + end_col - 1
         span = span[:a] + content + span[b:]
-    new_lines = tuple(split_lines(span))
-    if new_lines == tuple(lines[first:last]):
-        return []
-    return [(first, last, new_lines)]
+    return (first, last, tuple(split_lines(span)))
 
 
 def _overlap(a: Hunk, b: Hunk) -> bool:
@@ -204,14 +213,46 @@ def _choose(result: FileResult, allowed: _Allowed, warnings: list[str]) -> list[
     """The fixes of this pass: position order, skipping any that conflicts with
     one already chosen (it is retried on the next pass)."""
     chosen: list[tuple[Finding, list[Hunk]]] = []
-    taken: list[Hunk] = []
+    taken = _Taken()
     for _, f, hunks in _candidates(result, allowed, warnings):
-        new = [h for h in hunks if h not in taken]
-        if any(_overlap(h, t) for h in new for t in taken):
+        new = [h for h in hunks if h not in taken.hunks]
+        if any(taken.conflicts(h) for h in new):
             continue
-        taken.extend(new)
+        for h in new:
+            taken.add(h)
         chosen.append((f, new))
     return chosen
+
+
+class _Taken:
+    """The hunks chosen so far (pairwise non-overlapping), sorted by start, so
+    a new hunk is checked against its neighbours only: one pass over a file
+    with n fixes costs n log n, not n^2 overlap tests."""
+
+    def __init__(self) -> None:
+        self.hunks: set[Hunk] = set()
+        self.spans: list[tuple[int, int]] = []
+
+    def add(self, h: Hunk) -> None:
+        self.hunks.add(h)
+        bisect.insort(self.spans, (h[0], h[1]))
+
+    def conflicts(self, h: Hunk) -> bool:
+        spans = self.spans
+        i = bisect.bisect_left(spans, (h[0], h[0]))
+        # spans do not overlap, so their ends grow with their starts: scan left
+        # while one may still reach past h's start, right while one starts inside h
+        j = i - 1
+        while j >= 0 and (spans[j][1] > h[0] or spans[j][0] == h[0]):
+            if _overlap(h, (*spans[j], ())):
+                return True
+            j -= 1
+        j = i
+        while j < len(spans) and (spans[j][0] < h[1] or spans[j][0] == h[0]):
+            if _overlap(h, (*spans[j], ())):
+                return True
+            j += 1
+        return False
 
 
 def _apply(result: FileResult, current: str, hunks: list[Hunk]) -> str:
@@ -227,6 +268,8 @@ def _apply(result: FileResult, current: str, hunks: list[Hunk]) -> str:
         new_origin.extend(origin[pos:start])
         inserted_cell.extend([None] * (start - pos))
         cell = _cell_for(nb, start, end) if nb is not None else None
+        if nb is not None and len(repl) == end - start:
+            repl = [_restore_magic(nb, lines, start + k, text) for k, text in enumerate(repl)]
         new_lines.extend(repl)
         new_origin.extend([None] * len(repl))
         inserted_cell.extend([cell] * len(repl))
@@ -264,16 +307,48 @@ def _fits_cells(hunks: list[Hunk], result: FileResult) -> bool:
     (writing the neutralised comment back would destroy it)."""
     nb = result.notebook
     module_lines = _module_lines(result)
-    for start, end, _ in hunks:
+    for start, end, repl in hunks:
         cells = {nb.line_map[i][0] for i in range(start, min(end, len(nb.line_map)))}
         if len(cells) > 1 or end > len(nb.line_map):
             return False
         for i in range(start, end):
             cell, line = nb.line_map[i]
             raw = _raw_cell_lines(nb, cell)[line - 1].rstrip("\r")
-            if raw != module_lines[i].rstrip("\n"):
-                return False
+            module = module_lines[i].rstrip("\n")
+            if raw != module:
+                # `%time stmt` is analysed as `pass; stmt`: a fix inside stmt can go back
+                tail = _kept_tail(raw, module)
+                if tail is None or len(repl) != end - start or not repl[i - start].startswith(module[:tail]):
+                    return False
     return True
+
+
+_TIMED = re.compile(r"[ \t]*pass; *")
+
+
+def _kept_tail(raw: str, module: str) -> Optional[int]:
+    """Where the kept statement starts when the module line is a ``%time`` /
+    ``%timeit`` magic line of the cell read as ``pass; stmt`` (same columns)."""
+    m = _TIMED.match(module)
+    if m is None or m.end() >= len(module) or raw[m.end():] != module[m.end():]:
+        return None
+    return m.end() if raw[len(module) - len(module.lstrip()):].startswith("%") else None
+
+
+def _restore_magic(nb: NotebookSource, module_lines: list[str], index: int, new: str) -> str:
+    """A fixed module line as it goes back into its cell: a ``%time stmt`` line
+    gets its magic prefix back in front of the fixed statement."""
+    if index >= len(nb.line_map):
+        return new
+    cell, line = nb.line_map[index]
+    raw = _raw_cell_lines(nb, cell)[line - 1].rstrip("\r")
+    module = module_lines[index].rstrip("\n")
+    if raw == module:
+        return new
+    tail = _kept_tail(raw, module)
+    if tail is None or not new.startswith(module[:tail]):
+        return new
+    return raw[:tail] + new[tail:]
 
 
 def _notebook_text(current: str, nb: NotebookSource, lines: list[str], origin: list[Optional[int]],
@@ -401,47 +476,166 @@ def fix_bytes(data: bytes, path: Path, shown: str, settings: Settings, unsafe: b
     return result
 
 
+TMP_SUFFIX = ".kmlint-tmp"
+LEFTOVER_AGE = 600  # seconds: a temporary file without a pid in its name is left over after this long
+
+
+def _writable(st: os.stat_result, real: Path) -> bool:
+    if getattr(os, "geteuid", lambda: -1)() == 0:
+        # root may write anything: refuse what is read-only for everyone, as
+        # for every other user (a 0444 file is a statement)
+        return bool(st.st_mode & 0o222)
+    return os.access(real, os.W_OK)
+
+
 def write_atomic(path: Path, data: bytes, expected: bytes) -> Optional[str]:
     """Replace ``path`` with ``data`` unless its content is no longer
     ``expected``; a temporary file in the same directory is renamed over it, so
-    a reader never sees half a file.  Returns an error message or None."""
+    a reader never sees half a file.  Mode, owner and group are kept.  Returns
+    an error message or None."""
     real = Path(os.path.realpath(path))  # write through symlinks, keep the link
     try:
-        if real.read_bytes() != expected:
+        if read_regular(real) != expected:
             return "changed on disk while kmlint was fixing it; not written (run kmlint again)"
-        st = real.stat()
+        st = os.stat(real)
     except OSError as e:
         return f"cannot read it again before writing: {e.strerror or e}"
-    if not os.access(real, os.W_OK):
-        return "not writable; not fixed"
-    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".kmlint-tmp")
+    if not _writable(st, real):
+        return f"read-only (mode {stat.S_IMODE(st.st_mode):04o}); not fixed"
+    if st.st_nlink > 1:
+        return (f"has {st.st_nlink} hard links: replacing it would split them (the other names would keep the "
+                f"old content); not fixed")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.{os.getpid()}.", suffix=TMP_SUFFIX)
+    except OSError as e:
+        return f"cannot write in {printable(str(real.parent))}: {e.strerror or e} (kmlint writes a temporary file " \
+               f"next to the file and renames it over it); not fixed"
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        if (st.st_uid, st.st_gid) != _owner(tmp):
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)  # root fixing another user's file: keep its owner
+            except OSError as e:
+                _unlink(tmp)
+                return f"cannot keep its owner and group ({e.strerror or e}); not fixed"
         os.replace(tmp, real)
     except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         return f"cannot write: {e.strerror or e}"
+    except BaseException:
+        _unlink(tmp)  # Ctrl-C, SIGTERM turned into an exception: leave nothing behind
+        raise
     return None
+
+
+def _owner(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_uid, st.st_gid
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def clean_leftovers(directory: Path) -> int:
+    """Remove the temporary files of ``write_atomic`` that a killed kmlint left
+    in ``directory`` (``.NAME.PID.XXXX.kmlint-tmp``): those whose process is
+    gone, and old ones without a pid.  Returns how many were removed."""
+    removed = 0
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return 0
+    now = time.time()
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(".") and name.endswith(TMP_SUFFIX)):
+            continue
+        pid = _pid_in(name)
+        try:
+            if pid is not None:
+                if pid == os.getpid() or _alive(pid):
+                    continue
+            elif now - entry.stat(follow_symlinks=False).st_mtime < LEFTOVER_AGE:
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            os.unlink(entry.path)
+            removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _pid_in(name: str) -> Optional[int]:
+    parts = name[: -len(TMP_SUFFIX)].split(".")
+    # ".", name (may hold dots), pid, random part
+    if len(parts) >= 4 and parts[-2].isdigit():
+        return int(parts[-2])
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fix_content(data: bytes, path: Path, shown: str, settings: Settings, unsafe: bool) -> FileFix:
+    """``fix_bytes`` with picklable findings (it runs in the crash guard's child)."""
+    result = fix_bytes(data, path, shown, settings, unsafe)
+    result.findings = [f.detached() for f in result.findings]
+    return result
+
+
+def _lint_findings(text: str, shown: str, settings: Settings) -> list[Finding]:
+    return [f.detached() for f in lint_text(text, shown, settings).findings]
+
+
+def fix_guarded(data: bytes, path: Path, shown: str, settings: Settings, unsafe: bool) -> FileFix:
+    """``fix_bytes`` in a forked child: a native crash while fixing one file is
+    that file's KM000, and the run goes on fixing the others."""
+    from kmlint.engine.runner import crashed_result, too_large, warm_up
+
+    if len(data) > settings.max_file_size > 0:
+        return FileFix(path, shown, original_bytes=data, findings=too_large(shown, settings, len(data)).findings)
+    warm_up(settings, fixing=True)
+    try:
+        return guard.guarded(_fix_content, data, path, shown, settings, unsafe)
+    except guard.Crashed as e:
+        return FileFix(path, shown, original_bytes=data,  # stdin --fix echoes the source unchanged
+                       findings=crashed_result(shown, f"kmlint crashed fixing this file: {e}").findings)
 
 
 def fix_file(path: Path, shown: str, settings: Settings, *, unsafe: bool, write: bool) -> FileFix:
     try:
-        data = path.read_bytes()
+        data = read_regular(path, settings.max_file_size)
+    except TooLarge as e:
+        from kmlint.engine.runner import too_large
+
+        return FileFix(path, shown, findings=too_large(shown, settings, e.size).findings)
     except OSError as e:
         return FileFix(path, shown, error=f"cannot read: {e.strerror or e}")
-    result = fix_bytes(data, path, shown, settings, unsafe)
+    result = fix_guarded(data, path, shown, settings, unsafe)
     if write and result.changed:
         error = write_atomic(path, result.new_bytes, data)
         if error:
             result.error = error
-            result.findings = lint_text(result.original_text, shown, settings).findings
+            try:
+                result.findings = guard.guarded(_lint_findings, result.original_text, shown, settings)
+            except guard.Crashed:
+                result.findings = list(result.outcome.remaining) if result.outcome else []
         else:
             result.written = True
     return result
@@ -456,12 +650,12 @@ def unified_diff(fix: FileFix) -> str:
         return ""
     old, new = fix.original_text, fix.outcome.text
     if not fix.shown.endswith(".ipynb"):
-        return _diff(old, new, fix.shown)
+        return _diff(old, new, printable(fix.shown))
     old_cells, new_cells = json.loads(old)["cells"], json.loads(new)["cells"]
     parts = []
     for i, (a, b) in enumerate(zip(old_cells, new_cells)):
         if a.get("cell_type") == "code" and cell_text(a) != cell_text(b):
-            parts.append(_diff(cell_text(a), cell_text(b), f"{fix.shown}:cell {i + 1}"))
+            parts.append(_diff(cell_text(a), cell_text(b), f"{printable(fix.shown)}:cell {i + 1}"))
     return "".join(parts)
 
 
@@ -483,8 +677,12 @@ def fix_run(paths: list[str], resolver, *, unsafe: bool, write: bool, force_excl
 
     run = RunResult()
     fixes: list[FileFix] = []
+    cleaned: set[str] = set()
     for path in discover(paths, resolver, run.problems, force_exclude):
         shown = display_path(path)
+        if write and str(path.parent) not in cleaned:
+            cleaned.add(str(path.parent))
+            clean_leftovers(path.parent)  # what a kmlint killed while writing left behind
         try:
             fix = fix_file(path, shown, resolver.for_file(path), unsafe=unsafe, write=write)
         except Exception as e:  # an engine bug must cost one file, not the run

@@ -1,19 +1,24 @@
 """The rule base class and the registry of all rules.
 
-A rule is one small class in one module under ``kmlint/checks``.  It declares
-what it inspects so the engine can dispatch without re-walking the tree:
+A rule is one small class in one module under ``kmlint/checks``.  It reads the
+file's semantic model (``kmlint.semantics.model``, built once per file from
+CPython's ``ast``) and states only what it subscribes to; the engine dispatches
+without re-walking the tree:
 
 * ``calls``: names of called functions/methods (the last dotted part, e.g.
   ``"fit_generator"``); ``check_call`` gets each matching call site.
 * ``check_module``: called once per file with the semantic model, for rules that
   need a whole-file view (statement order, bindings, suppressions).
 * ``tokens``: raw substrings, one of which must occur in the file text for the
-  rule to possibly match.  The engine's prefilter skips parsing when no enabled
-  rule's token occurs (rules with an empty ``tokens`` always run).
+  rule to possibly match (rules with an empty ``tokens`` always run).
 * ``requires``: semantic facts every finding of the rule depends on
   (``"dataset"``, ``"keras_model"``, ``"tensorflow"``, ``"numpy"``, ``"array"``;
-  see ``kmlint.engine.prefilter.EVIDENCE``); the prefilter also skips the rule
-  when a fact's evidence words are absent from the file.
+  see ``kmlint.engine.prefilter.EVIDENCE``), each of which needs one of its
+  evidence words in the text.
+
+``tokens`` and ``requires`` are the one gate before the model: they are read
+from the catalog (kmlint/catalog.py) without importing rule code, and a file
+that no enabled rule passes is only syntax-checked.
 """
 
 from __future__ import annotations
@@ -24,8 +29,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterable, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from kmlint.engine.context import RuleContext
-    from kmlint.engine.syntax_facts import SyntaxFacts
-    from kmlint.legacy.semantics.model import CallSite, SemanticModel
+    from kmlint.semantics.model import CallSite, SemanticModel
 
 
 class Rule:
@@ -39,9 +43,6 @@ class Rule:
     tokens: ClassVar[tuple[str, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()
     calls: ClassVar[frozenset[str]] = frozenset()
-    # reports only at those calls when SemanticModel.loop_contexts puts them in
-    # a loop, so the second prefilter stage looks only at calls that may run in one
-    calls_in_loops: ClassVar[bool] = False
 
     def check_call(self, call: "CallSite", ctx: "RuleContext") -> None:  # pragma: no cover
         pass
@@ -53,27 +54,53 @@ class Rule:
     def wants_module(cls) -> bool:
         return cls.check_module is not Rule.check_module
 
-    @classmethod
-    def may_match_syntax(cls, facts: "SyntaxFacts") -> bool:
-        """Second prefilter stage (kmlint/engine/syntax_facts.py): False only
-        when this rule cannot report anything on a file with these facts.  A
-        rule that only subscribes to calls needs one of them; a module rule
-        that overrides this states its own necessary condition."""
-        if cls.calls and not cls.wants_module():
-            if cls.calls.isdisjoint(facts.calls):
-                return False
-            return not cls.calls_in_loops or not cls.calls.isdisjoint(facts.in_loops.calls)
-        return True
 
-    @classmethod
-    def syntax_gated(cls) -> bool:
-        """Whether ``may_match_syntax`` can rule a file out (else computing the
-        facts for this rule would be wasted)."""
-        return bool(cls.calls and not cls.wants_module()) or \
-            cls.may_match_syntax.__func__ is not Rule.may_match_syntax.__func__  # type: ignore[attr-defined]
+class RuleMeta:
+    """What is known of a rule without importing its module (kmlint/catalog.py)."""
+
+    __slots__ = ("code", "name", "summary", "fixable", "confirmable", "preview", "severity",
+                 "tokens", "requires", "calls", "module")
+
+    def __init__(self, code: str, name: str, summary: str, fixable: Optional[str] = None, confirmable: bool = False,
+                 preview: bool = False, severity: str = "warning", tokens: tuple = (),
+                 requires: tuple = (), calls: tuple = (), module: str = ""):
+        self.code, self.name, self.summary, self.fixable = code, name, summary, fixable
+        self.confirmable, self.preview, self.severity = confirmable, preview, severity
+        self.tokens, self.requires, self.calls = tuple(tokens), tuple(requires), frozenset(calls)
+        self.module = module
+
+    def __repr__(self) -> str:
+        return f"RuleMeta({self.code} {self.name})"
 
 
 _REGISTRY: dict[str, type[Rule]] = {}
+_CATALOG: Optional[dict[str, RuleMeta]] = None
+
+
+def catalog() -> dict[str, RuleMeta]:
+    """Every rule's metadata by code, without importing rule modules."""
+    global _CATALOG
+    if _CATALOG is None:
+        from kmlint.catalog import RULES
+
+        _CATALOG = {m.code: m for m in RULES}
+    return _CATALOG
+
+
+def all_meta() -> list[RuleMeta]:
+    cat = catalog()
+    return [cat[c] for c in sorted(cat)]
+
+
+def rule_meta(code_or_name: str) -> Optional[RuleMeta]:
+    cat = catalog()
+    key = code_or_name.strip()
+    if key.upper() in cat:
+        return cat[key.upper()]
+    for m in cat.values():
+        if m.name == key:
+            return m
+    return None
 
 
 def register(cls: type[Rule]) -> type[Rule]:
@@ -107,6 +134,13 @@ def all_rules() -> list[type[Rule]]:
 
 
 def get_rule(code_or_name: str) -> Optional[type[Rule]]:
+    """The rule class; imports only that rule's module when the catalog knows it."""
+    meta = rule_meta(code_or_name)
+    if meta is not None and meta.module:
+        if meta.code not in _REGISTRY:
+            importlib.import_module(f"kmlint.checks.{meta.module}")
+        if meta.code in _REGISTRY:
+            return _REGISTRY[meta.code]
     _load_all()
     key = code_or_name.strip()
     if key.upper() in _REGISTRY:
@@ -148,10 +182,10 @@ def resolve_selection(
     """Ruff-like selection: start from ``select`` (default: every stable rule),
     add ``extend_select``, remove ``ignore``.  Preview rules are only on with
     ``preview`` unless selected by their exact code or name."""
-    _load_all()
+    cat = catalog()
     explicit: set[str] = set()
     if select is None:
-        chosen = {c for c, r in _REGISTRY.items() if preview or not r.preview}
+        chosen = {c for c, r in cat.items() if preview or not r.preview}
     else:
         chosen = set()
         for s in select:
@@ -167,5 +201,5 @@ def resolve_selection(
     for s in ignore:
         chosen -= expand_selector(s)
     if not preview:
-        chosen = {c for c in chosen if not _REGISTRY[c].preview or c in explicit}
+        chosen = {c for c in chosen if not cat[c].preview or c in explicit}
     return chosen

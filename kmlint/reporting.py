@@ -10,7 +10,8 @@ import click
 
 from kmlint.baseline import BaselineError, filter_baseline, read_source, write_baseline
 from kmlint.engine.linter import FileResult, enabled_codes
-from kmlint.engine.runner import RunResult, lint_data
+from kmlint.engine.runner import RunResult, lint_data_guarded
+from kmlint.engine.paths import printable
 from kmlint.findings import Finding
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -19,11 +20,11 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 def check_stdin(data: bytes, name: str, settings, fixing: bool, unsafe: bool):
     """Lint (or fix) source read from stdin; returns (RunResult, fixes)."""
     if not fixing:
-        res = lint_data(data, name, settings)
+        res = lint_data_guarded(data, name, settings)
         return RunResult(res.findings, 1, [], res.internal_errors, [res]), []
-    from kmlint.fixer import fix_bytes
+    from kmlint.fixer import fix_guarded
 
-    fix = fix_bytes(data, Path(name), name, settings, unsafe)
+    fix = fix_guarded(data, Path(name), name, settings, unsafe)
     internal = sum(1 for f in fix.findings if f.code == "KM000")
     return RunResult(list(fix.findings), 1, [], internal, [FileResult(name, fix.findings)]), [fix]
 
@@ -43,9 +44,9 @@ def fix_problems(fixes: list) -> bool:
     for fix in fixes:
         if fix.outcome is not None:
             for w in fix.outcome.warnings:
-                click.echo(f"kmlint: warning: {fix.shown}: {w}", err=True)
+                click.echo(f"kmlint: warning: {printable(fix.shown)}: {w}", err=True)
         if fix.error:
-            click.echo(f"kmlint: error: {fix.shown}: {fix.error}", err=True)
+            click.echo(f"kmlint: error: {printable(fix.shown)}: {fix.error}", err=True)
             failed = True
     return failed
 
@@ -71,7 +72,7 @@ def fix_summary(fixes: list, show: bool, quiet: bool, err: bool) -> None:
         click.echo(f"Fixed {_plural(len(applied), 'finding')}:", err=err)
         for fix, f in applied:
             where = f"cell {f.cell + 1}:line {f.line}:col {f.column}" if f.cell is not None else f"{f.line}:{f.column}"
-            click.echo(f"  {fix.shown}:{where}: {f.code} {f.fix.description if f.fix else ''}", err=err)
+            click.echo(f"  {printable(fix.shown)}:{where}: {f.code} {f.fix.description if f.fix else ''}", err=err)
     elif applied and not quiet:
         files = len({fix.shown for fix, _ in applied})
         click.echo(f"Fixed {_plural(len(applied), 'finding')} in {_plural(files, 'file')}.", err=err)
@@ -105,7 +106,7 @@ def apply_baseline(findings: list[Finding], path: Path, result: RunResult, resol
         click.echo(f"kmlint: {len(stale)} baseline {'entry' if one else 'entries'} no longer "
                    f"match{'es' if one else ''} any finding (fixed, or the code changed):", err=True)
         for e in stale:
-            click.echo(f"  {e.path}: {e.code} (line {e.line} when recorded) {e.message}", err=True)
+            click.echo(f"  {printable(e.path)}: {e.code} (line {e.line} when recorded) {e.message}", err=True)
         click.echo(f"hint: rewrite the baseline with `kmlint check --write-baseline {path}`", err=True)
     return new
 

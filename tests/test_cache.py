@@ -5,6 +5,8 @@ are harmless; cached findings are detached."""
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -31,15 +33,48 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
+class _Log:
+    """Paths appended to a file: a few files are linted in forked children
+    (the crash guard), whose memory the test does not see."""
+
+    def __init__(self):
+        fd, self.file = tempfile.mkstemp(prefix="kmlint-lints-")
+        os.close(fd)
+
+    def append(self, path: str) -> None:
+        with open(self.file, "a", encoding="utf-8") as f:
+            f.write(path + "\n")
+
+    def _read(self) -> list[str]:
+        with open(self.file, encoding="utf-8") as f:
+            return f.read().splitlines()
+
+    def clear(self) -> None:
+        open(self.file, "w").close()
+
+    def __eq__(self, other) -> bool:
+        return self._read() == other
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __repr__(self) -> str:
+        return repr(self._read())
+
+
 class LintCounter:
     """Counts real lints (cache misses) by wrapping the runner's linter."""
 
     def __init__(self, monkeypatch):
-        self.paths: list[str] = []
+        self.paths = _Log()
         original = runner.lint_bytes
 
         def counting(data, path, settings, **kw):
-            self.paths.append(path)
+            if path != "warm_up.py":  # the crash guard's warm-up lint (runner.warm_up) is not a file
+                self.paths.append(path)
             return original(data, path, settings, **kw)
 
         monkeypatch.setattr(runner, "lint_bytes", counting)
@@ -65,7 +100,7 @@ def test_cached_findings_are_detached(project):
     check()
     res = runner.run(["train.py"], ConfigResolver(), jobs=1)
     f = res.findings[0]
-    assert f.node is None and f.fix is not None and f.fix.transform is None and f.fix.edits
+    assert f.node is None and f.fix is not None and f.fix.edits
     assert f.fix.edits[0].content  # the edit a JSON consumer or editor applies survived
 
 
@@ -156,13 +191,6 @@ def test_no_cache_reads_and_writes_nothing(project):
     r = run_cli("check", "--no-cache", ".", cwd=project)
     assert r.returncode == 1 and "KM201" in r.stdout
     assert not (project / CACHE_DIR_NAME).exists()
-
-
-def test_keep_tree_bypasses_the_cache(project):
-    check()
-    res = runner.run(["train.py"], ConfigResolver(), keep_tree=True)
-    assert res.results[0].module is not None
-    assert res.findings[0].fix.transform is not None  # fixers need the live transform
 
 
 def test_cache_dir_config_key(project):

@@ -35,6 +35,8 @@ class CrashesOnBoom(Rule):
 @pytest.fixture
 def crashing_rule(monkeypatch):
     monkeypatch.setitem(registry._REGISTRY, CrashesOnBoom.code, CrashesOnBoom)
+    monkeypatch.setitem(registry.catalog(), CrashesOnBoom.code,
+                        registry.RuleMeta(CrashesOnBoom.code, CrashesOnBoom.name, CrashesOnBoom.summary))
     monkeypatch.setattr(linter, "_RULE_INSTANCES", {})
 
 
@@ -92,19 +94,19 @@ def test_unreadable_file_and_directory(project, monkeypatch):
     (project / "pkg" / "c.py").write_text(BAD)
     (project / "secret").mkdir()
     (project / "secret" / "d.py").write_text(BAD)
-    read_bytes, scandir = Path.read_bytes, os.scandir
+    os_open, scandir = os.open, os.scandir
 
-    def denied_file(self):
-        if self.name == "a.py":
+    def denied_file(path, *args, **kwargs):  # source files are read with os.open (never blocking)
+        if os.path.basename(path) == "a.py":
             raise PermissionError(13, "Permission denied")
-        return read_bytes(self)
+        return os_open(path, *args, **kwargs)
 
     def denied_dir(path):
         if Path(path).name == "secret":
             raise PermissionError(13, "Permission denied")
         return scandir(path)
 
-    monkeypatch.setattr(Path, "read_bytes", denied_file)
+    monkeypatch.setattr(os, "open", denied_file)
     monkeypatch.setattr(os, "scandir", denied_dir)
     result = invoke(".")
     assert result.exit_code == 2

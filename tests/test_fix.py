@@ -147,8 +147,9 @@ def test_notebook_is_fixed_in_place_keeping_outputs_metadata_ids_and_magics(tmp_
     assert r.returncode == 0, r.stdout + r.stderr
     assert "train.ipynb:cell 3:line 2:col 17: KM201 Replace with `fit`" in r.stdout
     expected = _notebook()
-    # the %time magic line is not analysed, so not fixed; the other lines are
-    expected["cells"][2]["source"] = ["%time model.fit_generator(gen)\n", "history = model.fit(gen, epochs=2)\n",
+    # `%time stmt` runs stmt in the kernel: it is analysed and fixed behind the magic
+    assert "train.ipynb:cell 3:line 1:col 13: KM201 Replace with `fit`" in r.stdout
+    expected["cells"][2]["source"] = ["%time model.fit(gen)\n", "history = model.fit(gen, epochs=2)\n",
                                       "score = model.evaluate(gen)"]
     # everything else byte for byte as nbformat writes it
     assert path.read_text(encoding="utf-8") == json.dumps(expected, indent=1, ensure_ascii=False) + "\n"
@@ -210,21 +211,25 @@ def test_unreadable_file_is_an_error_not_a_traceback(tmp_path):
     assert bad.read_bytes() == b"x = '\xff\xfe'\n"
 
 
-def test_text_output_skips_computing_fix_edits_json_has_them(tmp_path):
+def test_fix_edits_are_exact_spans_in_json(tmp_path):
+    """Engine v2 fixes are text edits located by the model's spans when the
+    finding is made (no regeneration of the tree): JSON carries exactly the
+    replaced range, and a stdin --fix reports what it could not apply."""
     from kmlint.config import Settings
     from kmlint.engine.linter import lint_text
 
     src = "model.fit_generator(gen)\n"
-    assert lint_text(src, "a.py", Settings(fix_edits=False)).findings[0].fix.edits == []
+    edits = lint_text(src, "a.py", Settings()).findings[0].fix.edits
+    assert [(e.content, e.line, e.column, e.end_line, e.end_column) for e in edits] == [("fit", 1, 7, 1, 20)]
     (tmp_path / "a.py").write_text(src)
     r = run_cli("check", "--no-cache", "--output-format", "json", "a.py", cwd=tmp_path)
     assert json.loads(r.stdout)[0]["fix"]["edits"] == [
-        {"content": "model.fit(gen)\n", "location": {"line": 1, "column": 1}, "end_location": {"line": 2, "column": 1}}]
+        {"content": "fit", "location": {"line": 1, "column": 7}, "end_location": {"line": 1, "column": 20}}]
     r = run_cli("check", "--no-cache", "--output-format", "json", "--fix", "--select", "KM201", "-",
                 input="model.predict_generator(gen, workers=2)\n", cwd=tmp_path)
     remaining = json.loads(r.stderr)[0]  # stdin: fixed source on stdout, report on stderr
-    assert remaining["fix"]["applicability"] == "unsafe" and remaining["fix"]["edits"][0]["content"] == \
-        "model.predict(gen)\n"
+    assert remaining["fix"]["applicability"] == "unsafe"
+    assert [e["content"] for e in remaining["fix"]["edits"]] == ["predict", ""]
 
 
 def test_many_fixes_in_one_file_are_fast(tmp_path):
@@ -235,7 +240,7 @@ def test_many_fixes_in_one_file_are_fast(tmp_path):
 
     text = "".join(f"h{i} = model.fit_generator(gen, steps_per_epoch={i + 1})\nx{i} = [{i}] * 4\n" for i in range(200))
     start = time.process_time()
-    outcome = fix_source(text, "many.py", Settings(fix_edits=False))
+    outcome = fix_source(text, "many.py", Settings())
     elapsed = time.process_time() - start
     assert len(outcome.applied) == 200 and "fit_generator" not in outcome.text
     # a full-module walk and code generation per fix took ~40 s here; fixes that
@@ -244,14 +249,30 @@ def test_many_fixes_in_one_file_are_fast(tmp_path):
 
 
 
-def test_a_fix_on_a_magic_line_is_not_applied_and_says_why(tmp_path):
+def test_a_fix_behind_a_time_magic_is_applied_and_keeps_the_magic(tmp_path):
+    # `%time stmt` is read as `pass; stmt` (IPython runs stmt in the kernel): a fix
+    # inside stmt goes back into the cell behind the magic
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "a", "metadata": {}, "outputs": [],
-                     "source": ["%time y = 1  # noqa: KM201\n", "model.fit_generator(gen)"]}],
+                     "source": ["%time y = 1  # noqa: KM201\n", "%timeit -n 3 model.fit_generator(gen)"]}],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     path = tmp_path / "magic.ipynb"
     path.write_text(json.dumps(nb, indent=1))
     r = run_cli("check", "--no-cache", "--fix", "magic.ipynb", cwd=tmp_path)
-    assert r.returncode == 1  # the KM900 finding on the magic line remains
-    assert json.loads(path.read_text())["cells"][0]["source"] == ["%time y = 1  # noqa: KM201\n", "model.fit(gen)"]
-    assert r.stderr.count("kmlint: warning: magic.ipynb: the fix for KM900 at cell 1, line 1 spans notebook "
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(path.read_text())["cells"][0]["source"] == ["%time y = 1\n", "%timeit -n 3 model.fit(gen)"]
+
+
+def test_a_fix_on_a_line_read_differently_is_not_applied_and_says_why(tmp_path):
+    # an indented cell is dedented as IPython does: the finding maps back to the
+    # cell's columns, but the fix is not written into a line kmlint read changed
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "a", "metadata": {}, "outputs": [],
+                     "source": ["  x = 1\n", "  model.fit_generator(gen)"]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "magic.ipynb"
+    path.write_text(json.dumps(nb, indent=1))
+    r = run_cli("check", "--no-cache", "--fix", "magic.ipynb", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "magic.ipynb:cell 1:line 2:col 9: KM201" in r.stdout
+    assert json.loads(path.read_text()) == nb
+    assert r.stderr.count("kmlint: warning: magic.ipynb: the fix for KM201 at cell 1, line 2 spans notebook "
                           "cells or IPython magics; not applied") == 1

@@ -92,8 +92,8 @@ def test_notebook_fix_edits_name_their_cell():
     ]}
     (finding,) = lint(json.dumps(nb), "nb.ipynb")
     (edit,) = finding.fix.edits
-    # the statement's span ended where cell 3 begins: it ends with its own cell instead
-    assert (edit.cell, edit.line, edit.column, edit.end_line, edit.end_column) == (2, 1, 1, 2, 1)
+    # the exact span of `fit_generator` on line 1 of cell 3 (index 2), not the module's line 2
+    assert (edit.cell, edit.line, edit.column, edit.end_line, edit.end_column) == (2, 1, 7, 1, 20)
 
 
 def test_readme_sections_skip_headings_inside_code():

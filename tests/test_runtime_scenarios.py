@@ -15,7 +15,10 @@ import pytest
 
 from kmlint.runtime.sandbox import Limits, run_child
 from kmlint.runtime.specs import SPECS, scenario_file
-from kmlint.runtime.verdict import CONFIRMED, NOT_CONFIRMED, peak_verdict, slope_verdict, summarise
+from kmlint.runtime.verdict import (
+    CONFIRMED, ERROR, NOT_CONFIRMED, PEAK_CONFIRM_BYTES, PEAK_REFUTE_BYTES, SLOPE_CONFIRM, SLOPE_REFUTE,
+    choose_metric, peak_ratio, peak_verdict, slope_verdict, summarise,
+)
 
 CODES = sorted(SPECS)
 ITERATIONS = 20
@@ -30,15 +33,57 @@ def _job(code: str, variant: str) -> dict:
 def measured():
     runs = [(code, variant) for code in CODES
             for variant in (("bad", "fixed", "fixed-again") if SPECS[code].kind == "peak" else ("bad", "fixed"))]
+    runs += [(code, variant) for code, variants in EXTRA.items() for variant in variants]
 
     def measure(run):
         code, variant = run
-        outcome = run_child(_job(code, variant.split("-")[0]), Limits(timeout_s=240), "cpu")
-        return run, summarise(outcome, SPECS[code].kind), outcome.log_tail
+        outcome = run_child(_job(code, variant.split("-")[0]), Limits(timeout_s=300), "cpu")
+        metric, _ = choose_metric(outcome, SPECS[code].metric)
+        return run, summarise(outcome, SPECS[code].kind, metric=metric), outcome.log_tail
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(measure, runs))
-    return {run: (m, log) for run, m, log in results}
+    measured = {run: (m, log) for run, m, log in results}
+    _print_margins(measured)
+    return measured
+
+
+#: variants measured besides bad/fixed: advice that does not work, and a fix that breaks the program
+EXTRA = {"KM204": ("clear_session",),
+         "KM402": ("bad_scaled", "autofix_scaled", "fixed_scaled", "reduce_retracing_scaled")}
+
+
+def _print_margins(measured) -> None:
+    import os
+
+    lines = []
+    for code in CODES:
+        bad, fixed = measured[(code, "bad")][0], measured[(code, "fixed")][0]
+        if bad.status != "ok" or fixed.status != "ok":
+            lines.append(f"{code}: bad {bad.status}, fixed {fixed.status}")
+            continue
+        if SPECS[code].kind == "slope":
+            lines.append(f"{code} [{bad.metric}]: bad {bad.slope / 1024:.1f} KiB/iter (r2 {bad.r2:.2f}, "
+                         f"{bad.slope / SLOPE_CONFIRM:.1f}x the confirm threshold), fixed {fixed.slope / 1024:.1f} "
+                         f"KiB/iter ({(SLOPE_REFUTE - fixed.slope) / 1024:+.1f} KiB/iter under the refute threshold)")
+        else:
+            again = measured[(code, "fixed-again")][0]
+            excess = bad.growth - fixed.growth
+            lines.append(f"{code} [{bad.metric}]: bad {bad.growth / 2**20:.1f} MiB, fixed {fixed.growth / 2**20:.1f} MiB: "
+                         f"excess {excess / 2**20:.1f} MiB ({excess / PEAK_CONFIRM_BYTES:.1f}x the 8 MiB needed), "
+                         f"ratio {peak_ratio(bad, fixed):.1f}x; fixed twice: "
+                         f"{abs(again.growth - fixed.growth) / 2**20:.1f} MiB apart (refuted under "
+                         f"{PEAK_REFUTE_BYTES / 2**20:.0f} MiB)")
+    for code, variants in EXTRA.items():
+        for variant in variants:
+            m = measured[(code, variant)][0]
+            lines.append(f"{code} {variant} [{m.metric}]: " + (f"{m.slope / 1024:.1f} KiB/iter" if m.status == "ok"
+                                                               else f"{m.status}: {m.detail[:120]}"))
+    text = "\n".join(lines)
+    print("\nscenario margins:\n" + text)
+    if os.environ.get("KMLINT_MARGINS"):
+        with open(os.environ["KMLINT_MARGINS"], "w", encoding="utf-8") as f:
+            f.write(text + "\n")
 
 
 def _ok(measured, code, variant):
@@ -65,3 +110,26 @@ def test_fixed_scenario_is_not_confirmed(measured, code):
     else:
         again = _ok(measured, code, "fixed-again")
         assert peak_verdict(again, fixed) == NOT_CONFIRMED, (again.peak_growth, fixed.peak_growth)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_tensor_rules_are_judged_on_tensor_bytes(measured, code):
+    bad = _ok(measured, code, "bad")
+    assert bad.metric == ("tf_current" if SPECS[code].metric == "tensor" else "rss_anon")
+    if SPECS[code].metric == "tensor":
+        assert bad.beside.get("metric") == "rss_anon", "process memory is reported beside tensor bytes"
+
+
+def test_km204_clear_session_does_not_stop_the_growth_of_trials_that_train(measured):
+    cleared = _ok(measured, "KM204", "clear_session")
+    assert slope_verdict(cleared) == CONFIRMED, cleared.slope
+    assert slope_verdict(_ok(measured, "KM204", "fixed")) == NOT_CONFIRMED
+
+
+def test_km402_autofix_breaks_a_float_step_and_a_float32_constant_does_not(measured):
+    assert slope_verdict(_ok(measured, "KM402", "bad_scaled")) == CONFIRMED
+    broken, _ = measured[("KM402", "autofix_scaled")]
+    assert slope_verdict(broken) == ERROR and "TypeError" in broken.detail and "int32" in broken.detail
+    assert slope_verdict(_ok(measured, "KM402", "fixed_scaled")) == NOT_CONFIRMED
+    # reduce_retracing=True keeps the Python int: it does not stop the retracing
+    assert slope_verdict(_ok(measured, "KM402", "reduce_retracing_scaled")) == CONFIRMED

@@ -111,7 +111,10 @@ def test_drain_region_and_its_reference_without_the_flagged_step():
 
 def test_checkpoint_goes_before_the_heavy_work():
     region = ins.find_region(CODE, "checkpoint", 12, 1)
-    assert ins.instrument(CODE, region).endswith("small = raw[:2]\n__kmlint_probe__.checkpoint()\nmodel.fit(small)\n")
+    # the flagged object is handed over (None once a fix deleted it): a tensor is judged on tensor bytes
+    assert region.held_name == "raw"
+    assert ins.instrument(CODE, region).endswith(
+        "small = raw[:2]\n__kmlint_probe__.checkpoint(globals().get('raw'))\nmodel.fit(small)\n")
 
 
 def test_no_loop_is_not_instrumentable():
@@ -218,3 +221,55 @@ def test_sarif_results_carry_the_runtime_object():
     finding = Finding("KM203", "predict-in-loop", "m", "a.py", 3, 1, 3, 9, extra={"runtime": runtime})
     [result] = json.loads(render_sarif([finding], {"source": lambda path: "x = 1\n" * 5}))["runs"][0]["results"]
     assert result["properties"]["runtime"] == runtime
+
+
+# ----------------------------------------------------------------- metrics
+
+def _outcome(samples, extra=()):
+    from kmlint.runtime.sandbox import RunOutcome
+
+    events = [{"e": "start", "ran": "scenario"}, {"e": "device", "device": "CPU:0"}, {"e": "region"}, *extra]
+    events += [dict(s, e="sample") for s in samples]
+    return RunOutcome("ok", events + [{"e": "end"}])
+
+
+def test_tensor_rules_are_judged_on_allocator_bytes_with_rss_beside():
+    from kmlint.runtime.verdict import choose_metric, summarise
+
+    # tensors kept per step: the allocator grows 256 KiB a step, RSS barely moves (pages are reused)
+    samples = [{"phase": "loop", "rss_anon": 500 * MiB + i * KiB, "tf_current": i * 256 * KiB} for i in range(20)]
+    outcome = _outcome(samples)
+    assert choose_metric(outcome, "host") == ("rss_anon", None)
+    metric, why = choose_metric(outcome, "tensor")
+    assert metric == "tf_current" and why is None
+    m = summarise(outcome, "slope", metric=metric)
+    assert m.slope == pytest.approx(256 * KiB) and slope_verdict(m) == CONFIRMED
+    assert m.beside["metric"] == "rss_anon" and m.beside["slope"] == pytest.approx(KiB)
+    assert m.to_json()["metric_label"] == "TensorFlow tensor bytes"
+
+
+def test_a_numpy_array_held_is_judged_on_process_memory():
+    from kmlint.runtime.verdict import choose_metric
+
+    held = [{"e": "held", "tensor": False, "type": "ndarray", "nbytes": 8 * MiB}]
+    metric, why = choose_metric(_outcome([{"phase": "end", "rss_anon": MiB, "tf_current": 0}], held), "tensor")
+    assert metric == "rss_anon" and "ndarray" in why
+
+
+def test_an_allocator_that_reports_nothing_falls_back_to_process_memory():
+    from kmlint.runtime.verdict import choose_metric
+
+    metric, why = choose_metric(_outcome([{"phase": "loop", "rss_anon": MiB}]), "tensor")
+    assert metric == "rss_anon" and "no statistics" in why
+
+
+def test_allocator_peak_counts_from_zero_before_tensorflow_was_imported():
+    from kmlint.runtime.verdict import summarise
+
+    # KM301 in your code: the start event is taken before TensorFlow exists
+    from kmlint.runtime.sandbox import RunOutcome
+
+    events = [{"e": "start", "ran": "your code", "rss_anon": 100 * MiB}, {"e": "region"},
+              {"e": "sample", "phase": "end", "rss_anon": 1400 * MiB, "tf_current": 324_000_000}, {"e": "end"}]
+    m = summarise(RunOutcome("ok", events), "peak", "held", "tf_current")
+    assert m.held_growth == 324_000_000 and m.beside["held_growth"] == 1300 * MiB

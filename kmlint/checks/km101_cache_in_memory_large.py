@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from typing import Optional
 
-import libcst as cst
+import ast
 
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.datasets import (
-    dataset_chain, decoded_element_bytes, element_count, file_decoder_in_map, has_filename, map_function, tfds_source,
+from kmlint.semantics.datasets import (
+    dataset_chain, decoded_element_bytes, element_count, file_decoder_in_map, has_filename, map_function,
+    tfds_source,
 )
-from kmlint.legacy.semantics.names import call_name, get_arg, literal_value
-from kmlint.legacy.semantics.sizes import (
-    TFDS_DECODED_BYTES, describe_bytes, describe_mb, estimate, int_value, tfds_base_name, tfds_example_bytes,
-    tfds_split_examples,
+from kmlint.semantics.names import attribute_name_node, call_name, get_arg, literal_value
+from kmlint.semantics.sizes import (
+    TFDS_DECODED_BYTES, describe_bytes, describe_mb, estimate, first_arg, int_value, tfds_base_name,
+    tfds_example_bytes, tfds_split_examples,
 )
 
 # constructors that decode every image/audio file of a directory
@@ -67,8 +68,9 @@ class CacheInMemoryLarge(Rule):
         advice = "cache to disk with `cache(\"/path/to/cache\")`"
         if "decodes files" in reason:
             advice += " or cache before the decoding `map` (encoded files are far smaller)"
-        ctx.report(node.func.attr,
-                   f"`cache()` without a filename keeps the whole dataset in memory, and {reason}; {advice}", end_node=node)
+        ctx.report(attribute_name_node(node.func),
+                   f"`cache()` without a filename keeps the whole dataset in memory, and {reason}; {advice}",
+                   end_node=node)
 
 
 def _unbounded(model, chain, before) -> Optional[str]:
@@ -104,11 +106,12 @@ def _known_bytes(model, chain, before, count) -> tuple[Optional[int], str]:
         if count is not None and per_element is not None:
             return count * per_element, f"{count} decoded elements"
         return None, ""
-    if isinstance(origin, cst.Call) and q in ("tensorflow.data.Dataset.from_tensor_slices", "tensorflow.data.Dataset.from_tensors"):
+    if isinstance(origin, ast.Call) and q in ("tensorflow.data.Dataset.from_tensor_slices", "tensorflow.data.Dataset.from_tensors"):
         arg = get_arg(origin, "tensors", 0)
         if arg is None:
             return None, ""
-        parts = [e.value for e in arg.value.elements] if isinstance(arg.value, (cst.Tuple, cst.List)) else [arg.value]
+        parts = ([e.value if isinstance(e, ast.Starred) else e for e in arg.elts]
+                 if isinstance(arg, (ast.Tuple, ast.List)) else [arg])
         sizes = [estimate(model, p) for p in parts]
         if any(s is None or s.nbytes is None for s in sizes):
             return None, ""
@@ -133,7 +136,7 @@ def _small_take(model, steps) -> bool:
     elements (counting the batch sizes before it)."""
     per_element = 1
     for step in steps:
-        arg = step.call.args[0].value if step.call.args else None
+        arg = first_arg(step.call)
         if step.method in ("batch", "padded_batch"):
             size = int_value(model, arg)
             per_element *= size if size else SMALL_ELEMENTS + 1
@@ -149,19 +152,19 @@ def _small_take(model, steps) -> bool:
 def _bounds_length(step) -> bool:
     if step.method == "take":
         return True  # take(n) ends even an endless generator
-    arg = step.call.args[0].value if step.call.args else None
-    return step.method == "apply" and isinstance(arg, cst.Call) and call_name(arg) == "assert_cardinality"
+    arg = first_arg(step.call)
+    return step.method == "apply" and isinstance(arg, ast.Call) and call_name(arg) == "assert_cardinality"
 
 
 def _many_files(model, arg) -> bool:
     """A glob pattern or a glob call (directly or through a name)."""
-    value = arg.value if arg is not None else None
+    value = arg
     for _ in range(5):
-        if not isinstance(value, cst.Name):
+        if not isinstance(value, ast.Name):
             break
         b = model.binding_of(value)
         value = b.value if b is not None and b.kind == "assign" and not b.path else None
-    if isinstance(value, cst.Call):
+    if isinstance(value, ast.Call):
         return model.qualname(value.func) in GLOBS
     try:
         text = literal_value(value)

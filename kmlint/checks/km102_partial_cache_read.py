@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.datasets import consumed_repeatedly, dataset_chain, element_count, move_fix, step_arg, upstream
-from kmlint.legacy.semantics.sizes import int_value
+from kmlint.semantics.datasets import (
+    consumed_repeatedly, dataset_chain, element_count, move_fix, step_arg, upstream,
+)
+from kmlint.semantics.names import attribute_name_node
+from kmlint.semantics.sizes import int_value
 
 # steps between `cache` and `take` that still read the cache only partially
 _PASSTHROUGH = {"map", "batch", "padded_batch", "ragged_batch", "shuffle", "prefetch", "filter", "with_options",
@@ -39,7 +42,7 @@ class PartialCacheRead(Rule):
         if how is None:
             return  # a one-off look at a few elements: harmless
         fix = move_fix(ctx.model, chain, last, j, UNSAFE, "Take before caching: `.take(n).cache()`")
-        ctx.report(call.node.func.attr,
+        ctx.report(attribute_name_node(call.node.func),
                    f"`.take()` after `.cache()` reads the cache only partially and {how}: TensorFlow discards an "
                    "incomplete cache, so the data are recomputed every epoch while the partial cache still costs "
                    "memory; call `.take(n)` before `.cache()`", fix, end_node=call.node)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kmlint.findings import SAFE
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.datasets import dataset_chain, is_endless_repeat, move_fix, upstream
+from kmlint.semantics.datasets import dataset_chain, is_endless_repeat, move_fix, upstream
+from kmlint.semantics.names import attribute_name_node
 
 
 @register
@@ -27,7 +28,7 @@ class RepeatBeforeCache(Rule):
         if j is None or not is_endless_repeat(chain.steps[j]):
             return
         fix = move_fix(ctx.model, chain, last, j, SAFE, "Cache before repeating: `.cache().repeat()`")
-        ctx.report(call.node.func.attr,
+        ctx.report(attribute_name_node(call.node.func),
                    "`.cache()` on an endless `.repeat()`: the first pass never ends, so the cache never completes "
                    "and keeps every element it has seen until memory runs out; call `.cache()` before `.repeat()`",
                    fix, end_node=call.node)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Optional
 
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.datasets import (
+from kmlint.semantics.datasets import (
     buffer_holds_whole_dataset, dataset_chain, decoded_element_bytes, element_count, has_filename, is_decoding_map,
     step_arg, tfds_source,
 )
-from kmlint.legacy.semantics.sizes import describe_bytes, int_value, tfds_example_bytes
+from kmlint.semantics.names import attribute_name_node
+from kmlint.semantics.sizes import describe_bytes, int_value, tfds_example_bytes
 
 
 @register
@@ -80,4 +81,4 @@ class ShuffleBufferWholeDataset(Rule):
                       "there) and keep a small buffer after it")
         else:
             advice = "let `tfds.load(..., shuffle_files=True)` shuffle the files and keep a small buffer here"
-        ctx.report(call.node.func.attr, f"this shuffle buffer {what}: {advice}", end_node=call.node)
+        ctx.report(attribute_name_node(call.node.func), f"this shuffle buffer {what}: {advice}", end_node=call.node)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Optional
 
-import libcst as cst
+import ast
 
-from kmlint.findings import UNSAFE, Fix
-from kmlint.fixes import add_import, replace_node
+from kmlint.edits import add_import, fix as make_fix, replace
+from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.datasets import dataset_chain, step_arg
-from kmlint.legacy.semantics.names import get_arg
-from kmlint.legacy.semantics.sizes import int_value
+from kmlint.semantics.datasets import dataset_chain, is_none, step_arg
+from kmlint.semantics.names import attribute_name_node, get_arg
+from kmlint.semantics.sizes import int_value
 
 _BATCHING = {"batch", "padded_batch", "ragged_batch", "bucket_by_sequence_length"}
 # constructors whose elements are already batches (their default batch_size is not None)
@@ -25,12 +25,11 @@ _BATCHED_SOURCES = {
 
 def elements_are_batches(chain, upto: int) -> bool:
     batched = False
-    if chain.origin_qualname in _BATCHED_SOURCES and isinstance(chain.origin, cst.Call):
+    if chain.origin_qualname in _BATCHED_SOURCES and isinstance(chain.origin, ast.Call):
+        batched = not is_none(get_arg(chain.origin, "batch_size"))
+    if chain.origin_qualname == "tensorflow_datasets.load" and isinstance(chain.origin, ast.Call):
         size = get_arg(chain.origin, "batch_size")
-        batched = not (size is not None and isinstance(size.value, cst.Name) and size.value.value == "None")
-    if chain.origin_qualname == "tensorflow_datasets.load" and isinstance(chain.origin, cst.Call):
-        size = get_arg(chain.origin, "batch_size")
-        batched = size is not None and not (isinstance(size.value, cst.Name) and size.value.value == "None")
+        batched = size is not None and not is_none(size)
     for step in chain.steps[:upto]:
         if step.method in _BATCHING and not step.maybe:
             batched = True
@@ -69,19 +68,16 @@ class PrefetchOversized(Rule):
         if chain is None:
             return
         last = len(chain.steps) - 1
-        buffer: Optional[cst.BaseExpression] = step_arg(chain.steps[last], "buffer_size", 0)
+        buffer: Optional[ast.expr] = step_arg(chain.steps[last], "buffer_size", 0)
         n = int_value(ctx.model, buffer)
         if n is None or n < ctx.settings.prefetch_batches or not elements_are_batches(chain, last):
             return
         spelled, needs_import = autotune_expression(ctx.model)
-        node = buffer
-
-        def transform(module: cst.Module) -> cst.Module:
-            module = replace_node(module, node, cst.parse_expression(spelled))
-            return add_import(module, "tensorflow") if needs_import else module
-
-        fix = Fix(UNSAFE, f"Use `prefetch({spelled})`", transform)
-        ctx.report(call.node.func.attr,
+        fix = make_fix(UNSAFE, f"Use `prefetch({spelled})`", [
+            replace(ctx.model, buffer, spelled),
+            add_import(ctx.model, "tensorflow") if needs_import else None,
+        ])
+        ctx.report(attribute_name_node(call.node.func),
                    f"`prefetch({n})` keeps up to {n} batches in memory ahead of the model (the limit is "
                    f"{ctx.settings.prefetch_batches}); a buffer of 1-2 batches or `tf.data.AUTOTUNE` hides the "
                    "input latency just as well", fix, end_node=call.node)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.names import get_arg
-from kmlint.legacy.semantics.sizes import FLOAT_DTYPES, describe_mb, estimate
+from kmlint.semantics.names import get_arg
+from kmlint.semantics.sizes import FLOAT_DTYPES, describe_mb, estimate
 
 
-def components(value: cst.BaseExpression) -> list[cst.BaseExpression]:
+def components(value: ast.expr) -> list[ast.expr]:
     """The arrays given to ``from_tensor_slices``: ``x``, ``(x, y)``, ``{"a": x}``."""
-    if isinstance(value, (cst.Tuple, cst.List)):
-        return [e.value for e in value.elements if isinstance(e, cst.Element)]
-    if isinstance(value, cst.Dict):
-        return [e.value for e in value.elements if isinstance(e, cst.DictElement)]
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return [e for e in value.elts if not isinstance(e, ast.Starred)]
+    if isinstance(value, ast.Dict):
+        return [v for k, v in zip(value.keys, value.values) if k is not None]
     return [value]
 
 
@@ -35,7 +35,7 @@ class FromTensorSlicesLargeArray(Rule):
         if arg is None:
             return
         worst = None
-        for part in components(arg.value):
+        for part in components(arg):
             info = estimate(ctx.model, part)
             if info is None or info.dtype not in FLOAT_DTYPES or info.nbytes is None:
                 continue
@@ -44,7 +44,7 @@ class FromTensorSlicesLargeArray(Rule):
         if worst is None:
             return
         part, info = worst
-        what = ctx.model.module.code_for_node(part)
+        what = ctx.model.text(part)
         if info.whole_dataset:
             hint = "; or keep the uint8 images and scale them in `.map`"
         elif info.dtype == "float64":

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.datasets import dataset_chain, forward_uses, is_endless_repeat, move_fix, step_arg, upstream
+from kmlint.semantics.datasets import (
+    dataset_chain, forward_uses, is_endless_repeat, is_false, move_fix, step_arg, upstream,
+)
+from kmlint.semantics.names import attribute_name_node
 
 
 def reshuffles(step) -> bool:
     """False for ``shuffle(..., reshuffle_each_iteration=False)``: a fixed order on purpose."""
-    arg = step_arg(step, "reshuffle_each_iteration", 2)
-    return not (isinstance(arg, cst.Name) and arg.value == "False")
+    return not is_false(step_arg(step, "reshuffle_each_iteration", 2))
 
 
 @register
@@ -38,7 +38,6 @@ class CacheAfterShuffle(Rule):
         if any(use.kind == "method" and use.call.name == "shuffle" for use in forward_uses(ctx.model, call.node)):
             return  # shuffled again after the cache: the order changes every epoch
         fix = move_fix(ctx.model, chain, last, j, UNSAFE, "Cache before shuffling: `.cache().shuffle(...)`")
-        ctx.report(call.node.func.attr,
-                   "`.cache()` after `.shuffle()` stores the first epoch's shuffled order and replays it every epoch; "
-                   "call `.cache()` before `.shuffle()` so each epoch is reshuffled",
-                   fix, end_node=call.node)
+        ctx.report(attribute_name_node(call.node.func),
+                   "`.cache()` after `.shuffle()` stores the first epoch's shuffled order and replays it every "
+                   "epoch; call `.cache()` before `.shuffle()` so each epoch is reshuffled", fix, end_node=call.node)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-import libcst as cst
+import ast
 
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.model import CallSite, Loop, SemanticModel, names_in
+from kmlint.semantics.datasets import parent_statement
+from kmlint.semantics.model import CallSite, Loop, SemanticModel, names_in
 
 # constructors that take data (range/zip/sampling only combine datasets or count)
 BUILDERS = {
@@ -32,7 +33,7 @@ def _work_of_calls(model: SemanticModel, calls, depth: int = 0) -> set[str]:
             found.add("train")
         elif cs.name in INFERENCE:
             found.add("infer")
-        elif isinstance(cs.node.func, cst.Name) and model.is_keras_model(cs.node.func):
+        elif isinstance(cs.node.func, ast.Name) and model.is_keras_model(cs.node.func):
             found.add("infer")
         elif depth < 2:
             fn = model.function_called(cs)
@@ -54,21 +55,21 @@ def loop_work(model: SemanticModel, loop: Loop) -> set[str]:
     return work
 
 
-def built_once(model: SemanticModel, stmt: Optional[cst.CSTNode], loop: Loop) -> bool:
+def built_once(model: SemanticModel, stmt: Optional[ast.stmt], loop: Loop) -> bool:
     """Construction guarded by ``if ds is None:`` (lazily built once)."""
     while stmt is not None and stmt is not loop.node:
-        if isinstance(stmt, cst.If) and "None" in model.module.code_for_node(stmt.test):
+        if isinstance(stmt, ast.If) and "None" in model.text(stmt.test):
             return True
-        stmt = model.parent_stmt.get(id(stmt))
+        stmt = parent_statement(model, stmt)
     return False
 
 
 def _depends(site: CallSite, loop: Loop) -> bool:
     """Does what is built at ``site`` (the whole statement's value) change with the loop?"""
-    expr: cst.CSTNode = site.node
+    expr: ast.AST = site.node
     stmt = site.stmt
-    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], (cst.Assign, cst.Expr)):
-        expr = stmt.body[0].value
+    if isinstance(stmt, (ast.Assign, ast.Expr)):
+        expr = stmt.value
     return bool(names_in(expr) & loop.variant_names)
 
 
@@ -81,7 +82,6 @@ class DatasetBuiltInLoop(Rule):
     tokens = ("Dataset", "dataset", "tfds")
     requires = ("tensorflow",)
     calls = frozenset(q.rsplit(".", 1)[-1] for q in BUILDERS)
-    calls_in_loops = True
 
     def check_call(self, call, ctx) -> None:
         model = ctx.model

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
+from kmlint import edits
+from kmlint.semantics.names import attribute_name_node
 from kmlint.findings import SAFE, UNSAFE, Fix
-from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
 
 RENAMES = {"fit_generator": "fit", "predict_generator": "predict", "evaluate_generator": "evaluate"}
@@ -22,30 +23,24 @@ class DeprecatedGeneratorApi(Rule):
     calls = frozenset(RENAMES)
 
     def check_call(self, call, ctx) -> None:
+        model = ctx.model
         func = call.node.func
-        if not isinstance(func, cst.Attribute):
+        if not isinstance(func, ast.Attribute):
             return
-        if ctx.model.function_called(call) is not None:
+        if model.function_called(call) is not None:
             return  # a method of this file's own class, not Keras'
-        old = func.attr.value
+        old = func.attr
         new = RENAMES[old]
-        dropped = [a for a in call.node.args if a.keyword is not None and a.keyword.value in DROPPED_IN_KERAS3]
-        node = call.node
-
-        def transform(module: cst.Module) -> cst.Module:
-            args = [a for a in node.args if a not in dropped]
-            if args and dropped and node.args[-1] in dropped:
-                # keep the original closing layout (trailing comma + newline before ')')
-                args[-1] = args[-1].with_changes(comma=node.args[-1].comma)
-            new_call = node.with_changes(func=func.with_changes(attr=cst.Name(new)), args=args)
-            return replace_node(module, node, new_call)
-
+        dropped = [k for k in call.node.keywords if k.arg in DROPPED_IN_KERAS3]
+        changes = [edits.rename_attribute(model, func, new), *edits.remove_arguments(model, call.node, dropped)]
         if dropped:
-            names = ", ".join(a.keyword.value for a in dropped)
-            fix = Fix(UNSAFE, f"Replace with `{new}` and drop {names}", transform)
+            names = ", ".join(k.arg for k in dropped)
+            fix = Fix(UNSAFE, f"Replace with `{new}` and drop {names}", edits=edits.flatten(changes))
             extra = f"; `{names}` no longer exist in Keras 3"
         else:
-            fix = Fix(SAFE, f"Replace with `{new}`", transform)
+            fix = Fix(SAFE, f"Replace with `{new}`", edits=edits.flatten(changes))
             extra = ""
-        ctx.report(func.attr, f"`{old}` is deprecated since TF 2.1 and removed in Keras 3 (AttributeError); use `{new}`{extra}", fix,
-                   end_node=func.attr)
+        where = attribute_name_node(func)
+        ctx.report(where, f"`{old}` is deprecated since TF 2.1 and removed in Keras 3 (AttributeError); use `{new}`{extra}", fix,
+                   end_node=where)
+

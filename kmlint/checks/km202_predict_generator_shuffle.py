@@ -3,15 +3,16 @@ read in another pass (``.classes``, ``.filenames``, a second iteration)."""
 
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
-import libcst as cst
-
+from kmlint import edits
+from kmlint.semantics.names import is_argument_of
+from kmlint.semantics.blocks import call_parent
 from kmlint.findings import SAFE, UNSAFE, Fix
-from kmlint.fixes import replace_node, set_keyword_arg
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.model import DATASET_METHODS
-from kmlint.legacy.semantics.names import call_name, get_arg, literal_value
+from kmlint.semantics.model import DATASET_METHODS
+from kmlint.semantics.names import call_name, get_arg, literal_value
 
 # source -> position of ``shuffle`` when passed positionally
 SHUFFLE_POSITION = {"flow_from_directory": 6, "flow_from_dataframe": 10, "image_dataset_from_directory": 7}
@@ -40,14 +41,14 @@ class PredictGeneratorShuffle(Rule):
             q = model.qualname(node.func)
             if q is None or not (q == call.name or q.startswith("keras.")):
                 return
-        elif not isinstance(node.func, cst.Attribute) or model.function_called(call) is not None:
+        elif not isinstance(node.func, ast.Attribute) or model.function_called(call) is not None:
             return
-        if any(a.star == "**" for a in node.args):
+        if any(k.arg is None for k in node.keywords):
             return  # shuffle may come from **kwargs
         shuffle = get_arg(node, "shuffle", SHUFFLE_POSITION[call.name])
         if shuffle is not None:
             try:
-                if literal_value(shuffle.value) is not True:
+                if literal_value(shuffle) is not True:
                     return
             except ValueError:
                 return  # decided at run time: cannot tell
@@ -65,17 +66,14 @@ class PredictGeneratorShuffle(Rule):
         if call.name == "image_dataset_from_directory" and get_arg(node, "validation_split") is not None:
             unsafe_reasons.append("with `validation_split` the subset membership depends on the shuffle")
 
-        def transform(module: cst.Module) -> cst.Module:
-            if shuffle is not None and shuffle.keyword is None:
-                new = node.with_changes(args=[a.with_changes(value=cst.Name("False")) if a is shuffle else a for a in node.args])
-            else:
-                new = set_keyword_arg(node, "shuffle", cst.Name("False"))
-            return replace_node(module, node, new)
-
-        if unsafe_reasons:
-            fix = Fix(UNSAFE, f"Pass `shuffle=False` ({'; '.join(unsafe_reasons)})", transform)
+        if shuffle is not None and not any(k.value is shuffle for k in node.keywords):
+            change = edits.replace(model, shuffle, "False")  # passed positionally
         else:
-            fix = Fix(SAFE, "Pass `shuffle=False`", transform)
+            change = edits.set_keyword(model, node, "shuffle", "False")
+        if unsafe_reasons:
+            fix = Fix(UNSAFE, f"Pass `shuffle=False` ({'; '.join(unsafe_reasons)})", edits=edits.flatten([change]))
+        else:
+            fix = Fix(SAFE, "Pass `shuffle=False`", edits=edits.flatten([change]))
         ctx.report(
             node,
             f"`{call.name}` shuffles by default; this iterator goes to `predict` while {label_pass} is read in "
@@ -85,25 +83,28 @@ class PredictGeneratorShuffle(Rule):
 
     # ---------------------------------------------------------------- helpers
     @staticmethod
-    def _uses(model, source: cst.Call, methods, keywords=("x",)) -> tuple[list, set[int]]:
+    def _uses(model, source: ast.Call, methods, keywords=("x",)) -> tuple[list, set[int]]:
         """Calls of ``methods`` whose data argument comes from ``source``, and
         the ids of the calls on the way (``ds.map(f)`` feeding ``predict``)."""
         found, via = [], set()
         for name in methods:
             for cs in model.calls_by_name.get(name, ()):
-                for i, a in enumerate(cs.node.args):
-                    if (a.keyword is None and i == 0) or (a.keyword is not None and a.keyword.value in keywords):
-                        value = a.value
-                        if isinstance(value, cst.Tuple) and value.elements:  # validation_data=(it, ...)
-                            value = value.elements[0].value
-                        path: list[int] = []
-                        if _source(model, value, path) is source:
-                            found.append(cs)
-                            via.update(path)
+                values = []
+                if cs.node.args:
+                    first = cs.node.args[0]
+                    values.append(first.value if isinstance(first, ast.Starred) else first)
+                values += [k.value for k in cs.node.keywords if k.arg in keywords]
+                for value in values:
+                    if isinstance(value, ast.Tuple) and value.elts:  # validation_data=(it, ...)
+                        value = value.elts[0]
+                    path: list[int] = []
+                    if _source(model, value, path) is source:
+                        found.append(cs)
+                        via.update(path)
         return found, via
 
     @staticmethod
-    def _label_pass(model, source: cst.Call, predict_chain: set[int]) -> Optional[str]:
+    def _label_pass(model, source: ast.Call, predict_chain: set[int]) -> Optional[str]:
         """How labels/filenames are taken from ``source`` outside ``predict``."""
         for loop in model.loops:
             if loop.kind == "while" or _source(model, _unwrap_iteration(loop.iter), []) is not source:
@@ -113,22 +114,26 @@ class PredictGeneratorShuffle(Rule):
             return "a separate loop over it"
         for uses in model.uses.values():
             for use in uses:
-                if use.kind != "load" or not use.parents:
+                if use.kind != "load":
                     continue
-                parent = use.parents[0]
-                grand = use.parents[1] if len(use.parents) > 1 else None
-                if isinstance(parent, cst.Attribute) and parent.value is use.node:
-                    attr = parent.attr.value
+                parent = model.parent(use.node)
+                if parent is None:
+                    continue
+                if isinstance(parent, ast.Attribute) and parent.value is use.node:
+                    attr = parent.attr
                     if attr not in ORDERED_ATTRIBUTES and attr not in PASS_METHODS:
                         continue
-                    if attr in PASS_METHODS and not (isinstance(grand, cst.Call) and id(grand) not in predict_chain):
+                    grand = model.parent(parent)
+                    if attr in PASS_METHODS and not (isinstance(grand, ast.Call) and id(grand) not in predict_chain):
                         continue
-                elif isinstance(parent, cst.Subscript) and parent.value is use.node:
+                elif isinstance(parent, ast.Subscript) and parent.value is use.node:
                     attr = "[]"
-                elif isinstance(parent, cst.Arg) and isinstance(grand, cst.Call) and call_name(grand) == "next":
-                    attr = "next"
                 else:
-                    continue
+                    holder = call_parent(model, use.node)
+                    if is_argument_of(use.node, holder) and call_name(holder) == "next":
+                        attr = "next"
+                    else:
+                        continue
                 if _source(model, use.node, []) is source:
                     return {"[]": "a batch indexed from it", "next": "a batch taken with `next()`"}.get(
                         attr, f"`.{attr}`" if attr in ORDERED_ATTRIBUTES else f"a separate `.{attr}()` pass")
@@ -136,26 +141,27 @@ class PredictGeneratorShuffle(Rule):
 
 
 def _unwrap_iteration(expr):
-    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ITERATION_WRAPPERS and expr.args:
-        expr = expr.args[0].value
+    while isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ITERATION_WRAPPERS and expr.args:
+        first = expr.args[0]
+        expr = first.value if isinstance(first, ast.Starred) else first
     return expr
 
 
-def _source(model, expr, path: list[int], depth: int = 0) -> Optional[cst.Call]:
+def _source(model, expr, path: list[int], depth: int = 0) -> Optional[ast.Call]:
     """The iterator-creating call an expression comes from, following names
     and tf.data methods; ``path`` collects the ids of the calls passed."""
     while expr is not None and depth < 30:
         depth += 1
-        if isinstance(expr, cst.Name):
+        if isinstance(expr, ast.Name):
             b = model.binding_of(expr)
             if b is None or b.kind not in ("assign", "annassign") or b.value is None or b.path:
                 return None
             expr = b.value
-        elif isinstance(expr, cst.Call):
+        elif isinstance(expr, ast.Call):
             name = call_name(expr)
             if name in SHUFFLE_POSITION:
                 return expr
-            if not isinstance(expr.func, cst.Attribute) or name not in DATASET_METHODS:
+            if not isinstance(expr.func, ast.Attribute) or name not in DATASET_METHODS:
                 return None
             path.append(id(expr))
             expr = expr.func.value

@@ -3,15 +3,16 @@ directly or through a helper of this file called from the loop."""
 
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
-import libcst as cst
-
+from kmlint import edits
+from kmlint.semantics.names import argument_values
 from kmlint.findings import UNSAFE, Fix
-from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.names import get_arg
-from kmlint.legacy.semantics.sizes import _int_value
+from kmlint.semantics.model import names_in
+from kmlint.semantics.names import get_arg
+from kmlint.semantics.sizes import int_value
 
 # `for i in range(0, n, step)` with a step this large is chunked inference of
 # a whole data set (a handful of calls), not per-item prediction.
@@ -20,6 +21,9 @@ LARGE_CHUNK = 1024
 # without changing the result
 DROPPABLE = {"batch_size", "verbose"}
 TRAINING_CALLS = {"fit", "fit_generator", "train_on_batch"}
+# an autoregressive decode loop of at most this many known steps, each call
+# predicting on the whole data set, is not per-item prediction
+DECODE_STEPS = 16
 
 
 @register
@@ -32,19 +36,18 @@ class PredictInLoop(Rule):
     tokens = ("predict",)
     requires = ("keras_model",)
     calls = frozenset({"predict"})
-    calls_in_loops = True
 
     def check_call(self, call, ctx) -> None:
         model = ctx.model
-        if not isinstance(call.node.func, cst.Attribute) or model.function_called(call) is not None:
+        if not isinstance(call.node.func, ast.Attribute) or model.function_called(call) is not None:
             return
         data = get_arg(call.node, "x", 0)
         if data is None or not model.is_keras_model(call.receiver):
             return
         for innermost, helpers in model.loop_contexts(call):
-            if not self._per_iteration(model, call, data.value, innermost, helpers, ctx.settings.tiny_loop_iterations):
+            if not self._per_iteration(model, call, data, innermost, helpers, ctx.settings.tiny_loop_iterations):
                 continue
-            receiver = cst.Module([]).code_for_node(call.receiver)
+            receiver = model.text(call.receiver)
             advice = ("collect the inputs and call `predict` once, or use `predict_on_batch(x)` / "
                       "`model(x, training=False)` inside loops")
             if helpers:
@@ -66,15 +69,15 @@ class PredictInLoop(Rule):
             if not model.depends_on_params(call.function, data):
                 return False
             for inner in helpers[1:]:
-                if not any(model.depends_on_params(inner.function, a.value) for a in inner.node.args):
+                if not any(model.depends_on_params(inner.function, a) for a in argument_values(inner.node)):
                     return False
-            varying = [a.value for a in helpers[0].node.args]
+            varying = list(argument_values(helpers[0].node))
         else:
             varying = [data]
         loop = innermost
         while loop is not None:
             if any(model.depends_on_loop(v, loop) for v in varying) and not _few_iterations(model, loop, tiny) \
-                    and not _trains_each_iteration(loop):
+                    and not _trains_each_iteration(loop) and not (not helpers and _decodes(model, call, data, loop)):
                 return True
             loop = loop.parent
         return False
@@ -84,17 +87,18 @@ class PredictInLoop(Rule):
         """``predict_on_batch(x)``: the same NumPy result as ``predict`` for
         in-memory batches, without the per-call adapter.  Not for generators
         or datasets, nor when predict() gets callbacks or steps."""
-        if any(a is not data and (a.keyword is None or a.keyword.value not in DROPPABLE) for a in call.node.args):
-            return None
-        if model.is_dataset(data.value) or _is_generator_call(model, data.value):
-            return None
         node = call.node
-        new = node.with_changes(func=node.func.with_changes(attr=cst.Name("predict_on_batch")),
-                                args=[data.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
-        dropped = [a.keyword.value for a in node.args if a is not data]
+        if any(a is not data for a in node.args):
+            return None
+        if any(k.value is not data and (k.arg is None or k.arg not in DROPPABLE) for k in node.keywords):
+            return None
+        if model.is_dataset(data) or _is_generator_call(model, data):
+            return None
+        dropped = [k.arg for k in node.keywords if k.value is not data]
+        kept = [a for a in [*node.args, *node.keywords] if a is data or (isinstance(a, ast.keyword) and a.value is data)]
+        changes = [edits.rename_attribute(model, node.func, "predict_on_batch"), *edits.keep_only_arguments(model, node, kept)]
         note = f"; drops {', '.join(dropped)}" if dropped else ""
-        return Fix(UNSAFE, f"Use `predict_on_batch` (one batch, NumPy result{note})",
-                   lambda module: replace_node(module, node, new))
+        return Fix(UNSAFE, f"Use `predict_on_batch` (one batch, NumPy result{note})", edits=edits.flatten(changes))
 
 
 def _few_iterations(model, loop, tiny: int) -> bool:
@@ -102,10 +106,36 @@ def _few_iterations(model, loop, tiny: int) -> bool:
     if n is not None and n <= tiny:
         return True
     it = loop.iter
-    if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range" and len(it.args) == 3:
-        step = _int_value(model, it.args[2].value)
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" \
+            and len(it.args) + len(it.keywords) == 3:
+        step = int_value(model, it.args[2]) if len(it.args) == 3 else None
         return step is not None and step >= LARGE_CHUNK
     return False
+
+
+def _decodes(model, call, data, loop) -> bool:
+    """A short autoregressive decode loop (a known handful of steps): what
+    changes in ``predict``'s input from one step to the next is rebuilt from
+    the previous predictions, not picked by the loop variable, so every call
+    gets the whole data set (``probs = model.predict([x_test, tokens]);
+    tokens = extend(tokens, probs)``)."""
+    n = model.known_iterations(loop)
+    if n is None or n > DECODE_STEPS:
+        return False
+    varying = names_in(data) & loop.variant_names
+    if not varying or varying & loop.targets:
+        return False
+    bound = [b for bs in loop.scope.bindings.values() for b in bs if loop in b.loops and b.name not in loop.targets]
+    holder = call.stmt
+    fed = {b.name for b in bound if b.stmt is holder}  # out = model.predict(...)
+    changed = True
+    while changed:
+        changed = False
+        for b in bound:
+            if b.name not in fed and b.value is not None and names_in(b.value) & fed:
+                fed.add(b.name)
+                changed = True
+    return varying <= fed
 
 
 def _trains_each_iteration(loop) -> bool:
@@ -115,7 +145,7 @@ def _trains_each_iteration(loop) -> bool:
 
 
 def _is_generator_call(model, expr) -> bool:
-    if not isinstance(expr, cst.Call):
+    if not isinstance(expr, ast.Call):
         return False
     cs = model.call_of.get(id(expr))
     fn = model.function_called(cs) if cs is not None else None

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Optional
 
-import libcst as cst
-
-from kmlint.checks._syntax import constructs_keras_model, may_build_keras_model_in_helper
-from kmlint.engine.prefilter import project_facts
+from kmlint import edits
+from kmlint.semantics.names import is_argument_of
+from kmlint.semantics.blocks import call_parent
 from kmlint.findings import UNSAFE, Fix
-from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.model import CallSite, Loop, SemanticModel
-from kmlint.legacy.semantics import project
-from kmlint.legacy.semantics.tensors import builds_keras_model, is_clear_session
+from kmlint.semantics import project
+from kmlint.semantics.model import CallSite, Loop, SemanticModel
+from kmlint.semantics.tensors import builds_keras_model, is_clear_session
 
 KEEPING_METHODS = {"append", "insert", "add", "extend", "setdefault", "update"}
 
@@ -39,12 +38,12 @@ def clear_session_call(model: SemanticModel) -> Optional[str]:
 def _project_builder(model: SemanticModel, path: str, call: CallSite) -> Optional[str]:
     """``build_model`` imported from another file of the project and returning a
     Keras model there (``from models import build_model``)."""
-    if not call.loops or not isinstance(call.node.func, (cst.Name, cst.Attribute)):
+    if not call.loops or not isinstance(call.node.func, (ast.Name, ast.Attribute)):
         return None
     file = Path(path)
     if not file.is_file():
         return None
-    found = project.called_function(model, file, call, model.dependencies, screen=_may_build_models)
+    found = project.called_function(model, file, call, model.dependencies)
     if found is None:
         return None
     helper, fn, helper_file = found
@@ -57,11 +56,11 @@ def _project_builder(model: SemanticModel, path: str, call: CallSite) -> Optiona
     return None
 
 
-def _may_build_models(helper_file: Path) -> bool:
-    """The prefilter's cheap test, before a helper file is parsed with libcst:
-    no Keras import or nothing that can be a model means no builder there."""
-    facts = project_facts(helper_file)
-    return facts is None or may_build_keras_model_in_helper(facts)
+def _kept_by_call(model: SemanticModel, node: ast.expr) -> bool:
+    """``models.append(node)``, ``ensemble.add(node)``: stored in a container."""
+    holder = call_parent(model, node)
+    return is_argument_of(node, holder) and isinstance(holder.func, ast.Attribute) \
+        and holder.func.attr in KEEPING_METHODS
 
 
 def _model_kept(model: SemanticModel, site: CallSite, built: CallSite, loop: Loop) -> bool:
@@ -71,27 +70,25 @@ def _model_kept(model: SemanticModel, site: CallSite, built: CallSite, loop: Loo
     node = site.node
     if site.node is not built.node and not model.is_keras_model(node):
         return False  # a per-trial helper returning a score: its model is not kept
-    parent = model.parent_of.get(id(node))
-    if isinstance(parent, cst.Call) and isinstance(parent.func, cst.Attribute) and parent.func.attr.value in KEEPING_METHODS:
+    if _kept_by_call(model, node):
         return True
     if any(cs.node.func is node for cs in loop.calls):
         return True
     stmt = site.stmt
-    if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign) and stmt.body[0].value is node):
+    if not (isinstance(stmt, ast.Assign) and stmt.value is node):
         return False
-    targets = [t.target for t in stmt.body[0].targets]
-    if any(not isinstance(t, cst.Name) for t in targets):
+    targets = stmt.targets
+    if any(not isinstance(t, ast.Name) for t in targets):
         return True  # self.head = Sequential(...), heads[i] = Sequential(...)
-    names = {t.value for t in targets}
+    names = {t.id for t in targets}
     for name in names:
         for use in model.uses.get(name, ()):
             if use.kind != "load" or loop not in use.loops:
                 continue
-            parent = model.parent_of.get(id(use.node))
-            if isinstance(parent, cst.Call) and isinstance(parent.func, cst.Attribute) and parent.func.attr.value in KEEPING_METHODS:
+            if _kept_by_call(model, use.node):
                 return True
     for st in model.target_stores:
-        if isinstance(st.value, cst.Name) and st.value.value in names and loop in st.loops:
+        if isinstance(st.value, ast.Name) and st.value.id in names and loop in st.loops:
             return True
     return False
 
@@ -105,16 +102,6 @@ class ModelInLoopNoClearSession(Rule):
     confirmable = True
     # a Keras constructor here, or a builder imported from a project file that builds one there
     requires = ("imported:keras_model",)
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # reports sit in a for/while loop, at a call that builds a model here
-        # or through a builder in an imported project file; loop_contexts must
-        # place that call in the loop
-        if not facts.loops or not (facts.called_import_targets or constructs_keras_model(facts)):
-            return False  # (cheap checks first: the loop view is computed on demand)
-        in_loops = facts.in_loops
-        return constructs_keras_model(in_loops) or in_loops.imported_facts(may_build_keras_model_in_helper)
 
     def check_module(self, model, ctx) -> None:
         clears = [cs for name in ("clear_session", "reset_default_graph") for cs in model.calls_by_name.get(name, ())
@@ -153,12 +140,11 @@ class ModelInLoopNoClearSession(Rule):
     def _fix(model: SemanticModel, loop: Loop) -> Optional[Fix]:
         text = clear_session_call(model)
         node = loop.node
-        if text is None or not isinstance(node, (cst.For, cst.While)) or not isinstance(node.body, cst.IndentedBlock):
+        if text is None or not isinstance(node, (ast.For, ast.AsyncFor, ast.While)) or not node.body:
             return None
-        stmt = cst.parse_statement(text + "\n")
-
-        def transform(module: cst.Module) -> cst.Module:
-            body = node.body.with_changes(body=[stmt, *node.body.body])
-            return replace_node(module, node, node.with_changes(body=body))
-
-        return Fix(UNSAFE, f"Call `{text}` at the top of the loop body", transform)
+        first = node.body[0]
+        span = model.span(first)
+        if model.index.line_text(span.line)[:span.col].strip():
+            return None  # `for x in xs: body` on one line: no block to insert into
+        return Fix(UNSAFE, f"Call `{text}` at the top of the loop body",
+                   edits=edits.flatten([edits.insert_before(model, first, text)]))

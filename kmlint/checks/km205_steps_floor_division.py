@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
-import libcst as cst
-
+from kmlint import edits
 from kmlint.findings import SAFE, UNSAFE, Fix
-from kmlint.fixes import add_import, replace_node
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.names import get_arg, literal_value
-from kmlint.legacy.semantics.sizes import _int_value
+from kmlint.semantics.names import get_arg, literal_value
+from kmlint.semantics.sizes import int_value
 
 # method -> the keyword arguments that count evaluation steps (never steps_per_epoch)
 STEP_KEYWORDS = {
@@ -23,6 +22,13 @@ STEP_KEYWORDS = {
     "fit_generator": ("validation_steps",),
 }
 STEP_KEYWORD_NAMES = {k for ks in STEP_KEYWORDS.values() for k in ks}
+# step keyword -> the data it counts batches of (keyword, position per method)
+DATA_ARGUMENTS = {
+    "steps": (("x", 0), ("generator", 0)),
+    "validation_steps": (("validation_data", None),),
+}
+VALIDATION_DATA_POSITION = {"fit": 7, "fit_generator": 5}
+LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
 
 
 @register
@@ -35,33 +41,31 @@ class StepsFloorDivision(Rule):
     requires = ("keras_model",)
     calls = frozenset(STEP_KEYWORDS)
 
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # a step keyword whose value is an `a // b` expression (or a name bound to one)
-        return (super().may_match_syntax(facts) and facts.floor_divisions
-                and not facts.identifiers.isdisjoint(STEP_KEYWORD_NAMES))
-
     def check_call(self, call, ctx) -> None:
         model = ctx.model
-        if not isinstance(call.node.func, cst.Attribute) or model.function_called(call) is not None:
+        if not isinstance(call.node.func, ast.Attribute) or model.function_called(call) is not None:
             return
         if not call.name.endswith("_generator") and not model.is_keras_model(call.receiver):
             return  # generic names need evidence that this is a Keras model
         for keyword in STEP_KEYWORDS[call.name]:
-            arg = get_arg(call.node, keyword)
-            if arg is None:
+            value = get_arg(call.node, keyword)
+            if value is None:
                 continue
-            division, via = self._floor_division(model, arg.value)
+            division, via = self._floor_division(model, value)
             if division is None or _divides_exactly(model, division) or _drops_remainder(model, call):
                 continue
-            self._report(ctx, call, keyword, arg.value, division, via)
+            if _divided_again(model, division):
+                continue  # `n // bs // 4`: a deliberate fraction of the batches each time
+            if _infinite_generator(model, _data_argument(call, keyword)):
+                continue  # it wraps around: no partial batch is dropped, `ceil` would count one twice
+            self._report(ctx, call, keyword, value, division, via)
 
     @staticmethod
-    def _floor_division(model, expr) -> tuple[Optional[cst.BinaryOperation], Optional[cst.Name]]:
+    def _floor_division(model, expr) -> tuple[Optional[ast.BinOp], Optional[ast.Name]]:
         """``a // b`` itself, or through a name bound once to it."""
         if _is_floor_division(expr):
             return expr, None
-        if isinstance(expr, cst.Name):
+        if isinstance(expr, ast.Name):
             b = model.binding_of(expr)
             if b is not None and b.kind in ("assign", "annassign") and not b.path and _is_floor_division(b.value):
                 return b.value, expr
@@ -69,59 +73,127 @@ class StepsFloorDivision(Rule):
 
     def _report(self, ctx, call, keyword, value, division, via) -> None:
         model = ctx.model
-        code = cst.Module([]).code_for_node
-        num, den = code(division.left), code(division.right)
-        replacement = cst.parse_expression(f"math.ceil({num} / {den})")
-        replacement = replacement.with_changes(lpar=division.lpar, rpar=division.rpar)
-
-        def transform(module: cst.Module) -> cst.Module:
-            return add_import(replace_node(module, division, replacement), "math")
+        num, den = _operands(model, division)
+        replacement = f"math.ceil({num} / {den})"
+        changes = [edits.replace(model, division, replacement), edits.add_import(model, "math")]
 
         # Through a shared name, the fix also changes every other use of it.
         applicability = SAFE
         if via is not None and not _only_step_uses(model, via):
             applicability = UNSAFE
-        where = f" (`{via.value} = {code(division)}`)" if via is not None else ""
+        where = f" (`{via.id} = {model.text(division)}`)" if via is not None else ""
         ctx.report(
             value,
-            f"`{keyword}={code(value)}`{where} floors the number of batches: the last partial batch is never "
-            f"{'predicted' if call.name.startswith('predict') else 'evaluated'}; use `math.ceil({num} / {den})`",
-            Fix(applicability, f"Use `math.ceil({num} / {den})`", transform),
+            f"`{keyword}={model.text(value)}`{where} floors the number of batches: the last partial batch is never "
+            f"{'predicted' if call.name.startswith('predict') else 'evaluated'}; use `{replacement}`",
+            Fix(applicability, f"Use `{replacement}`", edits=edits.flatten(changes)),
         )
 
 
+def _operands(model, division: ast.BinOp) -> tuple[str, str]:
+    """The source text on each side of ``//``, with the operands' own
+    parentheses (``(a + b) // c``: ast spans leave them out)."""
+    whole = model.text(division)
+    left, right = model.span(division.left), model.span(division.right)
+    start = model.span(division)
+    index = model.index
+    left_end = index.offset(left.end_line, left.end_col) - index.offset(start.line, start.col)
+    right_start = index.offset(right.line, right.col) - index.offset(start.line, start.col)
+    between = whole[left_end:right_start]
+    op = between.find("//")
+    if op < 0:  # cannot happen for a parsed `a // b`; keep the bare operands
+        return model.text(division.left), model.text(division.right)
+    return whole[:left_end + op].rstrip(" \t\\\r\n"), whole[left_end + op + 2:].lstrip(" \t\\\r\n")
+
+
+def _data_argument(call, keyword: str) -> Optional[ast.expr]:
+    """The data whose batches a step keyword counts."""
+    for name, position in DATA_ARGUMENTS[keyword]:
+        value = get_arg(call.node, name, position)
+        if value is not None:
+            return value
+    if keyword == "validation_steps":
+        return get_arg(call.node, "validation_data", VALIDATION_DATA_POSITION.get(call.name))
+    return None
+
+
+def _infinite_generator(model, expr, depth: int = 0) -> bool:
+    """A call of a generator function of this file that yields forever and
+    never a partial batch: each ``yield`` sits right in a ``while True:``
+    loop (random or wrapping indices), not in a pass over the data (``for
+    start in range(0, n, bs)``, whose last batch is smaller).  Keras draws
+    ``steps`` batches from it, so the floor drops nothing and ``ceil`` would
+    count a batch twice."""
+    if isinstance(expr, ast.Name) and depth < 4:
+        b = model.binding_of(expr)
+        if b is not None and b.kind in ("assign", "annassign") and not b.path and b.value is not None:
+            return _infinite_generator(model, b.value, depth + 1)
+        return False
+    if not isinstance(expr, ast.Call):
+        return False
+    cs = model.call_of.get(id(expr))
+    fn = model.function_called(cs) if cs is not None else None
+    if fn is None or not fn.yields:
+        return False
+    for y in fn.yields:
+        loop = None
+        for a in model.ancestors(y):
+            if a is fn.node:
+                break
+            if isinstance(a, LOOP_NODES):
+                loop = a
+                break
+        if not (isinstance(loop, ast.While) and _always_true(loop.test)):
+            return False
+    return True
+
+
+def _always_true(test) -> bool:
+    return isinstance(test, ast.Constant) and (test.value is True or (type(test.value) is int and test.value != 0))
+
+
+def _divided_again(model, division: ast.BinOp) -> bool:
+    """The numerator is already a number of batches (``n // bs // 4``,
+    ``steps // 4`` with ``steps = n // bs``): a chosen fraction, not a count."""
+    left = division.left
+    if isinstance(left, ast.Name):
+        b = model.binding_of(left)
+        left = b.value if b is not None and b.kind in ("assign", "annassign") and not b.path else None
+    return _is_floor_division(left)
+
+
 def _is_floor_division(expr) -> bool:
-    return isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.FloorDivide)
+    return isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.FloorDiv)
 
 
-def _divides_exactly(model, division: cst.BinaryOperation) -> bool:
+def _divides_exactly(model, division: ast.BinOp) -> bool:
     """Both sides known and the division leaves no remainder: nothing is dropped."""
-    num, den = _int_value(model, division.left), _int_value(model, division.right)
+    num, den = int_value(model, division.left), int_value(model, division.right)
     return num is not None and den not in (None, 0) and num % den == 0
 
 
 def _drops_remainder(model, call) -> bool:
     """The data is batched with ``drop_remainder=True``: flooring is then right."""
-    for a in call.node.args:
-        if a.keyword is not None and a.keyword.value not in ("x", "validation_data"):
-            continue
-        for step in model.chain(a.value).steps:
+    values = [a for a in call.node.args if not isinstance(a, ast.Starred)]
+    values += [k.value for k in call.node.keywords if k.arg in ("x", "validation_data")]
+    for value in values:
+        for step in model.chain(value).steps:
             if step.method == "batch":
                 flag = get_arg(step.call, "drop_remainder", 1)
                 try:
-                    if flag is not None and literal_value(flag.value) is True:
+                    if flag is not None and literal_value(flag) is True:
                         return True
                 except ValueError:
                     return True  # unknown: do not flag
     return False
 
 
-def _only_step_uses(model, name: cst.Name) -> bool:
+def _only_step_uses(model, name: ast.Name) -> bool:
     binding = model.binding_of(name)
-    for use in model.uses.get(name.value, ()):
+    for use in model.uses.get(name.id, ()):
         if use.kind != "load" or model.lookup(use.name, use.scope, use.order) is not binding:
             continue
-        parent = use.parents[0] if use.parents else None
-        if not (isinstance(parent, cst.Arg) and parent.keyword is not None and parent.keyword.value in STEP_KEYWORD_NAMES):
+        parent = model.parent(use.node)
+        if not (isinstance(parent, ast.keyword) and parent.arg in STEP_KEYWORD_NAMES):
             return False
     return True

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from kmlint.registry import Rule, register
 
 QUALNAMES = ("keras.preprocessing.image.ImageDataGenerator",)

@@ -3,22 +3,19 @@ generator: twice the memory of float32, and Keras casts it again anyway."""
 
 from __future__ import annotations
 
+import ast
 import builtins
 from typing import Optional
 
-import libcst as cst
-
+from kmlint import edits
 from kmlint.findings import UNSAFE, Fix
-from kmlint.fixes import replace_node, set_keyword_arg
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.names import call_name, get_arg
-from kmlint.legacy.semantics.model import unpack_value
-from kmlint.checks._syntax import may_name_keras_model
-from kmlint.legacy.semantics.sizes import ARRAY_CONSTRUCTORS, FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
+from kmlint.semantics.model import unpack_value
+from kmlint.semantics.names import call_name, get_arg
+from kmlint.semantics.sizes import FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
 
 MODEL_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
 GENERATOR_FEEDS = MODEL_METHODS | {"fit_generator", "predict_generator", "evaluate_generator"}
-FEED_CALLS = MODEL_METHODS | {"from_tensor_slices", "from_tensors"}
 DATASET_FEEDS = {"tensorflow.data.Dataset.from_tensor_slices", "tensorflow.data.Dataset.from_tensors"}
 # numpy constructors taking ``dtype`` (second positional argument)
 TAKES_DTYPE = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full", "numpy.array", "numpy.asarray"}
@@ -27,10 +24,8 @@ SEQUENCE_BASES = ("Sequence", "PyDataset")
 DTYPE_KEEPING = {"reshape", "squeeze", "transpose", "flatten", "ravel", "swapaxes", "copy"}
 BUILTIN_NAMES = frozenset(dir(builtins))
 TINY_BYTES = 10**6
-# where float64_source() can start: a NumPy constructor (estimate()'s NumPy
-# roots included, for integer arrays divided), astype, keras.datasets' load_data
-NUMPY_ROOTS = frozenset(q.rsplit(".", 1)[-1] for q in TAKES_DTYPE | {q for q, v in ARRAY_CONSTRUCTORS.items()
-                                                                     if v[2] == "numpy"})
+# operand types that take `.astype(...)` without parentheses
+ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
 
 
 @register
@@ -43,22 +38,9 @@ class Float64Input(Rule):
     # keras.datasets arrays are NumPy arrays too; `astype` makes float64 from anything (pandas frames)
     tokens = ("numpy", "np.", "load_data", "astype")
 
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        """Data enters a model through a fit/predict-like method, ``model(x)``,
-        tf.data's from_tensor(s/_slices), or a batch generator (a yield, a
-        ``Sequence.__getitem__``), where ``model(x)`` needs a callee that
-        ``is_keras_model`` can accept; and the data starts at a call that
-        can make float64 NumPy data."""
-        if not (facts.calls_from(("numpy",), NUMPY_ROOTS) or not facts.calls.isdisjoint(("astype", "load_data"))):
-            return False
-        if not facts.calls.isdisjoint(FEED_CALLS) or facts.generators or "__getitem__" in facts.identifiers:
-            return True
-        return any(name not in BUILTIN_NAMES and may_name_keras_model(facts, name) for name in facts.name_calls)
-
     def check_module(self, model, ctx) -> None:
         # each source once, described by the first place that feeds it
-        found: dict[int, tuple[int, cst.CSTNode, str]] = {}
+        found: dict[int, tuple[int, ast.AST, str]] = {}
         for expr, where, order in self._fed(model):
             source = float64_source(model, expr)
             if source is None or _tiny(model, source):
@@ -68,7 +50,7 @@ class Float64Input(Rule):
         np_alias = model.alias_for("numpy")
         for _, source, where in sorted(found.values(), key=lambda s: model.order(s[1]) or 0):
             fix = _fix(model, source, f"{np_alias}.float32" if np_alias else '"float32"')
-            text = cst.Module([]).code_for_node(source)
+            text = model.text(source)
             if len(text) > 60:
                 text = text[:57] + "..."
             ctx.report(source, f"`{text}` is float64 and is {where}: twice the memory of float32 (Keras computes in "
@@ -76,45 +58,51 @@ class Float64Input(Rule):
 
     # ---------------------------------------------------------------- where data enters
     def _fed(self, model):
-        code = cst.Module([]).code_for_node
         for name in MODEL_METHODS:
             for cs in model.calls_by_name.get(name, ()):
-                if not isinstance(cs.node.func, cst.Attribute) or not model.is_keras_model(cs.receiver):
+                if not isinstance(cs.node.func, ast.Attribute) or not model.is_keras_model(cs.receiver):
                     continue
-                where = f"fed to `{code(cs.node.func)}`"
-                for arg in (get_arg(cs.node, "x", 0), get_arg(cs.node, "validation_data")):
-                    if arg is None:
-                        continue
-                    value = arg.value
-                    if arg.keyword is not None and arg.keyword.value == "validation_data":
-                        value = _first(value)
-                        if value is None:
-                            continue
-                    yield from ((e, where, cs.order) for e in _inputs(value))
+                where = f"fed to `{model.text(cs.node.func)}`"
+                x = get_arg(cs.node, "x", 0)
+                if x is not None:
+                    yield from ((e, where, cs.order) for e in _inputs(x))
+                validation = _first(get_arg(cs.node, "validation_data"))
+                if validation is not None:
+                    yield from ((e, where, cs.order) for e in _inputs(validation))
         for cs in model.calls:  # model(x)
             func = cs.node.func
-            if isinstance(func, cst.Name) and func.value not in BUILTIN_NAMES and cs.node.args \
+            first = _first_argument(cs.node)
+            if isinstance(func, ast.Name) and func.id not in BUILTIN_NAMES and first is not None \
                     and _may_be_model(model, func) and model.is_keras_model(func):
-                yield from ((e, f"fed to `{func.value}(...)`", cs.order) for e in _inputs(cs.node.args[0].value))
+                yield from ((e, f"fed to `{func.id}(...)`", cs.order) for e in _inputs(first))
         for name in ("from_tensor_slices", "from_tensors"):
             for cs in model.calls_by_name.get(name, ()):
-                if model.qualname(cs.node.func) in DATASET_FEEDS and cs.node.args:
-                    first = _first(cs.node.args[0].value)
+                arg = _first_argument(cs.node)
+                if model.qualname(cs.node.func) in DATASET_FEEDS and arg is not None:
+                    first = _first(arg)
                     if first is not None:
                         yield first, f"turned into a dataset by `{name}`", cs.order
         for fn in _batch_generators(model):
             for y in fn.yields:
                 value = y.value
-                if value is None or isinstance(value, cst.From):
+                if value is None or isinstance(y, ast.YieldFrom):
                     continue
-                first = _first(value) if isinstance(value, cst.Tuple) else value
+                first = _first(value) if isinstance(value, ast.Tuple) else value
                 if first is not None:
                     yield first, f"yielded by the batch generator `{fn.name}()`", fn.order
             if fn.name == "__getitem__":
                 for r in fn.returns:
-                    first = _first(r) if isinstance(r, cst.Tuple) else r
+                    first = _first(r) if isinstance(r, ast.Tuple) else r
                     if first is not None:
                         yield first, f"returned by `{fn.class_name}.__getitem__`", fn.order
+
+
+def _first_argument(call: ast.Call) -> Optional[ast.expr]:
+    """The call's first argument, as written (positional, else the first keyword's value)."""
+    if call.args:
+        first = call.args[0]
+        return first.value if isinstance(first, ast.Starred) else first
+    return call.keywords[0].value if call.keywords else None
 
 
 def _tiny(model, source) -> bool:
@@ -124,21 +112,21 @@ def _tiny(model, source) -> bool:
     return info is not None and info.nbytes is not None and info.nbytes < TINY_BYTES
 
 
-def _first(value) -> Optional[cst.BaseExpression]:
+def _first(value) -> Optional[ast.expr]:
     """Features of an ``(x, y)`` pair."""
-    if isinstance(value, (cst.Tuple, cst.List)):
-        return value.elements[0].value if value.elements and not isinstance(value.elements[0], cst.StarredElement) else None
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return value.elts[0] if value.elts and not isinstance(value.elts[0], ast.Starred) else None
     return value
 
 
 def _inputs(value) -> list:
     """Model inputs: one array or a list of arrays (multi-input models)."""
-    if isinstance(value, (cst.Tuple, cst.List)):
-        return [e.value for e in value.elements if not isinstance(e, cst.StarredElement)]
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return [e for e in value.elts if not isinstance(e, ast.Starred)]
     return [value]
 
 
-def _may_be_model(model, func: cst.Name) -> bool:
+def _may_be_model(model, func: ast.Name) -> bool:
     """Skip names that are plainly functions, classes or imports before the
     (costlier) Keras-model check."""
     b = model.binding_of(func)
@@ -152,22 +140,24 @@ def _batch_generators(model):
     fed: set[int] = set()
     for name in GENERATOR_FEEDS | {"from_generator"}:
         for cs in model.calls_by_name.get(name, ()):
-            for a in cs.node.args[:1]:
-                value = a.value
-                if isinstance(value, cst.Name):
-                    b = model.binding_of(value)
-                    if b is not None and b.kind == "assign" and isinstance(b.value, cst.Call):
-                        value = b.value
-                target = model.function_for(value) if name == "from_generator" else None
-                if isinstance(value, cst.Call):
-                    inner = model.call_of.get(id(value))
-                    target = model.function_called(inner) if inner is not None else None
-                if target is not None:
-                    fed.add(id(target))
+            value = _first_argument(cs.node)
+            if value is None:
+                continue
+            if isinstance(value, ast.Name):
+                b = model.binding_of(value)
+                if b is not None and b.kind == "assign" and isinstance(b.value, ast.Call):
+                    value = b.value
+            target = model.function_for(value) if name == "from_generator" else None
+            if isinstance(value, ast.Call):
+                inner = model.call_of.get(id(value))
+                target = model.function_called(inner) if inner is not None else None
+            if target is not None:
+                fed.add(id(target))
     out = []
     for fn in model.functions:
         if fn.yields:
-            pairs = [y for y in fn.yields if isinstance(y.value, cst.Tuple) and 2 <= len(y.value.elements) <= 3]
+            pairs = [y for y in fn.yields if not isinstance(y, ast.YieldFrom) and isinstance(y.value, ast.Tuple)
+                     and 2 <= len(y.value.elts) <= 3]
             forever = any(l.function is fn and l.kind == "while" and _is_true(l.node.test) for l in model.loops)
             if id(fn) in fed or (pairs and (forever or model.uses_tensorflow)):
                 out.append(fn)
@@ -177,15 +167,15 @@ def _batch_generators(model):
 
 
 def _is_true(test) -> bool:
-    return isinstance(test, cst.Name) and test.value == "True" or isinstance(test, cst.Integer) and test.value == "1"
+    return isinstance(test, ast.Constant) and (test.value is True or (type(test.value) is int and test.value == 1))
 
 
 def _is_sequence_class(model, fn) -> bool:
     scope = fn.parent_scope
-    if scope.kind != "class" or not isinstance(scope.node, cst.ClassDef):
+    if scope.kind != "class" or not isinstance(scope.node, ast.ClassDef):
         return False
     for base in scope.node.bases:
-        q = model.qualname(base.value) or ""
+        q = model.qualname(base) or ""
         if q.rsplit(".", 1)[-1] in SEQUENCE_BASES and (q.startswith("keras.") or "." not in q):
             return True
     return False
@@ -194,41 +184,42 @@ def _is_sequence_class(model, fn) -> bool:
 # -------------------------------------------------------------------- sources
 
 
-def float64_source(model, expr, depth: int = 0) -> Optional[cst.BaseExpression]:
+def float64_source(model, expr, depth: int = 0) -> Optional[ast.expr]:
     """The expression that creates float64 NumPy data flowing into ``expr``:
     a float64-by-default constructor, ``astype(float)``, ``dtype=float``, or a
     true division of an integer array.  None when unknown or not float64."""
     if expr is None or depth > 10:
         return None
-    if isinstance(expr, cst.Name):
+    if isinstance(expr, ast.Name):
         b = model.binding_of(expr)
         if b is None or b.kind not in ("assign", "annassign") or b.value is None:
             return None
         if b.path:  # `x, y = x / 255.0, y / 255.0`: follow the tuple element
             return float64_source(model, unpack_value(b.value, b.path), depth + 1)
         return float64_source(model, b.value, depth + 1)
-    if isinstance(expr, cst.Subscript):
+    if isinstance(expr, ast.Subscript):
         return float64_source(model, expr.value, depth + 1)
-    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in DTYPE_KEEPING:
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in DTYPE_KEEPING:
         return float64_source(model, expr.func.value, depth + 1)
-    if isinstance(expr, cst.Call):
+    if isinstance(expr, ast.Call):
         q = model.qualname(expr.func)
+        first = _first_argument(expr)
         if q in NUMPY_FLOAT64_DEFAULT or q in TAKES_DTYPE:
             dtype = get_arg(expr, "dtype", 1 if q in TAKES_DTYPE and q != "numpy.full" else None)
             if q == "numpy.full":
                 dtype = get_arg(expr, "dtype", 2)
             if dtype is not None:
-                return expr if dtype_name(dtype.value) == "float64" else None
+                return expr if dtype_name(dtype) == "float64" else None
             if q in NUMPY_FLOAT64_DEFAULT:
                 return expr
-            return float64_source(model, expr.args[0].value, depth + 1) if q in SHAPE_PRESERVING and expr.args else None
-        if call_name(expr) == "astype" and isinstance(expr.func, cst.Attribute) and expr.args:
-            return expr if dtype_name(expr.args[0].value) == "float64" else None
-        if q in SHAPE_PRESERVING and q.startswith("tensorflow.") and expr.args and get_arg(expr, "dtype") is None:
-            return float64_source(model, expr.args[0].value, depth + 1)
+            return float64_source(model, first, depth + 1) if q in SHAPE_PRESERVING and first is not None else None
+        if call_name(expr) == "astype" and isinstance(expr.func, ast.Attribute) and first is not None:
+            return expr if dtype_name(first) == "float64" else None
+        if q in SHAPE_PRESERVING and q.startswith("tensorflow.") and first is not None and get_arg(expr, "dtype") is None:
+            return float64_source(model, first, depth + 1)
         return None
-    if isinstance(expr, cst.BinaryOperation):
-        if isinstance(expr.operator, (cst.Divide, cst.Multiply, cst.Add, cst.Subtract)):
+    if isinstance(expr, ast.BinOp):
+        if isinstance(expr.op, (ast.Div, ast.Mult, ast.Add, ast.Sub)):
             left = _unsliced_estimate(model, expr.left)
             if left is not None and left.lib == "numpy" and left.dtype in INT_DTYPES:
                 return expr if _makes_float64(expr) else None
@@ -246,57 +237,88 @@ def _unsliced_estimate(model, expr):
     """Dtype of an array, looking through slices and reshapes (``x[:100]``,
     ``x.reshape(-1, 784)`` keep x's dtype; the shape is not needed here)."""
     while True:
-        if isinstance(expr, cst.Subscript):
+        if isinstance(expr, ast.Subscript):
             expr = expr.value
-        elif isinstance(expr, cst.Call) and expr.args and model.qualname(expr.func) in NUMPY_DTYPE_KEEPING:
-            expr = expr.args[0].value  # np.reshape(x, ...) / np.squeeze(x) keep x's dtype
-        elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in DTYPE_KEEPING:
+        elif isinstance(expr, ast.Call) and _first_argument(expr) is not None \
+                and model.qualname(expr.func) in NUMPY_DTYPE_KEEPING:
+            expr = _first_argument(expr)  # np.reshape(x, ...) / np.squeeze(x) keep x's dtype
+        elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in DTYPE_KEEPING:
             expr = expr.func.value
         else:
             return estimate(model, expr)
 
 
-def _makes_float64(op: cst.BinaryOperation) -> bool:
+def _is_float(node) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is float
+
+
+def _makes_float64(op: ast.BinOp) -> bool:
     """Integer array <op> right operand gives float64: true division, or a
     float literal operand."""
-    if isinstance(op.operator, cst.Divide):
+    if isinstance(op.op, ast.Div):
         return True
     right = op.right
-    if isinstance(right, cst.BinaryOperation):
-        return any(isinstance(side, cst.Float) for side in (right.left, right.right))
-    return isinstance(right, cst.Float)
+    if isinstance(right, ast.BinOp):
+        return any(_is_float(side) for side in (right.left, right.right))
+    return _is_float(right)
 
 
 def _fix(model, source, float32: str) -> Fix:
     """Make the source float32: ``dtype=``, ``astype``'s argument, a cast of the
     integer operand before the division, or ``.astype`` appended."""
-    f32 = cst.parse_expression(float32)
-    if isinstance(source, cst.BinaryOperation):
-        left = source.left
-        if not isinstance(left, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) and not left.lpar:
-            left = left.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-        new = source.with_changes(left=_astype(left, f32))
+    if isinstance(source, ast.BinOp):
+        change = edits.replace(model, source, _cast_left(model, source, float32))
         description = "Cast the integer data to float32 before dividing"
     elif call_name(source) == "astype":
-        new = source.with_changes(args=[source.args[0].with_changes(value=f32)])
+        change = edits.replace(model, _first_argument(source), float32)
         description = "Cast to float32 instead"
     elif model.qualname(source.func) in TAKES_DTYPE:
-        new = _set_dtype(source, f32)
+        change = _set_dtype(model, source, float32)
         description = "Create the array as float32"
     else:
-        new = _astype(source, f32)
+        change = edits.replace(model, source, f"{model.text(source)}.astype({float32})")
         description = f"Append `.astype({float32})`"
-    return Fix(UNSAFE, description, lambda module: replace_node(module, source, new))
+    return Fix(UNSAFE, description, edits=edits.flatten([change]))
 
 
-def _set_dtype(call: cst.Call, f32) -> cst.Call:
+def _cast_left(model, op: ast.BinOp, float32: str) -> str:
+    """The text of ``op`` with its left operand cast: ``x.astype(f32) / 255``,
+    ``(a + b).astype(f32) / 255``; the rest of the expression as written."""
+    whole = model.text(op)
+    index = model.index
+    start, left, right = model.span(op), model.span(op.left), model.span(op.right)
+    base = index.offset(start.line, start.col)
+    left_start = index.offset(left.line, left.col) - base
+    left_end = index.offset(left.end_line, left.end_col) - base
+    right_start = index.offset(right.line, right.col) - base
+    between = whole[left_end:right_start]
+    # the operand with its own parentheses: up to the last ")" before the operator
+    close = between.rfind(")", 0, _operator_at(between))
+    operand_end = left_end + close + 1 if left_start > 0 and close >= 0 else left_end
+    operand = whole[:operand_end]
+    if operand_end == left_end and not isinstance(op.left, ATOMS):
+        operand = f"({operand})"
+    return f"{operand}.astype({float32}){whole[operand_end:]}"
+
+
+def _operator_at(between: str) -> int:
+    """Where the binary operator sits in the text between two operands
+    (after the left operand's closing parentheses and any comment)."""
+    i = 0
+    while i < len(between):
+        c = between[i]
+        if c == "#":
+            nl = between.find("\n", i)
+            i = len(between) if nl < 0 else nl + 1
+        elif c in " \t\r\n\\)":
+            i += 1
+        else:
+            return i
+    return len(between)
+
+
+def _set_dtype(model, call: ast.Call, float32: str):
     position = 2 if call_name(call) == "full" else 1
-    positional = [a for a in call.args if a.keyword is None]
-    if len(positional) > position:
-        target = positional[position]
-        return call.with_changes(args=[a.with_changes(value=f32) if a is target else a for a in call.args])
-    return set_keyword_arg(call, "dtype", f32)
-
-
-def _astype(expr, f32) -> cst.Call:
-    return cst.Call(func=cst.Attribute(value=expr, attr=cst.Name("astype")), args=[cst.Arg(f32)])
+    if len(call.args) > position:
+        return edits.replace(model, call.args[position], float32)
+    return edits.set_keyword(model, call, "dtype", float32)

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import builtins
+import ast
 from typing import Optional
 
-import libcst as cst
-
-from kmlint.checks._syntax import may_call_keras_model
+from kmlint.edits import replace
 from kmlint.findings import UNSAFE, Fix
-from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.model import Binding, CallSite, Loop, SemanticModel, unpack_value
-from kmlint.legacy.semantics.names import source_text
-from kmlint.legacy.semantics.tensors import STEP_METHODS, TensorValue, inside_tf_function, is_training_loop, tensor_value, tf_op_name
+from kmlint.semantics.blocks import call_parent, enclosing_statements
+from kmlint.semantics.model import Binding, CallSite, Loop, SemanticModel, unpack_value
+from kmlint.semantics.tensors import TensorValue, inside_tf_function, is_training_loop, tensor_value, tf_op_name
 
 # what a list starts as: [] / list()
-def _is_new_list(expr: Optional[cst.BaseExpression]) -> bool:
-    if isinstance(expr, cst.List):
+def _is_new_list(expr: Optional[ast.expr]) -> bool:
+    if isinstance(expr, ast.List):
         return True
-    return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "list" and not expr.args
-
-
-BUILTIN_NAMES = frozenset(dir(builtins))
+    return (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "list"
+            and not expr.args and not expr.keywords)
 
 
 @register
@@ -35,27 +30,20 @@ class TensorAccumulationInLoop(Rule):
     tokens = (".append(", ".extend(")
     requires = ("keras_model",)
     calls = frozenset({"append", "extend"})
-    calls_in_loops = True
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # reported inside a training loop (tensors.is_training_loop): a step method, a tf.function or a model call
-        if not super().may_match_syntax(facts):  # an append that runs in a loop (calls_in_loops)
-            return False
-        return (not facts.calls.isdisjoint(STEP_METHODS) or "function" in facts.identifiers
-                or may_call_keras_model(facts, BUILTIN_NAMES))
 
     def check_call(self, call: CallSite, ctx) -> None:
         model = ctx.model
         receiver = call.receiver
-        if not isinstance(receiver, cst.Name) or len(call.node.args) != 1 or call.node.args[0].keyword is not None:
+        node = call.node
+        if (not isinstance(receiver, ast.Name) or len(node.args) != 1 or node.keywords
+                or isinstance(node.args[0], ast.Starred)):
             return
-        lst = model.lookup(receiver.value, call.scope, call.order)
+        lst = model.lookup(receiver.id, call.scope, call.order)
         if lst is None or lst.kind not in ("assign", "annassign") or not _is_new_list(unpack_value(lst.value, lst.path)):
             return
         if inside_tf_function(model, call.function):
             return  # appends while tracing run once per trace, not per step
-        value = call.node.args[0].value
+        value = node.args[0]
         tensor = tensor_value(model, value)
         if tensor is None:
             return
@@ -69,20 +57,17 @@ class TensorAccumulationInLoop(Rule):
             if _reset_in(model, lst, across) or _in_gradient_tape(model, call) or _reduced_after(model, lst, across[0]):
                 continue
             where = f"`{site.name}()` appends" if site is not call else "appends"
-            ctx.report(site.node, f"{where} {tensor.what} to `{receiver.value}`, which lives across training steps: "
+            ctx.report(site.node, f"{where} {tensor.what} to `{receiver.id}`, which lives across training steps: "
                        "every step's tensor (and its device memory) stays referenced; append a Python number "
-                       "(`float(x)`, `x.numpy()`) instead", self._fix(value, tensor, call))
+                       "(`float(x)`, `x.numpy()`) instead", self._fix(model, value, tensor, call))
             return
 
     @staticmethod
-    def _fix(value: cst.BaseExpression, tensor: TensorValue, call: CallSite) -> Optional[Fix]:
+    def _fix(model: SemanticModel, value: ast.expr, tensor: TensorValue, call: CallSite) -> Optional[Fix]:
         if not tensor.scalar or call.name != "append":
             return None
-
-        def transform(module: cst.Module) -> cst.Module:
-            return replace_node(module, value, cst.Call(cst.Name("float"), [cst.Arg(value)]))
-
-        return Fix(UNSAFE, f"Append `float({source_text(value)})`", transform)
+        text = model.text(value)
+        return Fix(UNSAFE, f"Append `float({text})`", edits=[replace(model, value, f"float({text})")])
 
 
 def _reset_in(model: SemanticModel, lst: Binding, loops: list[Loop]) -> bool:
@@ -92,7 +77,7 @@ def _reset_in(model: SemanticModel, lst: Binding, loops: list[Loop]) -> bool:
         if b is not lst and any(lp in b.loops for lp in loops):
             return True
     for cs in model.calls_by_name.get("clear", ()):
-        if isinstance(cs.receiver, cst.Name) and cs.receiver.value == lst.name and any(lp in cs.loops for lp in loops):
+        if isinstance(cs.receiver, ast.Name) and cs.receiver.id == lst.name and any(lp in cs.loops for lp in loops):
             return True
     return False
 
@@ -100,15 +85,12 @@ def _reset_in(model: SemanticModel, lst: Binding, loops: list[Loop]) -> bool:
 def _in_gradient_tape(model: SemanticModel, call: CallSite) -> bool:
     """Appends recorded under a GradientTape keep tensors the gradient needs
     (per-step values of an RL episode, for instance)."""
-    stmt = call.stmt
-    for _ in range(32):
-        if stmt is None:
-            return False
-        if isinstance(stmt, cst.With):
+    for stmt in enclosing_statements(model, call.stmt):
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
-                if isinstance(item.item, cst.Call) and model.qualname(item.item.func) == "tensorflow.GradientTape":
+                expr = item.context_expr
+                if isinstance(expr, ast.Call) and model.qualname(expr.func) == "tensorflow.GradientTape":
                     return True
-        stmt = model.parent_stmt.get(id(stmt))
     return False
 
 
@@ -121,9 +103,9 @@ def _reduced_after(model: SemanticModel, lst: Binding, loop: Loop) -> bool:
     if not after:
         return False
     first = min(after, key=lambda u: u.order)
-    parent = model.parent_of.get(id(first.node))
-    if not isinstance(parent, cst.Call):
+    parent = call_parent(model, first.node)
+    if not isinstance(parent, ast.Call) or parent.func is first.node:
         return False
-    if isinstance(parent.func, cst.Attribute) and parent.func.attr.value == "update_state":
+    if isinstance(parent.func, ast.Attribute) and parent.func.attr == "update_state":
         return True
     return tf_op_name(model.qualname(parent.func)) is not None

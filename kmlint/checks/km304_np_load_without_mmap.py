@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
-import libcst as cst
-
+from kmlint import edits
+from kmlint.semantics.names import is_argument_of, is_string
+from kmlint.semantics.blocks import call_parent
 from kmlint.findings import UNSAFE, Fix
-from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.model import CallSite, SemanticModel
-from kmlint.legacy.semantics.names import get_arg, literal_value, source_text
+from kmlint.semantics.model import CallSite, SemanticModel
+from kmlint.semantics.names import get_arg, literal_value
 
 METADATA_ATTRIBUTES = {"shape", "dtype", "ndim", "size", "nbytes"}
 BATCH_METHODS = {"__getitem__", "on_epoch_end"}
+FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
 
 class _Uses:
@@ -22,36 +24,38 @@ class _Uses:
         self.whole = False
 
 
-def _classify(model: SemanticModel, node: cst.BaseExpression, loops, function, uses: _Uses, written: set[int]) -> None:
+def _classify(model: SemanticModel, node: ast.expr, loops, function, uses: _Uses, written: set[int]) -> None:
     """One read of the loaded array: a slice, metadata, or a use of the whole array."""
-    parent = model.parent_of.get(id(node))
-    if isinstance(parent, cst.Subscript) and parent.value is node:
-        if id(parent) in written or any(_is_string_key(model, el.slice) for el in parent.slice):
+    parent = model.parent(node)
+    if isinstance(parent, ast.Subscript) and parent.value is node:
+        keys = parent.slice.elts if isinstance(parent.slice, ast.Tuple) else [parent.slice]
+        if id(parent) in written or any(_is_string_key(model, k) for k in keys):
             uses.whole = True  # written in place (mmap is read-only) or an .npz archive
         elif loops or function is not None:
             uses.batched += 1
         else:
             uses.whole = True  # a one-off split at top level reads everything
         return
-    if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in METADATA_ATTRIBUTES:
+    if isinstance(parent, ast.Attribute) and parent.value is node and parent.attr in METADATA_ATTRIBUTES:
         return
     # anything else, including an archive's `.files`, reads the object as a whole
-    if isinstance(parent, cst.Call) and isinstance(parent.func, cst.Name) and parent.func.value == "len":
+    holder = call_parent(model, node)
+    if isinstance(holder, ast.Call) and isinstance(holder.func, ast.Name) and holder.func.id == "len" \
+            and is_argument_of(node, holder):
         return
     uses.whole = True
 
 
-def _is_string_key(model: SemanticModel, s: cst.BaseSlice) -> bool:
+def _is_string_key(model: SemanticModel, value: ast.expr) -> bool:
     """An ``.npz`` member access: a string key, or a loop variable over string literals."""
-    if not isinstance(s, cst.Index):
+    if isinstance(value, ast.Slice):
         return False
-    value = s.value
-    if isinstance(value, cst.Name):
+    if isinstance(value, ast.Name):
         b = model.binding_of(value)
-        if b is not None and b.kind == "for" and not b.path and isinstance(b.value, (cst.List, cst.Tuple)):
-            return any(isinstance(e.value, (cst.SimpleString, cst.ConcatenatedString)) for e in b.value.elements)
+        if b is not None and b.kind == "for" and not b.path and isinstance(b.value, (ast.List, ast.Tuple)):
+            return any(is_string(e) or isinstance(e, ast.JoinedStr) for e in b.value.elts)
         return False
-    return isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
+    return is_string(value) or isinstance(value, ast.JoinedStr)
 
 
 @register
@@ -72,27 +76,26 @@ class NpLoadWithoutMmap(Rule):
         if get_arg(node, "mmap_mode", 1) is not None or _truthy(get_arg(node, "allow_pickle", 2)):
             return
         path = get_arg(node, "file", 0)
-        if path is None or _is_npz(path.value) or _is_file_handle(model, path.value):
+        if path is None or _is_npz(path) or _is_file_handle(model, path):
             return
         stmt = call.stmt
-        if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)
-                and stmt.body[0].value is node and len(stmt.body[0].targets) == 1):
+        if not (isinstance(stmt, ast.Assign) and stmt.value is node and len(stmt.targets) == 1):
             return
-        target = stmt.body[0].targets[0].target
-        written = {id(st.target) for st in model.target_stores if isinstance(st.target, cst.Subscript)}
+        target = stmt.targets[0]
+        written = {id(st.target) for st in model.target_stores if isinstance(st.target, ast.Subscript)}
         uses = _Uses()
-        if isinstance(target, cst.Name):
-            self._name_uses(model, call, target.value, uses, written)
-        elif (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"
+        if isinstance(target, ast.Name):
+            self._name_uses(model, call, target.id, uses, written)
+        elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
               and call.function is not None and call.function.class_name):
-            self._attribute_uses(model, call.function.class_name, target.attr.value, uses, written)
+            self._attribute_uses(model, call.function.class_name, target.attr, uses, written)
         else:
             return
         if uses.whole or not uses.batched:
             return
-        ctx.report(node, f"`np.load` reads the whole array into memory, but `{source_text(target)}` is only read in slices or "
+        ctx.report(node, f"`np.load` reads the whole array into memory, but `{model.text(target)}` is only read in slices or "
                    "batches: `np.load(..., mmap_mode=\"r\")` maps the file and reads just the parts used",
-                   self._fix(node))
+                   Fix(UNSAFE, 'Add `mmap_mode="r"`', edits=edits.flatten([edits.set_keyword(model, node, "mmap_mode", '"r"')])))
 
     @staticmethod
     def _name_uses(model: SemanticModel, call: CallSite, name: str, uses: _Uses, written: set[int]) -> None:
@@ -111,13 +114,13 @@ class NpLoadWithoutMmap(Rule):
     def _attribute_uses(model: SemanticModel, class_name: str, attr: str, uses: _Uses, written: set[int]) -> None:
         """``self.x = np.load(p)`` in ``__init__``, read as ``self.x[...]`` by the class's methods."""
         stored = {id(st.target) for st in model.target_stores}
-        assigned = [st for st in model.target_stores if isinstance(st.target, cst.Attribute) and st.target.attr.value == attr
+        assigned = [st for st in model.target_stores if isinstance(st.target, ast.Attribute) and st.target.attr == attr
                     and st.function is not None and st.function.class_name == class_name]
         if len(assigned) > 1:
             uses.whole = True  # reassigned (shuffled, reloaded) elsewhere in the class
             return
         for node, order in model.attribute_loads.get(attr, ()):
-            if id(node) in stored or not (isinstance(node.value, cst.Name) and node.value.value == "self"):
+            if id(node) in stored or not (isinstance(node.value, ast.Name) and node.value.id == "self"):
                 continue
             fn = _function_at(model, node)
             if fn is None or fn.class_name != class_name:
@@ -125,30 +128,22 @@ class NpLoadWithoutMmap(Rule):
             batch_fn = fn if fn.name in BATCH_METHODS or fn.yields or model.callers(fn) else None
             _classify(model, node, (), batch_fn, uses, written)
 
-    @staticmethod
-    def _fix(node: cst.Call) -> Fix:
-        def transform(module: cst.Module) -> cst.Module:
-            args = list(node.args)
-            if args[-1].comma is cst.MaybeSentinel.DEFAULT:
-                args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            new_arg = cst.Arg(cst.SimpleString('"r"'), keyword=cst.Name("mmap_mode"),
-                              equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-            return replace_node(module, node, node.with_changes(args=[*args, new_arg]))
 
-        return Fix(UNSAFE, 'Add `mmap_mode="r"`', transform)
+def _function_at(model: SemanticModel, node: ast.AST):
+    """The innermost function (or lambda) whose body holds a node."""
+    n = model.parent(node)
+    while n is not None:
+        if isinstance(n, FUNCTION_NODES):
+            return model.function_of.get(id(n))
+        n = model.parent(n)
+    return None
 
 
-def _function_at(model: SemanticModel, node: cst.CSTNode):
-    """The function whose body holds an attribute load (via its receiver's name use)."""
-    use = model._use_of.get(id(node.value))
-    return use.function if use is not None else None
+def _truthy(value: Optional[ast.expr]) -> bool:
+    return value is not None and not (isinstance(value, ast.Constant) and (value.value is False or value.value is None))
 
 
-def _truthy(arg: Optional[cst.Arg]) -> bool:
-    return arg is not None and not (isinstance(arg.value, cst.Name) and arg.value.value in ("False", "None"))
-
-
-def _is_npz(expr: cst.BaseExpression) -> bool:
+def _is_npz(expr: ast.expr) -> bool:
     try:
         v = literal_value(expr)
     except ValueError:
@@ -159,17 +154,17 @@ def _is_npz(expr: cst.BaseExpression) -> bool:
 FILE_OPENERS = {"open", "BytesIO", "GFile"}
 
 
-def _is_file_handle(model: SemanticModel, expr: cst.BaseExpression) -> bool:
+def _is_file_handle(model: SemanticModel, expr: ast.expr) -> bool:
     """An open file object: numpy can only memory-map a file given by its path."""
-    if isinstance(expr, cst.Name):
+    if isinstance(expr, ast.Name):
         b = model.binding_of(expr)
         if b is None:
             return False
         if b.kind == "with":
             return True
         expr = b.value if b.kind == "assign" and not b.path else None
-    if isinstance(expr, cst.Call):
+    if isinstance(expr, ast.Call):
         func = expr.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         return name in FILE_OPENERS
     return False

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
-import libcst as cst
-
+from kmlint.semantics.names import is_argument_of
+from kmlint.semantics.blocks import call_parent
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.model import CallSite, SemanticModel, names_in
-from kmlint.legacy.semantics.names import dotted_name, get_arg, source_text
+from kmlint.semantics.model import CallSite, SemanticModel, names_in
+from kmlint.semantics.names import dotted_name, get_arg
 
 # canonical callee -> how the grown array is passed: "sequence" (first argument is
 # a list/tuple of arrays) or "first" (first argument is the array itself)
@@ -18,19 +19,17 @@ GROWERS = {
     "numpy.append": "first", "tensorflow.concat": "sequence", "keras.ops.concatenate": "sequence",
     "keras.ops.append": "first", "tensorflow.experimental.numpy.concatenate": "sequence",
 }
-GROWER_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in GROWERS)
-GROWER_PACKAGES = ("numpy", "tensorflow", "keras", "tf_keras")  # tf_keras.* is canonicalised to keras.*
 METADATA_ATTRIBUTES = {"shape", "dtype", "ndim", "size", "nbytes"}
 
 
-def _grown_parts(call: cst.Call, how: str) -> list[cst.BaseExpression]:
+def _grown_parts(call: ast.Call, how: str) -> list[ast.expr]:
     first = get_arg(call, "arr" if how == "first" else "values", 0)
     if first is None:
         return []
     if how == "first":
-        return [first.value]
-    if isinstance(first.value, (cst.List, cst.Tuple)):
-        return [el.value for el in first.value.elements]
+        return [first]
+    if isinstance(first, (ast.List, ast.Tuple)):
+        return [el.value if isinstance(el, ast.Starred) else el for el in first.elts]
     return []
 
 
@@ -42,11 +41,6 @@ class ConcatenateInLoop(Rule):
     tokens = ("concatenate", "append(", "stack(", "concat(")
     requires = ("array",)
     calls = frozenset({"concatenate", "append", "vstack", "hstack", "row_stack", "column_stack", "dstack", "concat"})
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # call.loops is required, and qualname() must resolve the call to one of GROWERS
-        return facts.calls_from(GROWER_PACKAGES, GROWER_NAMES) and facts.in_loops.calls_from(GROWER_PACKAGES, GROWER_NAMES)
 
     def check_call(self, call: CallSite, ctx) -> None:
         model = ctx.model
@@ -67,7 +61,7 @@ class ConcatenateInLoop(Rule):
         n = model.known_iterations(loop)
         if n is not None and n <= ctx.settings.tiny_loop_iterations:
             return
-        if isinstance(loop.node, cst.While) and target.split(".")[0] in names_in(loop.node.test):
+        if isinstance(loop.node, ast.While) and target.split(".")[0] in names_in(loop.node.test):
             return  # `while len(x) < n`: filled until full, a bounded handful of iterations
         if self._read_in_loop(model, target, loop, set(map(id, grown))):
             return  # the grown array is needed whole each iteration (e.g. autoregressive decoding)
@@ -75,7 +69,7 @@ class ConcatenateInLoop(Rule):
         if (target, id(loop)) in reported:
             return  # one finding per growing array and loop
         reported.add((target, id(loop)))
-        func = source_text(call.node.func)
+        func = model.text(call.node.func)
         ctx.report(call.node, f"`{target}` grows by `{func}` on every iteration: each call copies the whole array "
                    "(quadratic time, twice the memory at the peak); append the pieces to a list and concatenate "
                    "once after the loop")
@@ -83,12 +77,9 @@ class ConcatenateInLoop(Rule):
     @staticmethod
     def _assigned_target(call: CallSite) -> Optional[str]:
         stmt = call.stmt
-        if not isinstance(stmt, cst.SimpleStatementLine) or not isinstance(stmt.body[0], cst.Assign):
+        if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
             return None
-        targets = stmt.body[0].targets
-        if len(targets) != 1:
-            return None
-        return dotted_name(targets[0].target)
+        return dotted_name(stmt.targets[0])
 
     @staticmethod
     def _read_in_loop(model: SemanticModel, target: str, loop, grown_ids: set[int]) -> bool:
@@ -98,19 +89,22 @@ class ConcatenateInLoop(Rule):
         for use in model.uses.get(head, ()):
             if use.kind != "load" or loop not in use.loops:
                 continue
-            node: cst.CSTNode = use.node
+            node: ast.AST = use.node
             if attr:
-                parent = model.parent_of.get(id(node))
-                if not (isinstance(parent, cst.Attribute) and parent.attr.value == attr):
+                parent = model.parent(node)
+                if not (isinstance(parent, ast.Attribute) and parent.value is node and parent.attr == attr):
                     continue
                 node = parent
             if id(node) in grown_ids:
                 continue
-            parent = model.parent_of.get(id(node))
-            if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in METADATA_ATTRIBUTES:
+            parent = model.parent(node)
+            if isinstance(parent, ast.Attribute) and parent.value is node and parent.attr in METADATA_ATTRIBUTES:
                 continue
-            if isinstance(parent, cst.Call) and isinstance(parent.func, cst.Name) and parent.func.value == "len":
-                continue
-            if isinstance(parent, (cst.Call, cst.Subscript)):
+            if isinstance(parent, ast.Subscript) and parent.value is node:
+                return True
+            holder = call_parent(model, node)
+            if is_argument_of(node, holder):
+                if isinstance(holder.func, ast.Name) and holder.func.id == "len":
+                    continue
                 return True
         return False

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
-import libcst as cst
-
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.model import FunctionInfo, Loop, SemanticModel, names_in
-from kmlint.legacy.semantics.tensors import TfFunction, decorated_tf_function, tf_function_call, tf_function_calls
+from kmlint.semantics.model import FunctionInfo, Loop, SemanticModel, names_in
+from kmlint.semantics.tensors import TfFunction, decorated_tf_function, tf_function_call, tf_function_calls
 
 
 def free_names(fn: FunctionInfo) -> set[str]:
     """Names a function reads from enclosing scopes."""
-    return names_in(fn.node.body) - set(fn.params) - set(fn.scope.bindings)
+    body = fn.node.body
+    read: set[str] = set()
+    for node in (body if isinstance(body, list) else [body]):
+        read |= names_in(node)
+    return read - set(fn.params) - set(fn.scope.bindings)
 
 
 def _depends_on_iteration(model: SemanticModel, tf: TfFunction, loop: Loop) -> bool:
@@ -34,11 +37,6 @@ class TfFunctionInLoop(Rule):
     tokens = ("function",)
     requires = ("tensorflow",)
 
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # every tf.function spelling ends in `function` (is_tf_function_qualname), and it is reported in a loop
-        return "function" in facts.identifiers and facts.any_loop
-
     def check_module(self, model, ctx) -> None:
         for fn in model.functions:
             tf = decorated_tf_function(model, fn)
@@ -46,7 +44,8 @@ class TfFunctionInLoop(Rule):
                 continue
             loop = self._def_loop(model, fn)
             if loop is not None and not _depends_on_iteration(model, tf, loop):
-                ctx.report(tf.declaration, f"`@tf.function` on `{fn.name}` inside a loop creates and traces a new "
+                ctx.report(decorator_region(model, tf.declaration),
+                           f"`@tf.function` on `{fn.name}` inside a loop creates and traces a new "
                            "function (and keeps its graph) on every iteration; define it once before the loop")
         for cs in tf_function_calls(model):
             tf = tf_function_call(model, cs.node)
@@ -81,13 +80,28 @@ class TfFunctionInLoop(Rule):
                 return
 
 
-def _called_in(model: SemanticModel, created: cst.Call, helper: FunctionInfo) -> bool:
+def decorator_region(model: SemanticModel, expr: ast.expr) -> ast.AST:
+    """Where a decorator is reported: from its ``@`` to the end of its
+    expression, as the libcst engine reported a ``Decorator``.  The ast has no
+    node for it, so a bare positioned node is made (``ast.expr`` positions:
+    UTF-8 byte columns)."""
+    line = model.index.line_text(expr.lineno).encode("utf-8")
+    at = line.rfind(b"@", 0, expr.col_offset)
+    if at < 0:
+        return expr
+    region = ast.expr()
+    region.lineno, region.col_offset = expr.lineno, at
+    region.end_lineno, region.end_col_offset = expr.end_lineno, expr.end_col_offset
+    return region
+
+
+def _called_in(model: SemanticModel, created: ast.Call, helper: FunctionInfo) -> bool:
     for other in helper.calls:
         func = other.node.func
         if func is created:
             return True
-        if isinstance(func, cst.Name):
-            b = model.lookup(func.value, other.scope, other.order)
+        if isinstance(func, ast.Name):
+            b = model.lookup(func.id, other.scope, other.order)
             if b is not None and b.value is created:
                 return True
     return False

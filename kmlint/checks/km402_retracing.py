@@ -3,22 +3,21 @@ every iteration (each new value or shape traces and keeps a new graph)."""
 
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
-import libcst as cst
-
+from kmlint.edits import edit, insertion, replace
 from kmlint.findings import UNSAFE, Fix
-from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.model import CallSite, Loop, SemanticModel
-from kmlint.legacy.semantics.names import get_arg, literal_value, source_text
-from kmlint.legacy.semantics.sizes import ARRAY_CONSTRUCTORS
-from kmlint.legacy.semantics.tensors import (
+from kmlint.semantics.model import CallSite, Loop, SemanticModel
+from kmlint.semantics.names import get_arg, literal_value
+from kmlint.semantics.sizes import ARRAY_CONSTRUCTORS
+from kmlint.semantics.tensors import (
     TfFunction, callee_tf_function, inside_tf_function, is_python_scalar, tf_alias, varies_in,
 )
 
 
-def _is_zero_or_none(expr: Optional[cst.BaseExpression]) -> bool:
+def _is_zero_or_none(expr: Optional[ast.expr]) -> bool:
     if expr is None:
         return True
     try:
@@ -27,24 +26,31 @@ def _is_zero_or_none(expr: Optional[cst.BaseExpression]) -> bool:
         return False
 
 
-def changes_shape(model: SemanticModel, expr: cst.BaseExpression, loop: Loop) -> bool:
+def changes_shape(model: SemanticModel, expr: ast.expr, loop: Loop) -> bool:
     """``x[:i]`` / ``x[i:]`` with ``i`` changing per iteration, or an array
     constructor whose shape depends on the iteration.  Fixed-size windows such as
     ``x[i:i + 32]`` keep their shape."""
-    if isinstance(expr, cst.Subscript):
-        for el in expr.slice:
-            s = el.slice
-            if not isinstance(s, cst.Slice) or s.step is not None:
+    if isinstance(expr, ast.Subscript):
+        elements = expr.slice.elts if isinstance(expr.slice, ast.Tuple) else [expr.slice]
+        for s in elements:
+            if not isinstance(s, ast.Slice) or s.step is not None:
                 continue
             lower_varies = s.lower is not None and varies_in(model, s.lower, loop)
             upper_varies = s.upper is not None and varies_in(model, s.upper, loop)
             if (upper_varies and _is_zero_or_none(s.lower)) or (lower_varies and s.upper is None):
                 return True
         return False
-    if isinstance(expr, cst.Call) and model.qualname(expr.func) in ARRAY_CONSTRUCTORS:
+    if isinstance(expr, ast.Call) and model.qualname(expr.func) in ARRAY_CONSTRUCTORS:
         shape = get_arg(expr, "shape", 0) or get_arg(expr, "size")
-        return shape is not None and varies_in(model, shape.value, loop)
+        return shape is not None and varies_in(model, shape, loop)
     return False
+
+
+def _arguments(call: ast.Call) -> list[ast.expr]:
+    """The call's argument values in source order, ``*a``/``**kw`` left out."""
+    args = [a for a in call.args if not isinstance(a, ast.Starred)]
+    args.extend(k.value for k in call.keywords if k.arg is not None)
+    return sorted(args, key=lambda a: (a.lineno, a.col_offset))
 
 
 @register
@@ -56,11 +62,6 @@ class Retracing(Rule):
     confirmable = True
     tokens = ("function",)
     requires = ("tensorflow",)
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # every tf.function spelling ends in `function` (is_tf_function_qualname), and it is reported in a loop
-        return "function" in facts.identifiers and facts.any_loop
 
     def check_module(self, model, ctx) -> None:
         for cs in model.calls:
@@ -74,55 +75,60 @@ class Retracing(Rule):
             self._check_args(model, ctx, cs, tf)
 
     def _check_args(self, model: SemanticModel, ctx, cs: CallSite, tf: TfFunction) -> None:
-        callee = source_text(cs.node.func)
-        for arg in cs.node.args:
-            if arg.star:
-                continue
+        callee = model.text(cs.node.func)
+        for value in _arguments(cs.node):
             for loop in reversed(cs.loops):
-                if not varies_in(model, arg.value, loop):
+                if not varies_in(model, value, loop):
                     continue
                 n = model.known_iterations(loop)
                 if n is not None and n <= ctx.settings.tiny_loop_iterations:
                     continue
-                if is_python_scalar(model, arg.value):
-                    ctx.report(arg.value, f"`{callee}` is a `tf.function` called with the Python number "
-                               f"`{source_text(arg.value)}`, which changes on every iteration: each new value traces a new "
+                if is_python_scalar(model, value):
+                    ctx.report(value, f"`{callee}` is a `tf.function` called with the Python number "
+                               f"`{model.text(value)}`, which changes on every iteration: each new value traces a new "
                                "graph that stays in memory; pass a tensor (`tf.constant(...)`) or declare an "
-                               "`input_signature`", self._tensor_fix(model, arg))
+                               "`input_signature`", self._tensor_fix(model, value))
                     return
-                if changes_shape(model, arg.value, loop):
-                    ctx.report(arg.value, f"`{callee}` is a `tf.function` called with `{source_text(arg.value)}`, whose shape "
+                if changes_shape(model, value, loop):
+                    ctx.report(value, f"`{callee}` is a `tf.function` called with `{model.text(value)}`, whose shape "
                                "changes on every iteration: each new shape traces a new graph that stays in memory; "
                                "add `reduce_retracing=True` or an `input_signature` with `None` dimensions",
                                self._relax_fix(model, tf))
                     return
 
     @staticmethod
-    def _tensor_fix(model: SemanticModel, arg: cst.Arg) -> Optional[Fix]:
+    def _tensor_fix(model: SemanticModel, value: ast.expr) -> Optional[Fix]:
         alias = tf_alias(model)
         if alias is None:
             return None
-        value = arg.value
-
-        def transform(module: cst.Module) -> cst.Module:
-            wrapped = cst.Call(cst.Attribute(cst.Name(alias), cst.Name("constant")), [cst.Arg(value)])
-            return replace_node(module, value, wrapped)
-
-        return Fix(UNSAFE, f"Pass `{alias}.constant({source_text(value)})`", transform)
+        text = model.text(value)
+        return Fix(UNSAFE, f"Pass `{alias}.constant({text})`", edits=[replace(model, value, f"{alias}.constant({text})")])
 
     @staticmethod
     def _relax_fix(model: SemanticModel, tf: TfFunction) -> Optional[Fix]:
-        decl, options = tf.declaration, tf.options
-        new_arg = cst.Arg(cst.Name("True"), keyword=cst.Name("reduce_retracing"),
-                          equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+        if tf.options is None:  # bare @tf.function
+            change = replace(model, tf.declaration, f"{model.text(tf.declaration)}(reduce_retracing=True)")
+        else:
+            change = _append_keyword(model, tf.options, "reduce_retracing=True")
+        return Fix(UNSAFE, "Add `reduce_retracing=True` to the tf.function", edits=[change])
 
-        def transform(module: cst.Module) -> cst.Module:
-            if options is None:  # bare @tf.function
-                assert isinstance(decl, cst.Decorator)
-                return replace_node(module, decl, decl.with_changes(decorator=cst.Call(decl.decorator, [new_arg])))
-            args = list(options.args)
-            if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
-                args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            return replace_node(module, options, options.with_changes(args=[*args, new_arg]))
 
-        return Fix(UNSAFE, "Add `reduce_retracing=True` to the tf.function", transform)
+def _append_keyword(model: SemanticModel, call: ast.Call, text: str):
+    """``text`` as the call's last argument, after ``, `` (or after the
+    trailing comma already there), as the libcst fix appended it.  An option
+    already given (``reduce_retracing=False``) has its value replaced."""
+    name, _, value = text.partition("=")
+    for k in call.keywords:
+        if k.arg == name:
+            return replace(model, k.value, value)
+    items = sorted([*call.args, *call.keywords], key=lambda a: (a.lineno, a.col_offset))
+    end = model.span(call)
+    close = (end.end_line, end.end_col - 1)  # the closing parenthesis
+    if not items:
+        return insertion(model, close[0], close[1], text)
+    last = model.span(items[-1])
+    ix = model.index
+    rest = ix.source[ix.offset(last.end_line, last.end_col):ix.offset(*close)]
+    if rest.lstrip().startswith(","):  # a trailing comma: the new argument goes after it
+        return insertion(model, close[0], close[1], text)
+    return edit(model, last.end_line, last.end_col, last.end_line, last.end_col, ", " + text)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
+from kmlint.edits import edit
 from kmlint.findings import SAFE, Fix
-from kmlint.fixes import replace_node
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.names import get_arg
-from kmlint.legacy.semantics.tensors import tf_function_calls
+from kmlint.semantics.tensors import tf_function_calls
 
 
 @register
@@ -20,25 +17,19 @@ class DeprecatedRelaxShapes(Rule):
     tokens = ("experimental_relax_shapes",)
     requires = ("tensorflow",)
 
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        return "function" in facts.identifiers and "experimental_relax_shapes" in facts.identifiers
-
     def check_module(self, model, ctx) -> None:
         for call in tf_function_calls(model):
-            self._check(call, ctx)
+            self._check(model, call, ctx)
 
-    def _check(self, call, ctx) -> None:
-        old = get_arg(call.node, "experimental_relax_shapes")
+    def _check(self, model, call, ctx) -> None:
+        old = next((k for k in call.node.keywords if k.arg == "experimental_relax_shapes"), None)
         if old is None:
             return
         fix = None
-        if get_arg(call.node, "reduce_retracing") is None:
+        if not any(k.arg == "reduce_retracing" for k in call.node.keywords):
             # with both keywords present a rename would duplicate the argument
-
-            def transform(module: cst.Module) -> cst.Module:
-                return replace_node(module, old.keyword, cst.Name("reduce_retracing"))
-
-            fix = Fix(SAFE, "Rename to `reduce_retracing=`", transform)
+            at = model.span(old)  # an ast.keyword starts at its name
+            rename = edit(model, at.line, at.col, at.line, at.col + len(old.arg), "reduce_retracing")
+            fix = Fix(SAFE, "Rename to `reduce_retracing=`", edits=[rename])
         ctx.report(old, "`experimental_relax_shapes=` is deprecated (TF 2.9) and ignored by newer releases: "
                    "use `reduce_retracing=`", fix)

@@ -3,15 +3,15 @@ last use (it keeps every recorded intermediate tensor alive)."""
 
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
-import libcst as cst
-
+from kmlint.edits import insert_after
 from kmlint.findings import SAFE, Fix
-from kmlint.fixes import insert_statements
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.model import Binding, Loop, NameUse, SemanticModel
-from kmlint.legacy.semantics.names import get_arg
+from kmlint.semantics.blocks import block_of, statement_in_block, statement_line
+from kmlint.semantics.model import Binding, Loop, NameUse, SemanticModel
+from kmlint.semantics.names import get_arg
 
 
 def tape_binding(model: SemanticModel, call) -> Optional[Binding]:
@@ -22,17 +22,26 @@ def tape_binding(model: SemanticModel, call) -> Optional[Binding]:
     return None
 
 
-def _bound_name(model: SemanticModel, node: cst.Call) -> Optional[str]:
+def _bound_name(model: SemanticModel, node: ast.Call) -> Optional[str]:
     item = model.with_items.get(id(node))
     if item is not None:
-        return item.asname.name.value if item.asname is not None and isinstance(item.asname.name, cst.Name) else None
+        return item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else None
     cs = model.call_of.get(id(node))
     stmt = cs.stmt if cs is not None else None
-    if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
-        targets = stmt.body[0].targets
-        if len(targets) == 1 and isinstance(targets[0].target, cst.Name) and stmt.body[0].value is node:
-            return targets[0].target.value
+    if isinstance(stmt, ast.Assign) and stmt.value is node:
+        targets = stmt.targets
+        if len(targets) == 1 and isinstance(targets[0], ast.Name):
+            return targets[0].id
     return None
+
+
+def _returns(model: SemanticModel, stmt: Optional[ast.stmt]) -> bool:
+    """Whether the statement line of ``stmt`` returns, read as libcst read it:
+    ``g = tape.gradient(...); return g`` is one line that returns, while a
+    ``return`` in a one-line suite (``if done: return tape.gradient(...)``)
+    belonged to the ``if``, which does not."""
+    line = statement_line(model, stmt)
+    return line is not None and any(isinstance(s, ast.Return) for s in line)
 
 
 def uses_of(model: SemanticModel, b: Binding) -> list[NameUse]:
@@ -44,19 +53,6 @@ def uses_of(model: SemanticModel, b: Binding) -> list[NameUse]:
         if model.lookup(b.name, u.scope, u.order) is b:
             out.append(u)
     return out
-
-
-def statement_in_block(model: SemanticModel, stmt: cst.CSTNode, block_owner: cst.CSTNode) -> Optional[cst.CSTNode]:
-    """The ancestor of ``stmt`` (or itself) that sits directly in ``block_owner``'s body."""
-    node = stmt
-    for _ in range(64):
-        if node is None:
-            return None
-        owner = model.enclosing_body(node)
-        if owner is not None and owner[0] is block_owner:
-            return node
-        node = model.parent_stmt.get(id(node))
-    return None
 
 
 @register
@@ -74,7 +70,7 @@ class PersistentTapeNotReleased(Rule):
         if model.qualname(call.node.func) != "tensorflow.GradientTape":
             return
         persistent = get_arg(call.node, "persistent", 0)
-        if persistent is None or not (isinstance(persistent.value, cst.Name) and persistent.value.value == "True"):
+        if not (isinstance(persistent, ast.Constant) and persistent.value is True):
             return
         b = tape_binding(model, call)
         if b is None or not b.loops:
@@ -87,7 +83,7 @@ class PersistentTapeNotReleased(Rule):
         if not loads or any(loop not in u.loops for u in loads):
             return  # never used, or still needed after the loop
         last = max(loads, key=lambda u: u.order)
-        if isinstance(last.stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Return) for s in last.stmt.body):
+        if _returns(model, last.stmt):
             return  # the function returns: the tape dies with its frame
         ctx.report(call.node, f"persistent `GradientTape` `{b.name}` keeps every intermediate tensor of the step alive "
                    f"until it is rebound in the next iteration; `del {b.name}` after its last use",
@@ -95,15 +91,10 @@ class PersistentTapeNotReleased(Rule):
 
     @staticmethod
     def _fix(model: SemanticModel, b: Binding, last: NameUse) -> Optional[Fix]:
-        holder = model.enclosing_body(b.stmt) if b.stmt is not None else None
+        holder = block_of(model, b.stmt) if b.stmt is not None else None
         if holder is None or last.stmt is None:
             return None
-        anchor = statement_in_block(model, last.stmt, holder[0])
+        anchor = statement_in_block(model, last.stmt, holder)
         if anchor is None:
             return None
-        stmt = cst.parse_statement(f"del {b.name}\n")
-
-        def transform(module: cst.Module) -> cst.Module:
-            return insert_statements(module, anchor, [stmt])
-
-        return Fix(SAFE, f"Insert `del {b.name}` after its last use", transform)
+        return Fix(SAFE, f"Insert `del {b.name}` after its last use", edits=[insert_after(model, anchor, f"del {b.name}\n")])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Optional
 
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.model import CallSite, Loop, SemanticModel
-from kmlint.legacy.semantics.tensors import creates_graph_op, is_session, tf1_name
+from kmlint.semantics.model import CallSite, Loop, SemanticModel
+from kmlint.semantics.tensors import creates_graph_op, is_session, tf1_name
 
 # calls inside the loop that give it a fresh graph each iteration
 FRESH_GRAPH = {"tensorflow.Graph", "tensorflow.reset_default_graph"}
@@ -36,11 +36,6 @@ class GraphGrowthInSessionLoop(Rule):
     confirmable = True
     tokens = (".run(",)
     requires = ("tensorflow",)
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # a session's run() inside a loop, in a file importing TensorFlow (check_module)
-        return "tensorflow" in facts.imported_packages and "run" in facts.calls and "run" in facts.in_loops.calls
 
     def check_module(self, model, ctx) -> None:
         if not model.is_imported("tensorflow"):

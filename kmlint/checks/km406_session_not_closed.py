@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from kmlint.registry import Rule, register
-from kmlint.legacy.semantics.model import CallSite, SemanticModel
-from kmlint.legacy.semantics.tensors import session_class
+from kmlint.semantics.blocks import call_parent, statement_line
+from kmlint.semantics.model import CallSite, SemanticModel
+from kmlint.semantics.tensors import session_class
 
 
 def _released(model: SemanticModel, name: str, call: CallSite) -> bool:
@@ -26,14 +27,13 @@ def _released(model: SemanticModel, name: str, call: CallSite) -> bool:
         node = use.node
         if id(node) in model.with_items:
             return True
-        parent = model.parent_of.get(id(node))
-        if isinstance(parent, cst.Attribute) and parent.attr.value == "close":
+        parent = call_parent(model, node)
+        if isinstance(parent, ast.Attribute) and parent.value is node and parent.attr == "close":
             return True
-        if isinstance(parent, cst.Call) and parent.func is not node:
+        if isinstance(parent, ast.Call) and parent.func is not node:
             return True
-        if isinstance(use.stmt, cst.SimpleStatementLine) and any(
-                isinstance(s, cst.Return) and s.value is node for s in use.stmt.body):
-            return True
+        if isinstance(use.stmt, ast.Return) and use.stmt.value is node and statement_line(model, use.stmt) is not None:
+            return True  # (a return in a one-line suite was not looked at by the libcst engine)
     return False
 
 
@@ -51,8 +51,8 @@ class SessionNotClosed(Rule):
         node = call.node
         if session_class(model, node) != "Session" or id(node) in model.with_items:
             return
-        parent = model.parent_of.get(id(node))
-        if isinstance(parent, cst.Attribute) and parent.attr.value == "as_default":
+        parent = call_parent(model, node)
+        if isinstance(parent, ast.Attribute) and parent.value is node and parent.attr == "as_default":
             # `with Session().as_default():` / `return Session().as_default()`:
             # leaving the default scope does not close the session, and no name
             # is left to close it with (audit: tensorflow's own saved_model code)
@@ -65,13 +65,15 @@ class SessionNotClosed(Rule):
         # object (a cache, a singleton) is its owner's business, and one used in
         # passing (`tf.Session().run(x)`, a bare call) is closed by its finaliser
         # as soon as the statement ends.
-        if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)
-                and stmt.body[0].value is node):
+        # (the assignment first on its statement line, not in a one-line suite:
+        # the statements the libcst engine looked at)
+        line = statement_line(model, stmt)
+        if not (isinstance(stmt, ast.Assign) and stmt.value is node and line is not None and line[0] is stmt):
             return
-        targets = stmt.body[0].targets
-        if len(targets) != 1 or not isinstance(targets[0].target, cst.Name):
+        targets = stmt.targets
+        if len(targets) != 1 or not isinstance(targets[0], ast.Name):
             return
-        if _released(model, targets[0].target.value, call):
+        if _released(model, targets[0].id, call):
             return
         ctx.report(node, "this `Session` is never closed: it keeps its graph's resources and device memory until the "
                    "process exits; use `with tf.compat.v1.Session() as sess:` or call `sess.close()`")

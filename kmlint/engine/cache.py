@@ -25,11 +25,11 @@ from typing import Optional
 
 import kmlint
 from kmlint.config import Settings
-from kmlint.engine.paths import resolved
+from kmlint.engine.paths import node_state, path_bytes, read_regular, resolved
 from kmlint.findings import Edit, Finding, Fix
 
 CACHE_DIR_NAME = ".kmlint_cache"
-FORMAT = "1"  # bump when the entry layout changes
+FORMAT = "2"  # bump when the entry layout changes
 
 
 def cache_dir_for(settings: Settings) -> Path:
@@ -50,7 +50,7 @@ def code_fingerprint() -> str:
     """kmlint's version, its modules (size and mtime) and the registered rules."""
     global _CODE_FINGERPRINT
     if _CODE_FINGERPRINT is None:
-        from kmlint.registry import all_rules
+        from kmlint.registry import all_meta
 
         package = Path(kmlint.__file__).parent
         parts = [kmlint.__version__, FORMAT]
@@ -60,16 +60,17 @@ def code_fingerprint() -> str:
             except OSError:
                 continue
             parts.append(f"{p.relative_to(package).as_posix()}:{st.st_size}:{st.st_mtime_ns}")
-        parts.extend(f"{r.code}={r.__module__}.{r.__qualname__}" for r in all_rules())
+        parts.extend(f"{r.code}={r.module}" for r in all_meta())
         _CODE_FINGERPRINT = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return _CODE_FINGERPRINT
 
 
 def _file_hash(path: str) -> Optional[str]:
-    try:
-        return content_hash(Path(path).read_bytes())
-    except OSError:
-        return None  # missing (or unreadable): recorded as absent
+    """A dependency's state: its content hash, "<dir>" for a directory (a
+    missing module ``utils`` that became a package), None when absent or
+    unreadable.  Never blocks on a FIFO."""
+    state = node_state(path)
+    return content_hash(state) if isinstance(state, bytes) else state
 
 
 class ResultCache:
@@ -79,27 +80,33 @@ class ResultCache:
 
     def key(self, path: Path, display: str, settings: Settings) -> str:
         text = "\0".join((code_fingerprint(), settings.fingerprint(), _absolute(str(path)), display))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(path_bytes(text)).hexdigest()  # a file name may hold surrogate escapes
 
     def _entry(self, key: str) -> Path:
         return self.directory / "v1" / key[:2] / f"{key}.json"
 
     def get(self, key: str, digest: str):
         """The cached FileResult when the entry matches ``digest`` and none of
-        its dependencies changed, else None."""
+        its dependencies changed, else None (every output format is served by
+        one entry: fixes carry their located edits)."""
         from kmlint.engine.linter import FileResult
 
         try:
-            data = json.loads(self._entry(key).read_text(encoding="utf-8"))
-            if data["content"] != digest:
+            data = json.loads(read_regular(self._entry(key)).decode("utf-8"))
+            if not isinstance(data, dict) or data["content"] != digest:
                 return None
-            for dep, dep_hash in data["dependencies"].items():
+            deps = data["dependencies"]
+            if not isinstance(deps, dict):
+                return None
+            for dep, dep_hash in deps.items():
                 if _file_hash(dep) != dep_hash:
                     return None
             r = data["result"]
-            return FileResult(r["path"], [_finding(f) for f in r["findings"]], int(r["internal_errors"]),
-                              bool(r["skipped"]), None, list(data["dependencies"]))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            if not isinstance(r, dict) or not isinstance(r["findings"], list) or not isinstance(r["path"], str):
+                return None
+            findings = [_finding(f) for f in r["findings"]]
+            return FileResult(r["path"], findings, _int(r["internal_errors"]), _bool(r["skipped"]), None, list(deps))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError):
             return None  # absent, half-written by a crashed older version, or foreign: a miss
 
     def put(self, key: str, digest: str, result) -> None:
@@ -170,10 +177,46 @@ def _finding_json(f: Finding) -> dict:
             "fix": fix, "cell": f.cell, "extra": f.extra}
 
 
+def _str(v) -> str:
+    if not isinstance(v, str):
+        raise TypeError("expected a string")
+    return v
+
+
+def _int(v) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError("expected an integer")
+    return v
+
+
+def _bool(v) -> bool:
+    if not isinstance(v, bool):
+        raise TypeError("expected a boolean")
+    return v
+
+
+def _edit(e) -> Edit:
+    if not isinstance(e, list) or len(e) != 5:
+        raise TypeError("malformed edit")
+    return Edit(_str(e[0]), _int(e[1]), _int(e[2]), _int(e[3]), _int(e[4]))
+
+
 def _finding(d: dict) -> Finding:
+    """A finding read back from an entry; an entry of another shape (valid
+    JSON, but foreign or from a future layout) raises TypeError: a miss."""
+    if not isinstance(d, dict):
+        raise TypeError("malformed finding")
     fix = None
     if d["fix"] is not None:
         fx = d["fix"]
-        fix = Fix(fx["applicability"], fx["description"], None, [Edit(*e) for e in fx["edits"]])
-    return Finding(d["code"], d["name"], d["message"], d["path"], d["line"], d["column"], d["end_line"],
-                   d["end_column"], d["severity"], fix, d["cell"], None, dict(d["extra"]))
+        if not isinstance(fx, dict) or not isinstance(fx["edits"], list):
+            raise TypeError("malformed fix")
+        fix = Fix(_str(fx["applicability"]), _str(fx["description"]), [_edit(e) for e in fx["edits"]])
+    cell = d["cell"]
+    if cell is not None:
+        _int(cell)
+    if not isinstance(d["extra"], dict):
+        raise TypeError("malformed extra")
+    return Finding(_str(d["code"]), _str(d["name"]), _str(d["message"]), _str(d["path"]), _int(d["line"]),
+                   _int(d["column"]), _int(d["end_line"]), _int(d["end_column"]), _str(d["severity"]), fix, cell,
+                   None, dict(d["extra"]))

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
-
-import libcst as cst
+from typing import TYPE_CHECKING, Any, Optional
 
 from kmlint.findings import Fix
 
 if TYPE_CHECKING:  # pragma: no cover
     from kmlint.config import Settings
     from kmlint.registry import Rule
-    from kmlint.legacy.semantics.model import SemanticModel
+    from kmlint.semantics.model import SemanticModel
 
 
 @dataclass
 class RawFinding:
     rule: type
-    node: cst.CSTNode
+    node: Any  # an ast node (engine v2 rules) or a libcst node (legacy rules)
     message: str
     fix: Optional[Fix] = None
-    end_node: Optional[cst.CSTNode] = None
+    end_node: Any = None
 
 
 @dataclass
@@ -32,6 +30,6 @@ class RuleContext:
     path: str
     out: list[RawFinding] = field(default_factory=list)
 
-    def report(self, node: cst.CSTNode, message: Optional[str] = None, fix: Optional[Fix] = None,
-               end_node: Optional[cst.CSTNode] = None) -> None:
+    def report(self, node: Any, message: Optional[str] = None, fix: Optional[Fix] = None,
+               end_node: Any = None) -> None:
         self.out.append(RawFinding(type(self.rule), node, message or self.rule.summary, fix, end_node))

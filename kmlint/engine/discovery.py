@@ -35,7 +35,19 @@ def _spec(patterns: list[str]) -> pathspec.PathSpec:
 
 
 def _is_venv(d: Path) -> bool:
-    return (d / "pyvenv.cfg").is_file()
+    try:
+        return (d / "pyvenv.cfg").is_file()
+    except OSError:
+        # a directory we may not search (chmod 000 as a normal user): not
+        # skipped here, so the walk reports it as unreadable and goes on
+        return False
+
+
+def _is_file(p: Path) -> bool:
+    try:
+        return p.is_file()
+    except OSError:
+        return False
 
 
 def discover(paths: list[str], resolver: ConfigResolver, problems: list[DiscoveryProblem],
@@ -97,10 +109,11 @@ def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Ite
     if settings.respect_gitignore:
         for parent in reversed([top.resolve(), *top.resolve().parents]):
             gi = parent / ".gitignore"
-            if gi.is_file():
+            if _is_file(gi):
                 ignores.append((parent, _read_gitignore(gi)))
-            if (parent / ".git").exists():
+            if os.path.exists(parent / ".git"):
                 ignores = [(b, s) for b, s in ignores if b == parent or parent in b.parents or b in parent.parents]
+                ignores.extend((parent, spec) for spec in git_excludes(parent))
     stack: list[tuple[Path, list]] = [(top, ignores)]
     while stack:
         d, gis = stack.pop()
@@ -115,7 +128,7 @@ def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Ite
         visited_dirs.add(key)
         if settings.respect_gitignore and d != top:
             gi = d / ".gitignore"
-            if gi.is_file():
+            if _is_file(gi):
                 gis = gis + [(d.resolve(), _read_gitignore(gi))]
         try:
             entries = sorted(os.scandir(d), key=lambda e: e.name)
@@ -130,9 +143,12 @@ def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Ite
                 is_file = entry.is_file()
             except OSError:
                 continue
-            if _excluded(path, is_dir, exclude_spec, root):
-                continue
-            if gis and _gitignored(path, is_dir, gis):
+            try:
+                if _excluded(path, is_dir, exclude_spec, root) or (gis and _gitignored(path, is_dir, gis)):
+                    continue
+            except Exception as e:  # noqa: BLE001 - one odd name costs that entry, not the walk
+                problems.append(DiscoveryProblem(str(path), f"cannot match it against the exclusions: "
+                                                            f"{type(e).__name__}: {e}; skipped"))
                 continue
             if is_dir:
                 if _is_venv(path):
@@ -180,3 +196,104 @@ def _gitignored(path: Path, is_dir: bool, gis) -> bool:
         if spec.match_file(rel + ("/" if is_dir else "")):
             return True
     return False
+
+
+# ----------------------------------------------------------------- git's other ignore files
+
+
+def git_excludes(repo: Path) -> list[pathspec.PathSpec]:
+    """The ignore files git reads besides ``.gitignore``, for the repository at
+    ``repo``: ``$GIT_DIR/info/exclude`` and the global excludes file
+    (``core.excludesFile``, default ``$XDG_CONFIG_HOME/git/ignore`` or
+    ``~/.config/git/ignore``).  Their patterns are relative to the repository root."""
+    specs = []
+    git_dir = _git_dir(repo)
+    files = []
+    if git_dir is not None:
+        files.append(_common_dir(git_dir) / "info" / "exclude")
+    global_file = _global_excludes_file(git_dir)
+    if global_file is not None:
+        files.append(global_file)
+    for f in files:
+        try:
+            if f.is_file():
+                specs.append(_read_gitignore(f))
+        except OSError:
+            continue
+    return specs
+
+
+def _git_dir(repo: Path) -> Optional[Path]:
+    dot = repo / ".git"
+    try:
+        if dot.is_dir():
+            return dot
+        if dot.is_file():  # a worktree or submodule: "gitdir: <path>"
+            text = dot.read_text(encoding="utf-8", errors="replace").strip()
+            if text.startswith("gitdir:"):
+                target = Path(text[len("gitdir:"):].strip())
+                return target if target.is_absolute() else (repo / target).resolve()
+    except OSError:
+        pass
+    return None
+
+
+def _common_dir(git_dir: Path) -> Path:
+    """A linked worktree's git dir names the main one in ``commondir``."""
+    try:
+        common = (git_dir / "commondir").read_text(encoding="utf-8").strip()
+    except OSError:
+        return git_dir
+    p = Path(common)
+    return p if p.is_absolute() else (git_dir / p).resolve()
+
+
+def _global_excludes_file(git_dir: Optional[Path]) -> Optional[Path]:
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    configured = None
+    # later files win, as in git: global (XDG, then ~/.gitconfig), then the repository's
+    configs = [Path(xdg) / "git" / "config", Path.home() / ".gitconfig"]
+    if git_dir is not None:
+        configs.append(_common_dir(git_dir) / "config")
+    for config in configs:
+        value = _config_value(config, "core", "excludesfile")
+        if value is not None:
+            configured = (value, config)
+    if configured is not None:
+        value, config = configured
+        if value.startswith("~"):
+            return Path(value).expanduser()
+        p = Path(value)
+        return p if p.is_absolute() else config.parent / p
+    return Path(xdg) / "git" / "ignore"
+
+
+def _config_value(path: Path, section: str, key: str) -> Optional[str]:
+    """The last ``key`` of ``[section]`` in a git config file (a plain reading:
+    no includes, no subsections)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    current, value = None, None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            current = line[1:line.find("]")].strip().lower() if "]" in line else None
+            continue
+        if current != section or "=" not in line:
+            continue
+        name, _, rest = line.partition("=")
+        if name.strip().lower() != key:
+            continue
+        rest = rest.strip()
+        if rest.startswith('"') and rest.endswith('"') and len(rest) >= 2:
+            rest = rest[1:-1]
+        else:
+            for marker in (" #", " ;", "\t#", "\t;"):
+                if marker in rest:
+                    rest = rest[:rest.index(marker)].rstrip()
+        value = rest
+    return value

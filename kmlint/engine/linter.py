@@ -8,27 +8,26 @@ cached and computed in worker processes.
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import io
 import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Optional, Union
-
-import libcst as cst
+from typing import Optional
 
 from kmlint.config import Settings
 from kmlint.engine.context import RawFinding, RuleContext
 from kmlint.engine import prefilter as prefilter_mod
-from kmlint.engine.syntax_facts import PARSE_FLAGS
-from kmlint.engine.parsing import parse_module
+from kmlint.syntax import PARSE_FLAGS
+from kmlint.engine import session as session_mod
+from kmlint.engine.session import Session
+from kmlint.semantics.model import build_model
+from kmlint.syntax import LineIndex, parse as parse_ast
 from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
-from kmlint.engine.positions import StatementPositions
 from kmlint.engine.suppressions import has_directives, has_judged_directives, is_skip_file, parse_suppressions, render_directive
 from kmlint.findings import Edit, Finding, Fix, SAFE
-from kmlint.registry import Rule, all_rules, get_rule, resolve_selection
+from kmlint.registry import Rule, get_rule, resolve_selection, rule_meta
 
 PARSE_ERROR = "KM901"
 UNUSED_SUPPRESSION = "KM900"
@@ -52,13 +51,12 @@ class FileResult:
     error: Optional[str] = None  # the file could not be read at all
     dependencies: list[str] = field(default_factory=list)
     # kept for fixers/LSP in the same process (never pickled)
-    module: Optional[cst.Module] = None
     model: object = None
     notebook: Optional[NotebookSource] = None
     text: Optional[str] = None
 
     def detached(self) -> "FileResult":
-        """A copy without libcst objects, safe to pickle or cache."""
+        """A copy without the model, safe to pickle or cache."""
         return FileResult(self.path, [f.detached() for f in self.findings], self.internal_errors, self.skipped,
                           self.error, list(self.dependencies))
 
@@ -129,7 +127,7 @@ def _line_col_of_offset(data: bytes, offset: int) -> tuple[int, int]:
 
 
 def lint_bytes(data: bytes, path: str, settings: Settings, *, keep_tree: bool = False,
-               prefilter: Optional[bool] = None) -> FileResult:
+               prefilter: Optional[bool] = None, session: Optional[Session] = None) -> FileResult:
     is_nb = path.endswith(".ipynb")
     try:
         text = data.decode("utf-8-sig") if is_nb else decode(data)
@@ -138,14 +136,15 @@ def lint_bytes(data: bytes, path: str, settings: Settings, *, keep_tree: bool = 
         return _parse_error_result(path, settings, f"cannot decode file: {e.reason} (byte 0x{data[e.start]:02x})", line, col)
     except SyntaxError as e:  # bad coding cookie
         return _parse_error_result(path, settings, f"cannot decode file: {e.msg}", e.lineno or 1, 1)
-    return lint_text(text, path, settings, keep_tree=keep_tree, prefilter=prefilter)
+    return lint_text(text, path, settings, keep_tree=keep_tree, prefilter=prefilter, session=session)
 
 
 def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = False,
-              prefilter: Optional[bool] = None, fix_edits: bool = True) -> FileResult:
-    """``fix_edits=False`` leaves transform-based fixes without located edits
-    (each costs a transformation and a code generation of the whole module);
-    with ``keep_tree=True``, ``locate_fix`` computes them when one is wanted."""
+              prefilter: Optional[bool] = None, session: Optional[Session] = None) -> FileResult:
+    """The stages of one file: source -> (gate) -> parsed -> model ->
+    diagnostics -> suppressions -> located findings.  ``keep_tree`` keeps the
+    model, notebook and analysed text on the result (fixers, the language
+    server); ``session`` is the run's (the process' current one by default)."""
     codes = enabled_codes(settings, path)
     notebook: Optional[NotebookSource] = None
     cell_errors: list[Finding] = []
@@ -162,60 +161,66 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
         return _parse_error_result(path, settings, "source contains a NUL byte", line, 1, codes=codes, notebook=notebook)
     if is_skip_file(source):
         return FileResult(path, skipped=True)
+    if session is None:
+        session = session_mod.current()
 
-    rules = [rule_instance(c) for c in sorted(codes) if c not in (PARSE_ERROR, UNUSED_SUPPRESSION)]
+    # ------------------------------------------------------------ gate (catalog only, no rule code)
+    metas = [rule_meta(c) for c in sorted(codes) if c not in (PARSE_ERROR, UNUSED_SUPPRESSION)]
     directives = UNUSED_SUPPRESSION in codes and has_judged_directives(source)
     if prefilter is None:
         prefilter = prefilter_mod.enabled()
-    checked = prefilter_mod.Screening()
-    active = prefilter_mod.active_rules(rules, source, Path(path), checked) if prefilter else rules
-    if prefilter and not active and not directives:
-        # Prefilter: nothing can match.  CPython's own parser still checks the
-        # syntax (about 50x faster than libcst) so KM901 is never lost; the
-        # prefilter's second stage may have parsed it already.
-        if checked.parsed or _fast_syntax_error(source) is None:
-            return FileResult(path, skipped=True)
+    if prefilter:
+        evidence: dict[str, bool] = {}
+        metas = [m for m in metas if prefilter_mod.may_match(m, source, evidence, Path(path), session)]
+        if not metas and not directives:
+            # nothing can match: CPython's parser still checks the syntax, so KM901 is never lost
+            if _fast_syntax_error(source) is None:
+                return FileResult(path, skipped=True)
+    active = [rule_instance(m.code) for m in metas]
 
     # ------------------------------------------------------------ parse
-    if _extreme(source):
-        # libcst's native parser overflows its C stack (SIGSEGV, no exception) or
-        # goes quadratic on very deep nesting; CPython's parser refuses such code
-        # cleanly, so it vets these sources first (not every file: it costs ~10%
-        # of a libcst parse).
-        nesting = _nesting_error(source)
-        if nesting is not None:
-            line, col = nesting.lineno or 1, max(nesting.offset or 1, 1)
-            return _parse_error_result(path, settings, f"cannot parse file: {nesting.msg}", line, col, codes=codes,
-                                       notebook=notebook)
     recovered = False
+    tree = None
     try:
-        module = parse_module(source)
-    except cst.ParserSyntaxError as e:
-        if notebook is None:
-            line, col = _syntax_position(e, source)
-            error = _parse_error_result(path, settings, _syntax_message(e, source), line, col, codes=codes)
-            module, source = _recover(source) if active or directives else (None, source)
-            if module is None:
-                return error
-            cell_errors, recovered = error.findings, True
+        tree = parse_ast(source)
+    except SyntaxError as e:
+        if notebook is not None:
+            source, cell_errors = _parse_notebook_cells(notebook, path, codes)
+        elif _newer_syntax(source):
+            pass  # valid Python of a newer version: no KM901
         else:
-            module, source, cell_errors = _parse_notebook_cells(notebook, path, codes)
-            if module is None:
-                return FileResult(path, cell_errors)
+            line, col = e.lineno or 1, max(e.offset or 1, 1)
+            error = _parse_error_result(path, settings, f"cannot parse file: {e.msg or 'invalid syntax'}", line, col,
+                                        codes=codes)
+            recovered_source = _recover(source) if active or directives else None
+            if recovered_source is None:
+                return error
+            source, cell_errors, recovered = recovered_source, error.findings, True
+        try:
+            tree = parse_ast(source)
+        except (SyntaxError, RecursionError, MemoryError):
+            # syntax newer than this Python (libcst reads it): the statements
+            # CPython cannot parse are blanked for the model
+            tree = _ast_of_newer_syntax(source)
     except (RecursionError, MemoryError) as e:
         return _parse_error_result(path, settings, f"file too deeply nested to parse ({type(e).__name__})", 1, 1, codes=codes)
 
-    from kmlint.legacy.semantics.model import build_model
-
+    # ------------------------------------------------------------ model
     result = FileResult(path, [], 0, False)
-    try:
-        model = build_model(module, source, notebook is not None)
-    except RecursionError:
-        result.findings = cell_errors + _parse_error_result(path, settings, "file too deeply nested to analyse", 1, 1, codes=codes).findings
-        return result
+    model = None
+    index = LineIndex(source)
+    if tree is not None and active:
+        try:
+            model = build_model(tree, source, notebook is not None, index)
+        except RecursionError:
+            result.findings = cell_errors + _parse_error_result(path, settings, "file too deeply nested to analyse",
+                                                                1, 1, codes=codes).findings
+            return result
+        model.project_index = session.project
 
+    # ------------------------------------------------------------ diagnostics
     raw: list[RawFinding] = []
-    for rule in active:
+    for rule in active if model is not None else ():
         ctx = RuleContext(rule, model, settings, path)
         try:
             if rule.calls:
@@ -233,13 +238,14 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
             ))
             continue
         raw.extend(ctx.out)
-
-    result.dependencies = sorted(model.dependencies)
-    findings = _locate(raw, module, path, source, fix_edits and settings.fix_edits)
-    findings = _dedupe(findings)
+    if model is not None:
+        result.dependencies = sorted(model.dependencies)
+    findings = _dedupe(_locate(raw, index, path))
     if recovered:
         for f in findings:
             f.fix = None  # never offer to rewrite a file that does not parse
+
+    # ------------------------------------------------------------ suppressions, cells
     if directives or (raw and has_directives(source)):
         found = parse_suppressions(source)
         if found.by_line:
@@ -248,7 +254,9 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
         findings = [_to_cell(f, notebook) for f in findings]
     result.findings = sorted(cell_errors + result.findings + findings, key=lambda f: f.sort_key)
     if keep_tree:
-        result.module, result.model, result.notebook, result.text = module, model, notebook, source
+        result.model, result.notebook, result.text = model, notebook, source
+    elif model is not None and hasattr(model, "close"):
+        model.close()  # break the model's cycles: reference counting frees it now
     return result
 
 
@@ -265,40 +273,7 @@ def _fast_syntax_error(source: str) -> Optional[SyntaxError]:
     return None
 
 
-_NESTING_MESSAGES = ("too many nested", "too deeply nested", "too complex", "maximum recursion")
-
-
-def _nesting_error(source: str) -> Optional[SyntaxError]:
-    error = _fast_syntax_error(source)
-    if error is not None and any(m in (error.msg or "") for m in _NESTING_MESSAGES):
-        return error
-    return None
-
-
 _ERROR_AT = re.compile(r"^(?:parser error: )?error at (\d+):(\d+): ")
-
-
-def _syntax_position(e: cst.ParserSyntaxError, source: Optional[str] = None) -> tuple[int, int]:
-    """1-based (line, column) of a libcst syntax error.  CPython's parser
-    locates errors more precisely, so it is asked first when it also fails."""
-    if source is not None:
-        py = _fast_syntax_error(source)
-        if py is not None and py.lineno:
-            return py.lineno, max(py.offset or 1, 1)
-    m = _ERROR_AT.match(e.message or "")
-    if m:
-        return int(m.group(1)), int(m.group(2)) + 1
-    return e.raw_line, e.raw_column + 1
-
-
-def _syntax_message(e: cst.ParserSyntaxError, source: Optional[str] = None) -> str:
-    if source is not None:
-        py = _fast_syntax_error(source)
-        if py is not None and py.msg:
-            return f"cannot parse file: {py.msg}"
-    msg = e.message.strip().splitlines()[0] if e.message else "invalid syntax"
-    msg = _ERROR_AT.sub("", msg)
-    return f"cannot parse file: {msg}"
 
 
 def _parse_error_result(path: str, settings: Settings, message: str, line: int, col: int, *,
@@ -307,7 +282,7 @@ def _parse_error_result(path: str, settings: Settings, message: str, line: int, 
         codes = enabled_codes(settings, path)
     res = FileResult(path)
     if PARSE_ERROR in codes:
-        rule = get_rule(PARSE_ERROR)
+        rule = rule_meta(PARSE_ERROR)
         f = Finding(PARSE_ERROR, rule.name if rule else "parse-error", message, path, line, max(col, 1), line, max(col, 1), severity="error")
         if notebook is not None:
             f = _to_cell(f, notebook)
@@ -325,7 +300,7 @@ def _extreme(source: str) -> bool:
     over 10,000, or over 1,000 backslash continuations."""
     if source.count("\\\n") > 1000 or max(map(len, source.split("\n")), default=0) > 5000:
         return True
-    depth = deepest = 0
+    depth = 0
     opened_at = 0
     for m in _BRACKETS.finditer(source):  # strings and comments count too: that only costs a check
         if m.group() in _OPENING:
@@ -352,9 +327,9 @@ _FOLLOWERS = {"if": {"elif", "else"}, "elif": {"elif", "else"}, "for": {"else"},
               "else": {"finally"}, "finally": set()}
 
 
-def _recover(source: str) -> tuple[Optional[cst.Module], str]:
-    """The module of ``source`` with its broken top-level statements blanked
-    (every line kept, so positions still hold), or None.
+def _recover(source: str) -> Optional[str]:
+    """``source`` with its broken top-level statements blanked (every line
+    kept, so positions still hold), or None.
 
     A statement is blanked from its first line to the next top-level statement
     the tokenizer found before it lost track (an unclosed bracket or string
@@ -370,19 +345,29 @@ def _recover(source: str) -> tuple[Optional[cst.Module], str]:
     for _ in range(MAX_RECOVERY_STEPS):
         error = _fast_syntax_error(text)
         if error is None:
-            try:
-                return parse_module(text), text
-            except (cst.ParserSyntaxError, RecursionError, MemoryError):
-                return None, source
+            return text
         line = min(max(error.lineno or 1, 1), count)
         first = max((s for s in starts if s <= line), default=1)
         end = min((s for s in starts if s > line), default=count + 1)
         region = set(range(first, end))
         if region <= blank:
-            return None, source  # no progress: the statements around are broken too
+            return None  # no progress: the statements around are broken too
         blank |= region
         text = "".join(part if i % 2 or (i // 2 + 1) not in blank else "" for i, part in enumerate(lines))
-    return None, source
+    return None
+
+
+def _ast_of_newer_syntax(source: str):
+    """The ast of a file that libcst reads but this Python's parser does not
+    (syntax of a newer Python): the statements it cannot parse are blanked,
+    the rest is analysed; no KM901, since the file is valid Python."""
+    text = _recover(source)
+    if text is None:
+        return None
+    try:
+        return parse_ast(text)
+    except (SyntaxError, RecursionError, MemoryError):
+        return None
 
 
 _LINE_ENDINGS = re.compile(r"(\r\n|\r|\n)")
@@ -423,9 +408,10 @@ def _top_level_starts(source: str) -> list[int]:
     return starts
 
 
-def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):
+def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]) -> tuple[str, list[Finding]]:
     """The joined notebook failed to parse: find the broken cells, report each as
-    KM901 and analyse the rest with those cells blanked (positions kept)."""
+    KM901 and analyse the rest with those cells blanked (positions kept).  A
+    cell only a newer Python reads (libcst does) is blanked without KM901."""
     lines = nb.source.split("\n")
     errors: list[Finding] = []
     cell_first: dict[int, int] = {}
@@ -434,65 +420,42 @@ def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]):
     for cell, first in cell_first.items():
         n = sum(1 for c, _ in nb.line_map if c == cell)
         chunk = "\n".join(lines[first:first + n]) + "\n"
-        try:
-            parse_module(chunk)
-        except cst.ParserSyntaxError as e:
-            if PARSE_ERROR in codes:
-                line, col = _syntax_position(e, chunk)
-                errors.append(Finding(PARSE_ERROR, "parse-error", _syntax_message(e, chunk), path, line, col,
-                                      line, col, severity="error", cell=cell))
-            for j in range(first, first + n):
-                lines[j] = ""
-    source = "\n".join(lines)
+        error = _fast_syntax_error(chunk)
+        if error is None:
+            continue
+        if PARSE_ERROR in codes and not _newer_syntax(chunk):
+            line, col = error.lineno or 1, max(error.offset or 1, 1)
+            col += nb.column_shift(first + line)
+            errors.append(Finding(PARSE_ERROR, "parse-error", f"cannot parse file: {error.msg or 'invalid syntax'}",
+                                  path, line, col, line, col, severity="error", cell=cell))
+        for j in range(first, first + n):
+            lines[j] = ""
+    return "\n".join(lines), errors
+
+
+def _newer_syntax(source: str) -> bool:
+    """CPython rejected ``source``: does libcst, which reads the syntax of
+    newer Pythons (3.12's type statements, PEP 695 generics ...), accept it?"""
+    if _extreme(source):
+        return False  # never hand libcst what can crash it
+    from kmlint.engine.parsing import ParserSyntaxError, parse_module
+
     try:
-        return parse_module(source), source, errors
-    except cst.ParserSyntaxError:
-        return None, source, errors
+        parse_module(source)
+    except (ParserSyntaxError, RecursionError, MemoryError):
+        return False
+    return True
 
 
-def _locate(raw: list[RawFinding], module: cst.Module, path: str, source: str, fix_edits: bool = True) -> list[Finding]:
-    if not raw:
-        return []
-    statements = StatementPositions(module, source)
-    positions = statements.locate([r.node for r in raw] + [r.end_node for r in raw])
+def _locate(raw: list[RawFinding], index: LineIndex, path: str) -> list[Finding]:
+    """1-based positions of the raw findings from the model's spans."""
     out = []
     for r in raw:
-        rng = positions.get(r.node)
-        end = positions.get(r.end_node) if r.end_node is not None else rng
-        if rng is None:
-            line = col = end_line = end_col = 1
-        else:
-            line, col = rng.start.line, rng.start.column + 1
-            end_line, end_col = end.end.line, end.end.column + 1
-        fix = r.fix
-        if fix_edits and fix is not None and fix.transform is not None and not fix.edits:
-            fix.edits = _edits_for(fix, module, statements)
-        out.append(Finding(r.rule.code, r.rule.name, r.message, path, line, col, end_line, end_col,
-                           r.rule.severity, fix, None, r.node))
+        start = index.span(r.node)
+        end = index.span(r.end_node) if r.end_node is not None else start
+        out.append(Finding(r.rule.code, r.rule.name, r.message, path, start.line, start.col + 1,
+                           end.end_line, end.end_col + 1, r.rule.severity, r.fix, None, r.node))
     return out
-
-
-def locate_fix(result: FileResult, finding: Finding) -> list[Edit]:
-    """The located edits of ``finding``'s fix, computed now when ``lint_text``
-    ran with ``fix_edits=False`` (which needs ``keep_tree=True`` for this)."""
-    fix = finding.fix
-    if fix is None:
-        return []
-    if not fix.edits and fix.transform is not None and result.module is not None:
-        edits = _edits_for(fix, result.module, StatementPositions(result.module, result.text or result.module.code))
-        if result.notebook is not None:
-            _edits_to_cells(edits, result.notebook)
-        fix.edits = edits
-    return fix.edits
-
-
-def _edits_for(fix: Fix, module: cst.Module, statements: StatementPositions) -> list[Edit]:
-    """Describe a transform-based fix as whole-line replacements, one per
-    changed hunk (exact, and precise enough for editors, JSON and SARIF)."""
-    try:
-        return statements.edits(fix.transform(module))
-    except Exception:
-        return []
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -520,7 +483,7 @@ def _apply_suppressions(findings: list[Finding], directives, path: str, codes: s
             kept.append(f)
     if UNUSED_SUPPRESSION not in codes:
         return kept
-    rule = get_rule(UNUSED_SUPPRESSION)
+    rule = rule_meta(UNUSED_SUPPRESSION)
     lines = source.split("\n")
     for line, items in sups.items():
         for s in items:
@@ -533,7 +496,7 @@ def _apply_suppressions(findings: list[Finding], directives, path: str, codes: s
             # A code whose rule is switched off in this run cannot be judged (it
             # may be needed under the project's usual selection); unknown codes can.
             unused = [c for c in ours if c not in s.used and c != UNUSED_SUPPRESSION
-                      and (c in codes or get_rule(c) is None)]
+                      and (c in codes or rule_meta(c) is None)]
             if unused:
                 kept.append(_unused(rule, s, path, unused, lines))
     return kept
@@ -556,7 +519,7 @@ def _unused(rule, s, path: str, unused: Optional[list[str]], lines: list[str]) -
         if not text[end:].strip():
             start = len(text[:start].rstrip())  # no trailing whitespace left behind
         edit = Edit("", s.line, start + 1, s.line, end + 1)
-    fix = Fix(SAFE, "Remove unused suppression", None, [edit])
+    fix = Fix(SAFE, "Remove unused suppression", [edit])
     return Finding(rule.code, rule.name, msg, path, s.line, s.column + 1, s.line, s.end_column + 1, rule.severity, fix)
 
 
@@ -565,6 +528,9 @@ def _to_cell(f: Finding, nb: NotebookSource) -> Finding:
         return f
     cell, line = nb.to_cell(f.line)
     _, end_line = nb.to_cell(f.end_line)
+    if nb.shifts:  # a dedented cell or a stripped prompt: columns move back
+        f.column += nb.column_shift(f.line)
+        f.end_column += nb.column_shift(f.end_line)
     f.cell = cell
     f.line, f.end_line = line, max(end_line, line) if cell == nb.to_cell(f.end_line)[0] else line
     if f.fix is not None:
@@ -574,6 +540,9 @@ def _to_cell(f: Finding, nb: NotebookSource) -> Finding:
 
 def _edits_to_cells(edits: list[Edit], nb: NotebookSource) -> None:
     for e in edits:
+        if nb.shifts:
+            e.column += nb.column_shift(e.line)
+            e.end_column += nb.column_shift(e.end_line)
         e.cell, e.line = nb.to_cell(e.line)
         end_cell, e.end_line = nb.to_cell(e.end_line)
         if end_cell != e.cell:

@@ -1,38 +1,108 @@
-"""``Path.resolve()`` for many files in few directories.
-
-``resolve`` asks the kernel about every component of the path (realpath);
-discovery, display paths and cache keys resolve each file several times, which
-was a third of a warm run on a 900-file tree.  A file that is not itself a
-symlink resolves to its resolved directory plus its name, so only directories
-are resolved, and each is remembered for a few seconds (a long-running
-language server sees renamed directories; ``forget`` at the start of a run)."""
+"""Paths: ``resolved`` (through the run's session), printable and byte forms,
+reading regular files only."""
 
 from __future__ import annotations
 
+import errno
 import os
-import time
+import stat
 from pathlib import Path
-
-REMEMBER_SECONDS = 5.0
-_dirs: dict[str, tuple[float, Path]] = {}  # directory as given -> (when resolved, resolved)
 
 
 def resolved(path: Path) -> Path:
-    """``path.resolve()``; raises OSError as it does."""
-    name = path.name
-    if not name or name in (".", "..") or os.path.islink(path):
-        return path.resolve()
-    parent = str(path.parent) if path.is_absolute() else os.path.join(os.getcwd(), str(path.parent))
-    now = time.monotonic()
-    cached = _dirs.get(parent)
-    if cached is not None and now - cached[0] < REMEMBER_SECONDS:
-        return cached[1] / name
-    if len(_dirs) > 8192:
-        _dirs.clear()
-    base = Path(parent).resolve()
-    _dirs[parent] = (now, base)
-    return base / name
+    """``path.resolve()`` with each directory resolved once per run (discovery,
+    display paths and cache keys resolve every file several times); raises
+    OSError as ``resolve`` does."""
+    from kmlint.engine.session import current
+
+    return current().resolved(path)
 
 
-def forget() -> None:
-    _dirs.clear()
+def printable(path: str) -> str:
+    """A path for reports and messages.  Paths are bytes on Linux: a name that is
+    not valid UTF-8 is carried as ``str`` with ``surrogateescape`` (what
+    ``os.fsdecode`` makes of it) and printed here with each undecodable byte
+    as ``\\xNN`` (``caf\\xe9.py``); control characters (a newline in a name
+    would split a report line) are escaped the same way.  Valid names are
+    returned unchanged."""
+    if path.isprintable() and not _has_surrogates(path):
+        return path
+    out = []
+    for ch in path:
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            out.append(f"\\x{o - 0xDC00:02x}")
+        elif 0xD800 <= o <= 0xDFFF or (not ch.isprintable() and ch != " "):
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def path_bytes(path: str) -> bytes:
+    """The bytes of a path (the inverse of ``os.fsdecode``), for hashing."""
+    try:
+        return path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that no byte decoded to
+        return path.encode("utf-8", "surrogatepass")
+
+
+class NotRegularFile(OSError):
+    """The path is (now) a pipe, socket, device or directory."""
+
+
+class TooLarge(Exception):
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_regular(path, limit: int = 0) -> bytes:
+    """The bytes of a regular file.  Never blocks: the file is opened
+    non-blocking (a FIFO that replaced a file after discovery opens at once
+    instead of waiting for a writer) and the opened descriptor must be a
+    regular file (else ``NotRegularFile``).  With ``limit`` > 0, a file larger
+    than ``limit`` bytes raises ``TooLarge`` without being read."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file (a pipe, socket or device)", str(path))
+        if limit and st.st_size > limit:
+            raise TooLarge(st.st_size)
+        chunks = []
+        while True:
+            chunk = os.read(fd, max(st.st_size + 1, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if limit and sum(map(len, chunks)) > limit:  # grew since fstat
+                raise TooLarge(sum(map(len, chunks)))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def node_state(path: str):
+    """What a dependency path is now, for the cache: the content bytes of a
+    regular file, "<dir>" for a directory (a package that appeared), None when
+    absent or unreadable.  Never blocks."""
+    try:
+        return read_regular(path)
+    except IsADirectoryError:
+        return "<dir>"
+    except (OSError, ValueError):
+        return None

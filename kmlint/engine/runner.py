@@ -23,8 +23,10 @@ from typing import Iterator, Optional
 from kmlint.config import ConfigResolver, Settings
 from kmlint.engine.cache import ResultCache, cache_dir_for, content_hash
 from kmlint.engine.discovery import DiscoveryProblem, discover
-from kmlint.engine.linter import INTERNAL_ERROR, FileResult, lint_bytes
-from kmlint.engine.paths import forget as forget_resolved, resolved
+from kmlint.engine import guard
+from kmlint.engine.linter import INTERNAL_ERROR, FileResult, _parse_error_result, lint_bytes
+from kmlint.engine.paths import NotRegularFile, TooLarge, read_regular, resolved
+from kmlint.engine import session as session_mod
 from kmlint.findings import Finding
 
 # Below this many files to lint, starting worker processes costs more than it saves.
@@ -68,20 +70,29 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def lint_path(path: Path, resolver: ConfigResolver, display: Optional[str] = None, keep_tree: bool = False) -> FileResult:
+def worker_count(jobs: int, files: int) -> int:
+    """Worker processes for ``files`` files: never more than the usable cores
+    nor than the files (``jobs = 100000`` in a pyproject once started one
+    process per file)."""
+    return max(1, min(jobs, default_jobs(), files))
+
+
+def lint_path(path: Path, resolver: ConfigResolver, display: Optional[str] = None) -> FileResult:
     shown = display or display_path(path)
-    return _lint_file(path, shown, resolver.for_file(path), keep_tree)[0]
+    return _lint_file(path, shown, resolver.for_file(path))[0]
 
 
-def _lint_file(path: Path, display: str, settings: Settings, keep_tree: bool = False) -> tuple[FileResult, Optional[str]]:
+def _lint_file(path: Path, display: str, settings: Settings) -> tuple[FileResult, Optional[str]]:
     """Read and lint one file; never raises.  Also returns the hash of the
     bytes that were linted (None when unreadable)."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path, settings.max_file_size)
+    except TooLarge as e:
+        return too_large(display, settings, e.size), None
     except OSError as e:
         return FileResult(display, error=_read_error(path, e)), None
     with collector_paused(len(data) < PAUSE_COLLECTOR_BELOW):
-        result = lint_data(data, display, settings, keep_tree)
+        result = lint_data(data, display, settings)
     return result, content_hash(data)
 
 
@@ -119,20 +130,54 @@ def freeze_imports() -> None:
     gc.freeze()
 
 
-def lint_data(data: bytes, display: str, settings: Settings, keep_tree: bool = False) -> FileResult:
+def lint_data(data: bytes, display: str, settings: Settings) -> FileResult:
     """``lint_bytes`` that never raises: an engine bug costs this file (an
     internal-error finding), not the run."""
     try:
-        return lint_bytes(data, display, settings, keep_tree=keep_tree)
+        return lint_bytes(data, display, settings)
     except Exception as e:
         return crashed_result(display, f"kmlint crashed on this file: {type(e).__name__}: {e}")
 
 
+def too_large(display: str, settings: Settings, size: int) -> FileResult:
+    """The size budget: a file over ``max-file-size`` is a finding, not a parse
+    (analysis memory grows ~1 GB per MB of source)."""
+    return _parse_error_result(display, settings, f"file too large to analyse: {_mb(size)} is over the "
+                               f"max-file-size budget of {_mb(settings.max_file_size)} (raise `max-file-size` "
+                               f"in the configuration to analyse it)", 1, 1)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 1024:.1f} kB"
+
+
+def _lint_data_detached(data: bytes, display: str, settings: Settings) -> FileResult:
+    return lint_data(data, display, settings).detached()
+
+
+def lint_data_guarded(data: bytes, display: str, settings: Settings) -> FileResult:
+    """``lint_data`` in a forked child (``guard``): source from stdin (an
+    editor's buffer) that crashes the parser is this file's KM000, not a
+    dead kmlint.  The result is detached (no tree)."""
+    if len(data) > settings.max_file_size > 0:
+        return too_large(display, settings, len(data))
+    warm_up(settings)
+    try:
+        return guard.guarded(_lint_data_detached, data, display, settings)
+    except guard.Crashed as e:
+        return crashed_result(display, f"kmlint crashed on this file: {e}")
+
+
 def _read_error(path: Path, e: OSError) -> str:
-    if isinstance(e, IsADirectoryError) or path.is_dir():
-        return "is a directory, not a file"
-    if isinstance(e, FileNotFoundError):
-        return "broken symbolic link" if path.is_symlink() else "file disappeared while kmlint was running"
+    try:
+        if isinstance(e, IsADirectoryError) or path.is_dir():
+            return "is a directory, not a file"
+        if isinstance(e, FileNotFoundError):
+            return "broken symbolic link" if path.is_symlink() else "file disappeared while kmlint was running"
+    except OSError:
+        pass
+    if isinstance(e, NotRegularFile):
+        return "not a regular file any more (a pipe, socket or device); skipped"
     return f"cannot read: {e.strerror or e}"
 
 
@@ -141,26 +186,22 @@ def crashed_result(display: str, message: str) -> FileResult:
     return FileResult(display, [finding], internal_errors=1)
 
 
-def _run_task(task: _Task, keep_tree: bool = False) -> FileResult:
-    result, digest = _lint_file(Path(task.path), task.display, task.settings, keep_tree)
-    if keep_tree:
-        return result
+def _run_task(task: _Task) -> FileResult:
+    result, digest = _lint_file(Path(task.path), task.display, task.settings)
     result = result.detached()
-    if task.cache_dir is not None and digest is not None:
+    if task.cache_dir is not None and task.cache_key is not None and digest is not None:
         ResultCache(task.cache_dir).put(task.cache_key, digest, result)
     return result
 
 
-def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False, force_exclude: bool = False,
+def run(paths: list[str], resolver: ConfigResolver, force_exclude: bool = False,
         use_cache: bool = True, jobs: Optional[int] = None) -> RunResult:
-    """Lint ``paths``.  ``keep_tree`` (fixers) keeps libcst trees on the results,
-    which implies no cache and no worker processes; ``jobs`` defaults to the
-    number of usable cores."""
+    """Lint ``paths`` (through the cache and the worker pool; runtime mode
+    reads what it needs from the findings and the files); ``jobs`` defaults to
+    the number of usable cores."""
     result = RunResult()
-    forget_resolved()
+    session_mod.begin()
     files = list(discover(paths, resolver, result.problems, force_exclude))
-    if keep_tree:
-        use_cache, jobs = False, 1
     results: list[Optional[FileResult]] = [None] * len(files)
     caches: dict[Path, ResultCache] = {}
     tasks: list[_Task] = []
@@ -172,16 +213,18 @@ def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False, for
             continue
         directory = cache_dir_for(settings)
         cache = caches.setdefault(directory, ResultCache(directory))
-        key = cache.key(p, display, settings)
         try:
-            hit = cache.get(key, content_hash(p.read_bytes()))
-        except OSError:
-            hit = None  # the task reports why it cannot be read
+            key = cache.key(p, display, settings)
+            hit = cache.get(key, content_hash(read_regular(p, settings.max_file_size)))
+        except (OSError, TooLarge):
+            key, hit = None, None  # the task reports why it cannot be read
+        except Exception:  # noqa: BLE001 - a cache bug costs the cache, not the run
+            key, hit = None, None
         if hit is not None:
             results[i] = hit
         else:
             tasks.append(_Task(i, str(p), display, settings, directory, key))
-    for index, res in _execute(tasks, jobs or default_jobs(), keep_tree):
+    for index, res in _execute(tasks, jobs or default_jobs()):
         results[index] = res
     for res in results:
         if res.error:
@@ -195,25 +238,30 @@ def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False, for
     return result
 
 
-def _execute(tasks: list[_Task], jobs: int, keep_tree: bool) -> Iterator[tuple[int, FileResult]]:
-    if jobs <= 1 or len(tasks) < MIN_FILES_FOR_POOL:
+def _execute(tasks: list[_Task], jobs: int) -> Iterator[tuple[int, FileResult]]:
+    if len(tasks) < MIN_FILES_FOR_POOL or not guard.enabled():
+        # in this process, each file guarded by a forked child: a native crash
+        # costs that file (its KM000), not the run
         frozen = len(tasks) >= MIN_FILES_FOR_POOL and gc.get_freeze_count() == 0
         if frozen:
             freeze_imports()
         try:
             for t in tasks:
-                yield t.index, _run_task(t, keep_tree)
+                yield t.index, _guarded_task(t)
         finally:
             if frozen:
                 gc.unfreeze()  # this process may go on (a language server, a test run)
         return
+    # a pool even for -j 1: the worker keeps its caches from file to file, and
+    # a worker that dies costs one file (see below)
+    workers = worker_count(jobs, len(tasks))
     pending_tasks = iter(tasks)
     unfinished: list[_Task] = []
-    with _pool(min(jobs, len(tasks))) as pool:
+    with _pool(workers) as pool:
         running = {}
         try:
             while True:
-                while len(running) < jobs * TASKS_PER_WORKER:
+                while len(running) < workers * TASKS_PER_WORKER:
                     t = next(pending_tasks, None)
                     if t is None:
                         break
@@ -240,14 +288,55 @@ def _execute(tasks: list[_Task], jobs: int, keep_tree: bool) -> Iterator[tuple[i
         yield t.index, _isolated(t)
 
 
+WARM_UP_SOURCE = ("import tensorflow as tf\nmodel = tf.keras.Model()\nfor x in range(3):\n"
+                  "    model.fit_generator(x)\n    model.predict(x)\n")
+_warmed: set = set()
+
+
+def warm_up(settings: Settings, fixing: bool = False) -> None:
+    """Lint (or fix) a small snippet here once before the first guarded child:
+    the first lint of a process imports and builds what every later one reuses
+    (0.8 s); done in each forked child, it would be paid per file."""
+    key = (settings.fingerprint(), fixing)
+    if key in _warmed or not guard.enabled():
+        return
+    _warmed.add(key)
+    try:
+        if fixing:
+            from kmlint.fixer import fix_source
+
+            fix_source(WARM_UP_SOURCE, "warm_up.py", settings)
+        else:
+            from kmlint.engine import linter  # not this module's name: tests wrap that one to count lints
+
+            linter.lint_bytes(WARM_UP_SOURCE.encode(), "warm_up.py", settings)
+    except Exception:  # noqa: BLE001 - only a warm-up; the real lint reports
+        pass
+
+
+def _guarded_task(task: _Task) -> FileResult:
+    """One file linted in a forked child (``guard``)."""
+    warm_up(task.settings)
+    try:
+        result = guard.guarded(_run_task, task)
+    except guard.Crashed as e:
+        return crashed_result(task.display, f"kmlint crashed on this file: {e}")
+    except Exception as e:  # noqa: BLE001 - raised in the child, e.g. in the cache
+        return crashed_result(task.display, f"kmlint crashed on this file: {type(e).__name__}: {e}")
+    return result
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     methods = multiprocessing.get_all_start_methods()
     # fork starts in milliseconds and inherits the imported rules
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                               initargs=(os.getpid(),))
 
 
-def _worker_init() -> None:
+def _worker_init(parent: Optional[int] = None) -> None:
+    # a worker dies with kmlint (kill -9 of kmlint left its workers running)
+    guard.die_with_parent(parent)
     # Ctrl-C is handled once, by the parent, which cancels the pool
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     freeze_imports()

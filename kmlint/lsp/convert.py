@@ -20,8 +20,8 @@ from kmlint.docs import readme_sections, rule_readme, rule_url
 from kmlint.engine.linter import UNUSED_SUPPRESSION
 from kmlint.engine.suppressions import parse_suppressions, render_directive
 from kmlint.findings import Edit, Finding
-from kmlint.fixes import line_hunks, split_lines
-from kmlint.registry import get_rule
+from kmlint.edits import line_hunks, split_lines
+from kmlint.registry import rule_meta
 
 SOURCE = "kmlint"
 # the dossier sections a hover shows
@@ -52,7 +52,7 @@ class TextIndex:
 
 
 def diagnostic(finding: Finding, rng: types.Range) -> types.Diagnostic:
-    rule = get_rule(finding.code)
+    rule = rule_meta(finding.code)
     return types.Diagnostic(
         range=rng,
         message=f"[{finding.name}] {finding.message}",
@@ -124,7 +124,7 @@ def _lines_ending_in_code(text: str) -> set[int]:
 def hover_markdown(finding: Finding) -> str:
     """The finding's message and its rule's explanation from the dossier."""
     parts = [f"**{finding.code}** `{finding.name}`: {finding.message}"]
-    rule = get_rule(finding.code)
+    rule = rule_meta(finding.code)
     if rule is not None:
         readme = rule_readme(rule)
         sections = readme_sections(readme) if readme else {}

@@ -35,6 +35,26 @@ from kmlint.findings import SAFE
 from kmlint.lsp import convert, worker
 from kmlint.lsp.worker import Edits, Entry, Linted, Snapshot
 
+
+class WorkerDied(Exception):
+    """The lint worker died on a call, and again on a new worker."""
+
+
+def crashed_lint(snap: Snapshot) -> Linted:
+    """What is shown for a buffer that kills the lint worker: one error
+    diagnostic (KM000) at its top, like the CLI's finding for such a file."""
+    from kmlint.findings import Finding
+
+    finding = Finding(INTERNAL_ERROR, "internal-error",
+                      "kmlint crashed while analysing this buffer (the lint worker died twice on it: a crash in a "
+                      "native extension such as the parser, or out of memory); nothing else is reported for it",
+                      snap.path, severity="error")
+    rng = types.Range(types.Position(0, 0), types.Position(0, 0))
+    linted = Linted(snap, diagnostics={uri: [] for uri, _, _ in snap.documents})
+    first = snap.documents[0][0] if snap.documents else snap.uri
+    linted.diagnostics.setdefault(first, []).append(convert.diagnostic(finding, rng))
+    return linted
+
 log = logging.getLogger("kmlint.lsp")
 
 DEFAULT_DEBOUNCE_SECONDS = 0.15
@@ -103,14 +123,16 @@ class KmlintServer(LanguageServer):
 
     # ------------------------------------------------------------ the worker process
 
-    async def in_worker(self, fn, *args):
+    async def in_worker(self, fn, *args, strict: bool = False):
         """Run ``fn`` (a kmlint.lsp.worker function) in the worker process.
         If the worker dies, the call is tried once more on a new one (what
         killed it may have been another call); None if that dies too."""
         for attempt in (1, 2):
             if self._worker is None:
-                # spawn, not fork: this process has threads (pygls reads stdin on one)
-                self._worker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                # spawn, not fork: this process has threads (pygls reads stdin on one).
+                # The worker dies with the server (SIGKILL of the server left it running).
+                self._worker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                   initializer=worker.die_with_parent, initargs=(os.getpid(),))
             pool = self._worker
             try:
                 return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
@@ -120,6 +142,8 @@ class KmlintServer(LanguageServer):
                     pool.shutdown(wait=False)
                 what = f"the lint worker died during {fn.__name__}{_describe(args)}"
                 self.log_error(f"{what}; trying again on a new one" if attempt == 1 else f"{what} again; giving up on it")
+        if strict:
+            raise WorkerDied(f"the lint worker died twice during {fn.__name__}")
         return None
 
     def stop_worker(self) -> None:
@@ -190,7 +214,11 @@ class KmlintServer(LanguageServer):
 
     async def run_lint(self, snap: Snapshot) -> Optional[Linted]:
         try:
-            linted = await self.in_worker(worker.lint, snap)
+            linted = await self.in_worker(worker.lint, snap, strict=True)
+        except WorkerDied:
+            # a native crash (or out of memory) on this buffer: show it on the
+            # buffer, as the CLI reports the file's KM000, instead of nothing
+            return crashed_lint(snap)
         except ConfigError as e:
             self.show_error_once(str(e))
             return Linted(snap, diagnostics={uri: [] for uri, _, _ in snap.documents})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from kmlint.output.full import render_concise, render_full, render_json_lines
 from kmlint.output.github import render_github
 from kmlint.output.gitlab import render_gitlab
 from kmlint.output.json_format import render_json
@@ -19,8 +20,8 @@ FORMATS: dict[str, Callable] = {
     "github": render_github,
     "gitlab": render_gitlab,
     "junit": render_junit,
+    "full": render_full,
+    "concise": render_concise,
+    "json-lines": render_json_lines,
 }
 
-# formats that show each fix's located edits (computing them costs a
-# transformation of the whole module per fixable finding, so the others skip it)
-SHOW_FIX_EDITS = {"json", "sarif"}

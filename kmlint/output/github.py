@@ -5,6 +5,7 @@ point into the notebook's JSON)."""
 
 from __future__ import annotations
 
+from kmlint.engine.paths import printable
 from kmlint.findings import Finding
 
 
@@ -20,7 +21,7 @@ def render_github(findings: list[Finding], info) -> str:
     lines = []
     for f in findings:
         kind = "error" if f.severity == "error" else "warning"
-        props = [f"file={_prop(f.path)}"]
+        props = [f"file={_prop(printable(f.path))}"]
         where = ""
         if f.cell is None:
             props += [f"line={f.line}", f"col={f.column}", f"endLine={f.end_line}", f"endColumn={f.end_column}"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from kmlint.engine.paths import printable
 from kmlint.findings import Finding
 
 SEVERITY = {"error": "critical", "warning": "major"}
@@ -27,6 +28,6 @@ def render_gitlab(findings: list[Finding], info) -> str:
             "fingerprint": fp,
             "severity": SEVERITY.get(f.severity, "major"),
             "categories": ["Performance"] if f.code != "KM901" else ["Bug Risk"],
-            "location": {"path": Path(f.path).as_posix(), "lines": {"begin": f.line, "end": max(f.end_line, f.line)}},
+            "location": {"path": printable(Path(f.path).as_posix()), "lines": {"begin": f.line, "end": max(f.end_line, f.line)}},
         })
     return json.dumps(issues, indent=2) + "\n"

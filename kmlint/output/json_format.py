@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 
+from kmlint.engine.paths import printable
 from kmlint.findings import Finding
 
 
 def render_json(findings: list[Finding], info) -> str:
-    return json.dumps([f.to_json() for f in findings], indent=2) + "\n"
+    out = []
+    for f in findings:
+        data = f.to_json()
+        data["path"] = printable(f.path)  # a non-UTF-8 name as caf\xe9.py, not a lone surrogate
+        out.append(data)
+    return json.dumps(out, indent=2) + "\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from itertools import groupby
 
+from kmlint.engine.paths import printable
 from kmlint.findings import Finding
 from kmlint.output.text import format_finding
 
@@ -17,7 +18,7 @@ def render_junit(findings: list[Finding], info) -> str:
     if not findings:
         suite = ET.SubElement(root, "testsuite", name="kmlint", tests="1", failures="0", errors="0")
         ET.SubElement(suite, "testcase", name="no findings", classname="kmlint")
-    for path, group in groupby(findings, key=lambda f: f.path):
+    for path, group in groupby(findings, key=lambda f: printable(f.path)):
         group = list(group)
         suite = ET.SubElement(root, "testsuite", name=path, tests=str(len(group)), failures=str(len(group)), errors="0")
         for f in group:

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from kmlint import __version__
+from kmlint.engine.paths import path_bytes
 from kmlint.findings import Finding
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -28,9 +29,12 @@ INFORMATION_URI = "https://github.com/kmlint/kmlint"
 
 def artifact_uri(path: str) -> str:
     p = Path(path)
+    # quote the path's bytes: a name that is not UTF-8 (carried with
+    # surrogateescape) becomes %E9, which is what the URI of those bytes is
+    raw = path_bytes(p.as_posix())
     if p.is_absolute():
-        return p.as_uri()
-    return quote(p.as_posix())
+        return "file://" + quote(raw)
+    return quote(raw)
 
 
 def _first_paragraph(readme: str, heading: str) -> str:
@@ -96,9 +100,9 @@ def _result(f: Finding, index: dict, fingerprint: str) -> dict:
 
 def render_sarif(findings: list[Finding], info) -> str:
     from kmlint.baseline import fingerprints, read_source
-    from kmlint.registry import all_rules
+    from kmlint.registry import all_meta
 
-    rules = all_rules()
+    rules = all_meta()
     index = {r.code: i for i, r in enumerate(rules)}
     prints = fingerprints(findings, Path.cwd(), info.get("source", read_source))
     log = {

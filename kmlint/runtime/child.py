@@ -27,6 +27,80 @@ from kmlint.runtime.probe import Recorder, settle
 MIN_LOOP_SAMPLES = 4
 
 
+def _contain(job: dict, rec: Recorder) -> None:
+    """Keep the user program's processes in reach and end them with this one:
+    this process becomes a child subreaper (a double-forked or ``setsid()``
+    grandchild stays below it), a watcher thread ends the tree when kmlint
+    dies (EOF on ``watch_fd``) or this run's own deadline passes (kmlint may
+    have been SIGSTOPped by the program), and every way out through
+    ``rec.finish`` kills the tree first and resumes kmlint (SIGCONT)."""
+    import resource
+    import select
+    import signal
+    import threading
+
+    from kmlint.engine import guard
+
+    guard.become_subreaper()
+    parent = int(job.get("parent") or os.getppid())
+    deadline_s = float(job.get("deadline_s") or 0)
+    if deadline_s > 0:  # the kernel's backstop, generous: CPU time counts every thread
+        cpu = int(deadline_s * max(1, os.cpu_count() or 1)) + 30
+        try:
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        except (ValueError, OSError):
+            pass
+
+    def end_tree() -> None:
+        from kmlint.runtime.sandbox import descendants
+
+        pids = descendants(os.getpid())
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for p in pids:
+                try:
+                    os.kill(p, sig)
+                except OSError:
+                    pass
+        try:
+            os.kill(parent, signal.SIGCONT)  # kmlint may have been stopped by the program
+        except OSError:
+            pass
+
+    finish = rec.finish
+
+    def contained_finish(reason: str, code: int = 0) -> None:
+        end_tree()
+        finish(reason, code)
+
+    rec.finish = contained_finish  # type: ignore[method-assign]
+    fd = job.get("watch_fd")
+
+    def watch() -> None:
+        end = time.monotonic() + deadline_s if deadline_s > 0 else None
+        status = 70
+        while True:
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                status = 124  # sandbox.DEADLINE_EXIT
+                break
+            if fd is None:
+                time.sleep(min(left, 1.0) if left is not None else 1.0)
+                continue
+            ready, _, _ = select.select([fd], [], [], min(left, 1.0) if left is not None else 1.0)
+            if ready:
+                try:
+                    data = os.read(fd, 1)
+                except OSError:
+                    data = b""
+                if not data:
+                    break  # kmlint died
+        end_tree()
+        os._exit(status)
+
+    if fd is not None or deadline_s > 0:
+        threading.Thread(target=watch, name="kmlint-watch", daemon=True).start()
+
+
 def _limit_self(data_bytes: int) -> None:
     import resource
 
@@ -84,9 +158,12 @@ class UserProbe:
         self.rec.end_region()
         self.rec.finish("region ended")
 
-    def checkpoint(self) -> None:
-        """Before the heavy work that follows a large array: memory held there."""
+    def checkpoint(self, held: Any = None) -> None:
+        """Before the heavy work that follows a large array: memory held there.
+        ``held`` is the flagged object (None when the fixed variant deleted it)."""
         self._enter()
+        if held is not None:
+            self.rec.event("held", tensor=_is_tensor(held), type=type(held).__name__, nbytes=_nbytes(held))
         self.rec.sample("end")
         self.rec.finish("checkpoint")
 
@@ -114,6 +191,12 @@ class UserProbe:
                 break
         self.rec.end_region()
         self.rec.finish("drained")
+
+
+def _is_tensor(value: Any) -> bool:
+    """A framework tensor (TensorFlow, JAX, PyTorch), not a NumPy array or a Python object."""
+    module = type(value).__module__ or ""
+    return module.split(".")[0] in ("tensorflow", "jax", "jaxlib", "torch", "keras")
 
 
 def _nbytes(value: Any) -> int:
@@ -144,8 +227,19 @@ def _configure_tensorflow(rec: Recorder, device: str) -> Any:
     return tf
 
 
+def _configure_backend(rec: Recorder, job: dict) -> None:
+    """Import the run's Keras backend first, so allocator statistics exist from the start."""
+    backend = job.get("backend") or "tensorflow"
+    if backend == "tensorflow":
+        _configure_tensorflow(rec, job["device"])
+        return
+    rec.configure_backend(backend)
+    if job["device"] == "gpu" and rec.tf_device != "GPU:0":
+        raise RuntimeError(f"--device gpu was given but {backend} sees no GPU")
+
+
 def _run_scenario(job: dict, rec: Recorder) -> None:
-    _configure_tensorflow(rec, job["device"])
+    _configure_backend(rec, job)
     spec = importlib.util.spec_from_file_location("kmlint_runtime_scenario", job["file"])
     if spec is None or spec.loader is None:
         raise RuntimeError(f"cannot load scenario {job['file']}")
@@ -157,7 +251,7 @@ def _run_scenario(job: dict, rec: Recorder) -> None:
     setup = getattr(module, "setup", None)
     state = setup(params) if setup is not None else None
     variant = getattr(module, job["variant"])
-    rec.event("start", ran="scenario", kind=module.KIND, params=params)
+    rec.event("start", ran="scenario", kind=module.KIND, params=params, backend=job.get("backend") or "tensorflow")
     rec.event("region")
     if module.KIND == "slope":
         rec.sample("baseline")
@@ -186,13 +280,13 @@ def _run_user(job: dict, rec: Recorder) -> None:
     sys.argv = [path]
     probe = UserProbe(rec, job["cap"], job.get("drain_seconds", 60.0))
     builtins.__kmlint_probe__ = probe  # type: ignore[attr-defined]
-    rec.event("start", ran="your code", **rec.measure())
+    rec.event("start", ran="your code", backend=job.get("backend") or "tensorflow", **rec.measure())
     code = compile(job["code"], path, "exec", dont_inherit=True)
     main_module = types.ModuleType("__main__")
     main_module.__file__ = path
     sys.modules["__main__"] = main_module  # pickling and multiprocessing look it up there
-    if job["device"] == "gpu":
-        _configure_tensorflow(rec, "gpu")
+    if job["device"] == "gpu" or (job.get("backend") or "tensorflow") != "tensorflow":
+        _configure_backend(rec, job)
     try:
         exec(code, main_module.__dict__)
     except SystemExit as e:
@@ -208,6 +302,7 @@ def main(argv: list[str]) -> int:
     _limit_self(int(job.get("data_limit", 0)))
     faulthandler.enable()  # a segfault still prints the Python stack to stderr
     rec = Recorder(job["out"], job["device"])
+    _contain(job, rec)
     try:
         if job["kind"] == "scenario":
             _run_scenario(job, rec)

@@ -46,6 +46,7 @@ class Region:
     call_line: int = 0  # drain / data: where the flagged call starts
     call_column: int = 0
     method: str = ""
+    held_name: str = ""  # checkpoint: the module-level name bound by the flagged statement
 
 
 def _probe_call(name: str, *args: cst.BaseExpression) -> cst.Call:
@@ -160,8 +161,19 @@ def find_region(code: str, mode: str, line: int, column: int, method: str = "") 
     if mode == "checkpoint":
         heavy = _heavy_after(loc, stmt)
         at = loc.start(heavy)[0]
-        return Region("checkpoint", at, f"memory held when line {at} starts")
+        return Region("checkpoint", at, f"memory held when line {at} starts", held_name=_bound_name(stmt))
     raise ValueError(mode)
+
+
+def _bound_name(stmt: cst.CSTNode) -> str:
+    """``x`` of ``x = ...`` / ``x: T = ...`` (the flagged statement), else ""."""
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+        small = stmt.body[0]
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+            return small.targets[0].target.value
+        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+            return small.target.value
+    return ""
 
 
 def _flagged_call(loc: _Located, line: int, column: int, method: str) -> cst.Call:
@@ -242,7 +254,10 @@ def instrument(code: str, region: Region, reference: bool = False, record_data: 
         drain = _probe_stmt("drain", cst.Lambda(cst.Parameters(), expr))
         return _surround(loc, stmt, [drain], [stmt], [])
     if region.mode == "checkpoint":
-        return _surround(loc, stmt, [_probe_stmt("checkpoint")], [stmt], [])
+        # the held object (None once the fixed variant deleted it) tells a tensor from an array
+        held = (cst.parse_expression(f"globals().get({region.held_name!r})") if region.held_name
+                else cst.Name("None"))
+        return _surround(loc, stmt, [_probe_stmt("checkpoint", held)], [stmt], [])
     raise ValueError(region.mode)
 
 
@@ -301,3 +316,26 @@ def map_line(old: str, new: str, line: int) -> int:
     return line
 
 
+
+
+# ----------------------------------------------------------------- whole programs, briefly
+
+
+class _CapLoops(cst.CSTTransformer):
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+
+    def leave_For(self, original: cst.For, updated: cst.For) -> cst.For:
+        capped = cst.parse_expression(f"__import__('itertools').islice(_, {self.cap})")
+        assert isinstance(capped, cst.Call)
+        return updated.with_changes(iter=capped.with_changes(args=[cst.Arg(updated.iter), capped.args[1]]))
+
+
+def cap_loops(code: str, cap: int) -> str:
+    """The program with every ``for`` loop cut to its first ``cap`` iterations
+    (runs a dossier example end to end in seconds; ``while`` loops are kept)."""
+    try:
+        module = cst.parse_module(code)
+    except cst.ParserSyntaxError as e:
+        raise NotInstrumentable(f"cannot parse the file: {e.message}") from None
+    return module.visit(_CapLoops(cap)).code

@@ -9,10 +9,12 @@ resident memory: what the program allocated and touched) and glibc's
 ``mallinfo2`` in-use bytes (``uordblks + hblkhd``, through ctypes), which does
 not count pages malloc keeps after a free.  ``tracemalloc`` is not used: it
 misses TensorFlow's native allocations and slows Python code down.
-TensorFlow's allocator (``tf.config.experimental.get_memory_info``) is asked
-only when TensorFlow is already imported (the CPU allocator usually keeps no
-statistics; the GPU one does), and GPU device memory comes from NVML through
-ctypes when ``libnvidia-ml`` is present.
+TensorFlow's allocator (``tf.config.experimental.get_memory_info``, current
+and peak bytes of live tensors) is asked once TensorFlow is imported: in TF
+2.21 the CPU allocator keeps these statistics too, but they read 0 until the
+process has run its first op and they cannot be read from another process,
+which is why they must be read here, in the child, at every sample.  GPU
+device memory comes from NVML through ctypes when ``libnvidia-ml`` is present.
 
 This module must not import TensorFlow itself: user code decides when it is
 imported (and with which settings).
@@ -114,6 +116,7 @@ class Recorder:
         self._file = open(path, "a", encoding="utf-8")
         self._lock = threading.Lock()
         self.wanted_device = device
+        self.backend = "tensorflow"
         self.tf_device: Optional[str] = None  # "CPU:0" / "GPU:0" once TensorFlow is imported
         self._tf_stats = True
         self._nvml: Optional[_Nvml] = None
@@ -149,13 +152,23 @@ class Recorder:
             self.tf_device = self.detect_device(tf)
         try:
             info = tf.config.experimental.get_memory_info(self.tf_device)
-        except Exception:  # the CPU allocator keeps no statistics by default
+        except Exception:  # an allocator without statistics (old TensorFlow builds)
             self._tf_stats = False
             return {}
-        if not info.get("peak"):
-            self._tf_stats = False  # reported as zeros: unsupported
-            return {}
+        # zeros before the first op are true: no tensor has been allocated yet
         return {"tf_current": int(info["current"]), "tf_peak": int(info["peak"])}
+
+    def reset_tensorflow_peak(self) -> None:
+        """Start a new peak window of TensorFlow's allocator (CPU and GPU)."""
+        tf = sys.modules.get("tensorflow")
+        if tf is None or not self._tf_stats:
+            return
+        if self.tf_device is None:
+            self.tf_device = self.detect_device(tf)
+        try:
+            tf.config.experimental.reset_memory_stats(self.tf_device)
+        except Exception:
+            pass
 
     def detect_device(self, tf: Any) -> str:
         try:
@@ -168,9 +181,53 @@ class Recorder:
         self.event("device", device=device, gpus=len(gpus), tensorflow=getattr(tf, "__version__", "?"))
         return device
 
+    # ------------------------------------------------------------- other Keras backends
+    def configure_backend(self, backend: str) -> None:
+        """JAX / PyTorch runs: import the framework, note the device, read its allocator from now on."""
+        self.backend = backend
+        gpus = 0
+        if backend == "jax":
+            import jax
+
+            gpus = sum(1 for d in jax.devices() if d.platform in ("gpu", "cuda", "rocm"))
+            version = jax.__version__
+        elif backend == "torch":
+            import torch
+
+            gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            version = torch.__version__
+        else:
+            raise RuntimeError(f"unknown Keras backend {backend!r}")
+        self.tf_device = "GPU:0" if gpus else "CPU:0"
+        if gpus and self._nvml is None:
+            self._nvml = _Nvml()
+        self.event("device", device=self.tf_device, gpus=gpus, backend=backend, version=version)
+
+    def _backend_memory(self) -> dict[str, int]:
+        """Allocator bytes of JAX (``Device.memory_stats``, GPU/TPU; None on the CPU) and PyTorch (CUDA)."""
+        out: dict[str, int] = {}
+        jax = sys.modules.get("jax")
+        if jax is not None and self.backend == "jax":
+            try:
+                stats = jax.local_devices()[0].memory_stats()
+            except Exception:
+                stats = None
+            if stats and "bytes_in_use" in stats:
+                out["jax_bytes"] = int(stats["bytes_in_use"])
+        torch = sys.modules.get("torch")
+        if torch is not None and self.backend == "torch":
+            try:
+                if torch.cuda.is_available():
+                    out["torch_bytes"] = int(torch.cuda.memory_allocated())
+            except Exception:
+                pass
+        return out
+
     def measure(self) -> dict[str, int]:
         data = host_memory()
         data.update(self._tensorflow_memory())
+        if self.backend != "tensorflow":
+            data.update(self._backend_memory())
         if self._nvml is not None:
             used = self._nvml.used()
             if used is not None:
@@ -191,14 +248,7 @@ class Recorder:
         """Baseline sample, then watch the region's peak: the kernel's VmHWM
         (reset here) plus a background thread sampling RssAnon, since short
         peaks inside one TensorFlow call would fall between two samples."""
-        tf = sys.modules.get("tensorflow")
-        if tf is not None and self.tf_device is None:
-            self.tf_device = self.detect_device(tf)
-        if tf is not None and self.tf_device == "GPU:0":
-            try:
-                tf.config.experimental.reset_memory_stats(self.tf_device)
-            except Exception:
-                pass
+        self.reset_tensorflow_peak()
         base = self.sample("baseline")
         self._region_max = {k: base[k] for k in ("rss_anon", "malloc") if k in base}
         reset_peak()
@@ -208,6 +258,7 @@ class Recorder:
 
     def restart_window(self) -> None:
         """Forget the peak so far (the baseline stays): the measured phase starts here."""
+        self.reset_tensorflow_peak()
         now = self.sample("window")
         self._region_max = {k: now[k] for k in ("rss_anon", "malloc") if k in now}
         reset_peak()

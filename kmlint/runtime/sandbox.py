@@ -14,16 +14,30 @@ session (process group), with:
 
 Whatever happens to the child (exception, OOM, hang, segfault, abort), the
 parent returns a ``RunOutcome`` and carries on.
+
+Containment of the whole process tree (issue 14): the child is a child
+subreaper (PR_SET_CHILD_SUBREAPER), so what the user program starts stays
+below it even after ``setsid()`` or a double fork; the watchdog measures and
+kills every descendant, not just the process group.  The child also watches a
+pipe from kmlint (EOF: kmlint died, kill the tree and exit) and its own
+monotonic deadline (a user program that SIGSTOPs kmlint does not stop the
+clock; the child resumes kmlint with SIGCONT on its way out), with RLIMIT_CPU
+as the kernel's backstop.  The environment is scrubbed to an allow-list
+(``--runtime-pass-env NAME`` passes more).  Not a security sandbox: the
+program runs as you and can read and write what you can.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +63,27 @@ CHILD_ENV = {
     # blocks mmapped and released, so RSS follows the live arrays.
     "MALLOC_MMAP_THRESHOLD_": "131072",
 }
+
+
+#: the child's own deadline comes this long after the parent's (the parent
+#: normally kills first; the child's is for a parent that was stopped)
+DEADLINE_SLACK_S = 2.0
+DEADLINE_EXIT = 124  # the child's exit status when its own deadline killed it
+
+
+def install_stop_handler() -> None:
+    """SIGTERM (and SIGHUP) of kmlint: every running measurement kills its
+    whole tree before kmlint exits (runtime runs in threads; only the main
+    thread receives signals).  Main thread only."""
+    def stop(signum, frame):
+        STOP.set()
+        raise KeyboardInterrupt(f"kmlint received {signal.Signals(signum).name}")
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            signal.signal(sig, stop)
+        except (ValueError, OSError):
+            pass
 
 
 @dataclass
@@ -80,9 +115,31 @@ class RunOutcome:
         return self.first("region") is not None
 
 
-def child_env(device: str) -> dict[str, str]:
-    env = dict(os.environ)
+#: variables passed to the user's program from kmlint's environment (the rest is
+#: dropped: tokens, keys and passwords in CI environments are not its business)
+ENV_ALLOW = [
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_*", "TZ", "TERM", "TMPDIR", "TEMP", "TMP",
+    "PYTHONPATH", "PYTHONHOME", "PYTHONIOENCODING", "PYTHONUTF8", "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV",
+    "LD_LIBRARY_PATH", "CUDA_*", "NVIDIA_*", "TF_*", "XLA_*", "KERAS_*", "JAX_*", "OMP_*", "MKL_*", "OPENBLAS_*",
+    "HF_HOME", "KERAS_HOME", "TFDS_DATA_DIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME",
+]
+#: names (or globs) added by ``--runtime-pass-env``
+PASS_ENV: list[str] = []
+
+
+def scrubbed_environ(environ=None, extra=()) -> dict[str, str]:
+    """The allow-listed part of ``environ`` (default: kmlint's own)."""
+    environ = os.environ if environ is None else environ
+    patterns = list(ENV_ALLOW) + list(PASS_ENV) + list(extra)
+    return {k: v for k, v in environ.items() if any(fnmatch.fnmatchcase(k, p) for p in patterns)}
+
+
+def child_env(device: str, backend: str = "tensorflow") -> dict[str, str]:
+    env = scrubbed_environ()
     env.update(CHILD_ENV)
+    env["KERAS_BACKEND"] = backend or "tensorflow"
+    if backend == "jax":
+        env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # allocator numbers that follow the program
     package_parent = str(Path(kmlint.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     if device == "cpu":
@@ -93,16 +150,40 @@ def child_env(device: str) -> dict[str, str]:
     return env
 
 
-def _rss_of_group(pid: int) -> int:
-    """Resident memory of the child and the processes it started (same session)."""
-    total = 0
-    pids = [pid]
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
     try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
-                pids.extend(int(p) for p in f.read().split())
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        pass
+        return out
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
+                out.extend(int(p) for p in f.read().split())
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (the child is a subreaper, so orphans of
+    its tree, ``setsid()`` or double fork included, stay below it)."""
+    out: list[int] = []
+    todo = [pid]
+    seen = {pid}
+    while todo:
+        for c in _children(todo.pop()):
+            if c not in seen:
+                seen.add(c)
+                out.append(c)
+                todo.append(c)
+    return out
+
+
+def _rss_of_group(pid: int) -> int:
+    """Resident memory of the child and of every process below it."""
+    total = 0
+    pids = [pid, *descendants(pid)]
     for p in pids:
         try:
             with open(f"/proc/{p}/statm", encoding="ascii") as f:
@@ -112,11 +193,119 @@ def _rss_of_group(pid: int) -> int:
     return total
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen, tree: Optional[set[int]] = None) -> None:
+    """Kill the child, its process group and every process of its tree: the
+    tree is frozen first (SIGSTOP) so nothing forks while it is killed."""
+    pids = [proc.pid, *descendants(proc.pid)] if proc.poll() is None else []
+    pids.extend(p for p in (tree or ()) if p not in pids and _started_before(p, proc))
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for p in pids:
+            try:
+                os.kill(p, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         proc.kill()
+    _reap_orphans()
+
+
+def _started_before(pid: int, proc: subprocess.Popen) -> bool:
+    """Still the process seen in the child's tree (not a recycled pid)."""
+    return pid in _TREE_STARTS.get(proc.pid, {}) and _start_time(pid) == _TREE_STARTS[proc.pid][pid]
+
+
+def _start_time(pid: int) -> Optional[int]:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+# child pid -> {descendant pid: its start time}: every process seen in a
+# child's tree, killed at the end even if it outlived the child (then it was
+# re-parented to kmlint, a subreaper too)
+_TREE_STARTS: dict[int, dict[int, Optional[int]]] = {}
+_LIVE_CHILDREN: set[int] = set()
+_LOCK = threading.Lock()
+#: set by a SIGTERM of kmlint: every watchdog kills its tree and stops
+STOP = threading.Event()
+
+
+def _note_tree(proc: subprocess.Popen) -> None:
+    seen = _TREE_STARTS.setdefault(proc.pid, {})
+    for p in descendants(proc.pid):
+        if p not in seen:
+            seen[p] = _start_time(p)
+
+
+def _reap_orphans() -> None:
+    """Processes of a sandbox tree re-parented to kmlint (a subreaper) after
+    their child ended: kill and reap them."""
+    if not _subreaper:
+        return
+    with _LOCK:
+        live = set(_LIVE_CHILDREN)
+    import multiprocessing
+
+    ours = live | {p.pid for p in multiprocessing.active_children()}
+    for p in _children(os.getpid()):
+        if p in ours:
+            continue
+        seen = any(p in tree and tree[p] == _start_time(p) for tree in _TREE_STARTS.values())
+        if not seen and not _is_orphan_of_sandbox(p):
+            continue
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            try:
+                os.kill(p, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            os.waitpid(p, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+
+def _is_orphan_of_sandbox(pid: int) -> bool:
+    """A direct child of kmlint that kmlint did not start: marked by the
+    sandbox environment every runtime child passes on."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return b"KMLINT_RUNTIME_CHILD=1" in f.read().split(b"\0")
+    except OSError:
+        return False
+
+
+_subreaper = False
+_cleaned = False
+TMP_PREFIX = "kmlint-runtime-"
+
+
+def _prepare_parent() -> None:
+    """Once per kmlint process: become a subreaper (orphans of a sandbox tree
+    come back to kmlint, not to init) and remove the temporary folders of
+    earlier kmlint processes that were killed (their pid is gone)."""
+    global _subreaper, _cleaned
+    if not _subreaper:
+        from kmlint.engine import guard
+
+        _subreaper = guard.become_subreaper()
+    if _cleaned:
+        return
+    _cleaned = True
+    base = tempfile.gettempdir()
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(TMP_PREFIX):
+            continue
+        pid, sep, _ = name[len(TMP_PREFIX):].partition("-")  # kmlint-runtime-PID-XXXXXXXX
+        if sep and pid.isdigit() and int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
 
 def _read_events(path: Path) -> list[dict]:
@@ -142,25 +331,40 @@ def _signal_name(code: int) -> str:
 
 def run_child(job: dict, limits: Limits, device: str = "auto", cwd: Optional[str] = None) -> RunOutcome:
     """Run one measurement job in a sandboxed child and collect its events."""
-    with tempfile.TemporaryDirectory(prefix="kmlint-runtime-") as tmp:
+    _prepare_parent()
+    with tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-") as tmp:
         out = Path(tmp) / "events.jsonl"
+        watch_r, watch_w = os.pipe()  # the child sees EOF when kmlint dies, however it dies
         job = dict(job, out=str(out), device=device,
-                   data_limit=limits.rss_bytes + limits.data_slack_bytes)
+                   data_limit=limits.rss_bytes + limits.data_slack_bytes,
+                   watch_fd=watch_r, parent=os.getpid(), deadline_s=limits.timeout_s + DEADLINE_SLACK_S)
         job_path = Path(tmp) / "job.json"
         job_path.write_text(json.dumps(job), encoding="utf-8")
         log_path = Path(tmp) / "log.txt"
         start = time.monotonic()
+        deadline = start + limits.timeout_s
         killed = ""
+        env = child_env(device, job.get("backend") or "tensorflow")
+        env["KMLINT_RUNTIME_CHILD"] = "1"  # marks the tree's processes (see _reap_orphans)
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "kmlint.runtime.child", str(job_path)],
-                cwd=cwd or tmp, env=child_env(device), stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )
+            try:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "kmlint.runtime.child", str(job_path)],
+                    cwd=cwd or tmp, env=env, stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(watch_r,),
+                )
+            finally:
+                os.close(watch_r)
+            with _LOCK:
+                _LIVE_CHILDREN.add(proc.pid)
             try:
                 while proc.poll() is None:
-                    elapsed = time.monotonic() - start
-                    if elapsed > limits.timeout_s:
+                    _note_tree(proc)
+                    # a monotonic deadline: time kmlint spent stopped (SIGSTOP
+                    # from the user's program) counts, and is over on resume
+                    if STOP.is_set():
+                        killed = "stopped: kmlint is shutting down"
+                    elif time.monotonic() > deadline:
                         killed = f"timed out after {limits.timeout_s:.0f} s"
                     else:
                         rss = _rss_of_group(proc.pid)
@@ -168,16 +372,25 @@ def run_child(job: dict, limits: Limits, device: str = "auto", cwd: Optional[str
                             killed = (f"killed by the memory watchdog: resident memory {rss / 2**20:.0f} MiB "
                                       f"passed the limit of {limits.rss_bytes / 2**20:.0f} MiB")
                     if killed:
-                        _kill_group(proc)
+                        _kill_group(proc, set(_TREE_STARTS.get(proc.pid, ())))
                         proc.wait()
                         break
                     time.sleep(0.05)
             except BaseException:  # Ctrl-C in the parent: never leave a child behind
-                _kill_group(proc)
+                _kill_group(proc, set(_TREE_STARTS.get(proc.pid, ())))
                 proc.wait()
                 raise
-            # a child that exited may have left processes of its own in its group
-            _kill_group(proc)
+            finally:
+                os.close(watch_w)
+                with _LOCK:
+                    _LIVE_CHILDREN.discard(proc.pid)
+                # a child that exited may have left processes of its own behind
+                _kill_group(proc, set(_TREE_STARTS.get(proc.pid, ())))
+                _TREE_STARTS.pop(proc.pid, None)
+            if STOP.is_set():
+                raise KeyboardInterrupt("kmlint is shutting down")
+            if not killed and proc.returncode == DEADLINE_EXIT:
+                killed = f"timed out after {limits.timeout_s:.0f} s (the child's own deadline)"
         wall = time.monotonic() - start
         events = _read_events(out)
         log_tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]

@@ -1,10 +1,13 @@
 """From measured series to verdicts.  The thresholds are documented in README.md
 ("Runtime mode"); change them there too.
 
-Metric: anonymous resident memory (``RssAnon``) on the host, or TensorFlow's
-GPU allocator (``GPU:0`` current/peak bytes) when the run used a GPU and the
-allocator reports statistics.  ``mallinfo2`` in-use bytes are reported beside
-it.
+Metric (``choose_metric``): tensor-holding rules (``Spec.metric == "tensor"``:
+KM106, KM301, KM303) are judged on the framework allocator's bytes of live
+tensors (TensorFlow's ``get_memory_info`` on the CPU and the GPU), with the
+process's memory reported beside it; the other rules on the process's
+anonymous resident memory (``RssAnon``), or on the allocator's bytes when the
+run used a GPU.  ``mallinfo2`` in-use bytes are kept too.  Every verdict
+names its metric.
 
 * slope rules: least-squares slope of the metric over the loop iterations
   (the first fifth of the iterations, at least one, is warm-up and skipped):
@@ -89,6 +92,8 @@ class Measurement:
     wall_s: float = 0.0
     series: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    beside: dict = field(default_factory=dict)  # the other metric's numbers (RSS beside tensor bytes)
+    backend: str = ""
 
     @property
     def growth(self) -> Optional[int]:
@@ -99,24 +104,106 @@ class Measurement:
         for k in ("slope", "r2", "malloc_slope"):
             if k in out:
                 out[k] = round(out[k], 4 if k == "r2" else 1)
+        if "slope" in out.get("beside", {}):
+            out["beside"] = dict(out["beside"], slope=round(out["beside"]["slope"], 1))
+        out["metric_label"] = metric_label(self.metric)
         return out
 
 
-def summarise(outcome, kind: str, compared: str = "peak") -> Measurement:
-    """A ``Measurement`` from a child's ``RunOutcome``."""
+#: what each metric is, in the words the report uses
+METRIC_LABELS = {
+    "rss_anon": "memory held by the process",
+    "tf_current": "TensorFlow tensor bytes",
+    "jax_bytes": "JAX allocator bytes",
+    "torch_bytes": "PyTorch allocator bytes",
+    "gpu_used": "GPU device memory (NVML)",
+}
+#: the allocator metrics of the Keras backends, in order of preference
+TENSOR_METRICS = ("tf_current", "jax_bytes", "torch_bytes")
+
+
+def metric_label(metric: str) -> str:
+    return METRIC_LABELS.get(metric, metric)
+
+
+def choose_metric(outcome, prefer: str = "host") -> tuple[str, Optional[str]]:
+    """The metric a run is judged on, and why when it is not the preferred one.
+
+    On a GPU: the framework allocator's bytes.  ``prefer == "tensor"``
+    (tensor-holding rules): the framework allocator's bytes of live tensors,
+    unless the flagged object is not a tensor (a NumPy array is outside the
+    allocator: process memory then) or the allocator reported nothing.
+    Otherwise the process's anonymous resident memory (``RssAnon``)."""
+    samples = outcome.of("sample")
+    device_event = outcome.first("device") or {}
+    allocators = [k for k in TENSOR_METRICS if any(k in s for s in samples)]
+    if device_event.get("device") == "GPU:0" and allocators:
+        return allocators[0], None
+    if prefer != "tensor":
+        return "rss_anon", None
+    held = outcome.first("held")
+    if held is not None and not held.get("tensor"):
+        kind = held.get("type") or "not a tensor"
+        return "rss_anon", f"the flagged object is a {kind}, outside the tensor allocator: judged on process memory"
+    if allocators:
+        return allocators[0], None
+    return "rss_anon", "the framework's allocator reported no statistics: judged on process memory"
+
+
+@dataclass
+class _Stats:
+    iterations: int = 0
+    slope: Optional[float] = None
+    r2: Optional[float] = None
+    peak_growth: Optional[int] = None
+    held_growth: Optional[int] = None
+    baseline: Optional[int] = None
+
+
+def _stats(outcome, kind: str, metric: str) -> _Stats:
+    start = outcome.first("start") or {}
+    samples = outcome.of("sample")
+    out = _Stats()
+    # an allocator metric is 0 before the framework is imported: a missing value is 0 then
+    default = None if metric == "rss_anon" else 0
+    if kind == "slope":
+        loop = [s for s in samples if s.get("phase") in ("baseline", "loop")]
+        out.iterations = max(len(loop) - 1, 0)
+        steady = loop[max(1, out.iterations // 5):]
+        if len(steady) >= 2 and (default is not None or all(metric in s for s in steady)):
+            out.slope, out.r2 = fit([s.get(metric, default or 0) for s in steady])
+        return out
+    base = next((s for s in samples if s.get("phase") == "baseline"), None) or start
+    top = outcome.first("peak") or (samples[-1] if samples else None)
+    base_value = base.get(metric, default) if base else default
+    if top is not None and base_value is not None and (metric in top or default is not None):
+        out.baseline = base_value
+        out.peak_growth = int(top.get(metric, default) - base_value)
+        end = samples[-1] if samples else None
+        if end is not None and (metric in end or default is not None):
+            out.held_growth = int(end.get(metric, default) - base_value)
+    out.iterations = sum(1 for s in samples if s.get("phase") == "loop")
+    return out
+
+
+def summarise(outcome, kind: str, compared: str = "peak", metric: Optional[str] = None) -> Measurement:
+    """A ``Measurement`` from a child's ``RunOutcome``, judged on ``metric``
+    (default: ``choose_metric``); the process's memory is kept beside an
+    allocator metric (``Measurement.beside``)."""
     start = outcome.first("start") or {}
     device_event = outcome.first("device") or {}
     device = "GPU" if device_event.get("device") == "GPU:0" else "CPU"
     samples = outcome.of("sample")
-    gpu = device == "GPU" and any("tf_current" in s for s in samples)
-    metric = "tf_current" if gpu else "rss_anon"
+    if metric is None:
+        metric = choose_metric(outcome)[0]
     m = Measurement("ok", outcome.reached, start.get("ran", ""), outcome.detail, device, metric,
                     wall_s=round(outcome.wall_s, 2), compared=compared)
+    m.backend = (start.get("backend") or device_event.get("backend") or "")
     m.notes = [e["message"] for e in outcome.of("note")]
     data = outcome.first("data")
     if data is not None and data.get("nbytes"):
         m.data_bytes = int(data["nbytes"])
-    for key in ("rss_anon", "malloc", "tf_current", "gpu_used"):
+    for key in ("rss_anon", "malloc", *TENSOR_METRICS, "gpu_used"):
         values = [s[key] for s in samples if key in s]
         if values:
             m.series[key] = values
@@ -126,27 +213,17 @@ def summarise(outcome, kind: str, compared: str = "peak") -> Measurement:
     if not outcome.reached:
         m.status = "not reached"
         return m
-    if kind == "slope":
-        loop = [s for s in samples if s.get("phase") in ("baseline", "loop")]
-        m.iterations = max(len(loop) - 1, 0)
-        steady = loop[max(1, m.iterations // 5):]
-        if len(steady) >= 2:
-            m.slope, m.r2 = fit([s.get(metric, 0) for s in steady])
-            if all("malloc" in s for s in steady):
-                m.malloc_slope = fit([s["malloc"] for s in steady])[0]
-    else:
-        # the region's baseline sample, or the program's start (checkpoint regions)
-        base = next((s for s in samples if s.get("phase") == "baseline"), None) or (start if metric in start else None)
-        top = outcome.first("peak") or (samples[-1] if samples else None)
-        if base is not None and top is not None and metric in top:
-            m.baseline = base.get(metric)
-            m.peak_growth = int(top[metric] - base.get(metric, 0))
-            if "malloc" in top and "malloc" in base:
-                m.malloc_peak_growth = int(top["malloc"] - base["malloc"])
-            end = samples[-1] if samples else None
-            if end is not None and metric in end:
-                m.held_growth = int(end[metric] - base.get(metric, 0))
-        m.iterations = sum(1 for s in samples if s.get("phase") == "loop")
+    stats = _stats(outcome, kind, metric)
+    m.iterations, m.slope, m.r2 = stats.iterations, stats.slope, stats.r2
+    m.peak_growth, m.held_growth, m.baseline = stats.peak_growth, stats.held_growth, stats.baseline
+    malloc = _stats(outcome, kind, "malloc") if all("malloc" in s for s in samples) and samples else None
+    if malloc is not None:
+        m.malloc_slope, m.malloc_peak_growth = malloc.slope, malloc.peak_growth
+    other = "rss_anon" if metric != "rss_anon" else next((k for k in TENSOR_METRICS if k in m.series), None)
+    if other is not None:
+        o = _stats(outcome, kind, other)
+        m.beside = {k: v for k, v in (("metric", other), ("slope", o.slope), ("peak_growth", o.peak_growth),
+                                      ("held_growth", o.held_growth)) if v is not None}
     return m
 
 

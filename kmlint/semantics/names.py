@@ -164,3 +164,26 @@ def string_value(node: Optional[ast.AST]) -> Optional[str]:
             except UnicodeDecodeError:
                 return None
     return None
+
+
+def attribute_name_node(func: ast.Attribute) -> ast.Name:
+    """A located stand-in for the attribute name of ``a.b`` (``ast`` has no
+    node for it): the name always ends the Attribute node."""
+    name = ast.Name(id=func.attr, ctx=ast.Load())
+    name.lineno = name.end_lineno = func.end_lineno
+    name.end_col_offset = func.end_col_offset
+    name.col_offset = func.end_col_offset - len(func.attr.encode("utf-8"))
+    return name
+
+
+def is_argument_of(node: ast.AST, call: ast.AST) -> bool:
+    """Whether ``node`` is passed to ``call`` (positionally, by keyword or starred)."""
+    if not isinstance(call, ast.Call):
+        return False
+    return any(a is node or (isinstance(a, ast.Starred) and a.value is node) for a in call.args) \
+        or any(k.value is node for k in call.keywords)
+
+
+def is_string(node: Optional[ast.AST]) -> bool:
+    """A string or bytes literal (implicit concatenation included)."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))

@@ -71,3 +71,11 @@ for peek_images, peek_labels in peek_ds.take(1):
     peek_preds = model.predict(peek_images, verbose=0)
 for first_image in test_images[:3]:
     model.predict(first_image[None], verbose=0)
+
+# A short autoregressive decode loop: every step predicts on the whole data
+# set and feeds the predictions back in as the next step's input.
+tokens = np.zeros((len(x_test), 1), dtype="int32")
+for step in range(10):
+    step_probs = model.predict([x_test, tokens], verbose=0)
+    next_tokens = step_probs[:, -1].argmax(axis=-1)
+    tokens = np.concatenate([tokens, next_tokens[:, None]], axis=1)

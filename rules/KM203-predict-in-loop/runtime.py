@@ -6,6 +6,7 @@ model directly (``model(x, training=False)``).
 """
 
 KIND = "slope"
+BACKENDS = ("tensorflow", "jax", "torch")  # plain Keras: runs under the project's backend
 PARAMS = {"iterations": 30, "batch_size": 32, "features": 64}
 
 

@@ -51,3 +51,41 @@ class Runner:
 estimator = tf.compat.v1.estimator.DNNClassifier(hidden_units=[10], feature_columns=[])
 estimator.evaluate(input_fn=None, steps=num_samples // batch_size)  # not a Keras model
 pages = num_samples // batch_size  # floor division elsewhere is fine
+
+
+# An infinite generator that never yields a partial batch (random indices,
+# or wrapping around before the end): Keras draws `validation_steps` batches
+# from it, the floor drops nothing and `ceil` would count a batch twice.
+def random_batches(x, y, size):
+    while True:
+        idx = np.random.randint(0, len(x), size)
+        yield x[idx], y[idx]
+
+
+def wrapping_batches(x, y, size):
+    start = 0
+    while True:
+        if start + size > len(x):
+            start = 0
+        yield x[start:start + size], y[start:start + size]
+        start += size
+
+
+val_gen = wrapping_batches(x_test, y_test, batch_size)
+model.fit(
+    random_batches(x_test, y_test, batch_size),
+    steps_per_epoch=num_samples // batch_size,
+    validation_data=val_gen,
+    validation_steps=num_samples // batch_size,
+)
+model.evaluate(random_batches(x_test, y_test, batch_size), steps=num_samples // batch_size)
+
+# a count divided again: validating on a deliberate fraction of the batches each epoch
+model.fit(
+    batches(x_test, y_test, batch_size),
+    steps_per_epoch=num_samples // batch_size,
+    validation_data=batches(x_test, y_test, batch_size),
+    validation_steps=num_samples // batch_size // 4,
+)
+batches_per_pass = num_samples // batch_size
+model.evaluate(batches(x_test, y_test, batch_size), steps=batches_per_pass // 10)

@@ -18,6 +18,15 @@ def train_step(x, epoch, lr):
     return loss
 
 
+@tf.function
+def scaled_step(x, step):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(model(x, training=True)) * step  # a float32 tensor times the step
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return loss
+
+
 def score(x):
     return tf.reduce_sum(model(x))
 
@@ -31,6 +40,10 @@ for epoch in range(EPOCHS):
     for x in train_ds:
         train_step(x, tf.constant(epoch), lr)  # expect: KM402
     lr *= 0.95
+
+for step in range(EPOCHS):
+    for x in train_ds:
+        scaled_step(x, step)  # expect: KM402
 
 for length in range(1, 200):
     fast_score(sequence[:, :length])  # expect: KM402

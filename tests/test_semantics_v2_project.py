@@ -1,0 +1,132 @@
+"""Engine v2 semantics helpers written for the KM3xx-KM5xx ports: project scope
+(kmlint/semantics/project.py: one ProjectIndex holds a run's caches, nothing
+is imported from the engine) and statement blocks (kmlint/semantics/blocks.py)."""
+
+from __future__ import annotations
+
+import ast
+import os
+import textwrap
+
+from kmlint.semantics import blocks, project
+from kmlint.semantics.model import build_model
+from kmlint.syntax import parse
+
+
+def _model(text: str):
+    text = textwrap.dedent(text)
+    return build_model(parse(text), text)
+
+
+def _tree(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "utils").mkdir()
+    (tmp_path / "utils" / "__init__.py").write_text("")
+    (tmp_path / "utils" / "gpu.py").write_text("import tensorflow as tf\n\n\ndef setup_gpu():\n    pass\n")
+    (tmp_path / "app").mkdir()
+    main = tmp_path / "app" / "train.py"
+    main.write_text("from utils.gpu import setup_gpu\nimport numpy as np\n\nsetup_gpu()\n")
+    return main
+
+
+def test_resolve_and_load_through_one_index(tmp_path):
+    main = _tree(tmp_path)
+    index = project.ProjectIndex()
+    assert index.project_root(main) == tmp_path
+    assert project.resolve(main, "utils.gpu.setup_gpu", index) == (tmp_path / "utils" / "gpu.py", ["setup_gpu"])
+    assert project.resolve(main, "numpy.linalg", index) is None
+    helper = project.load(tmp_path / "utils" / "gpu.py", index)
+    assert helper is not None and [f.name for f in helper.functions] == ["setup_gpu"]
+    assert project.load(tmp_path / "utils" / "gpu.py", index) is helper  # unchanged file: the same model
+
+
+def test_a_changed_helper_is_rebuilt_and_a_broken_one_is_none(tmp_path):
+    main = _tree(tmp_path)
+    index = project.ProjectIndex()
+    gpu = tmp_path / "utils" / "gpu.py"
+    first = index.load(gpu)
+    gpu.write_text("def setup_gpu(:\n")
+    st = os.stat(gpu)
+    os.utime(gpu, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert index.load(gpu) is None
+    gpu.write_text("def other():\n    pass\n")
+    os.utime(gpu, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000))
+    again = index.load(gpu)
+    assert again is not None and again is not first and [f.name for f in again.functions] == ["other"]
+    assert main.exists()
+
+
+def test_forget_and_expiry_notice_a_new_project_root(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    f = tmp_path / "pkg" / "a.py"
+    f.write_text("x = 1\n")
+    now = [0.0]
+    index = project.ProjectIndex(clock=lambda: now[0])
+    before = index.project_root(f)
+    (tmp_path / "pkg" / "setup.cfg").write_text("")
+    assert index.project_root(f) == before  # remembered
+    now[0] += project.REMEMBER_SECONDS + 1
+    assert index.project_root(f) == tmp_path / "pkg"  # expired
+    (tmp_path / "pkg" / "setup.cfg").unlink()
+    index.forget()
+    assert index.project_root(f) == before
+
+
+def test_called_function_records_the_helper_as_a_dependency(tmp_path):
+    main = _tree(tmp_path)
+    text = main.read_text()
+    model = build_model(parse(text), text)
+    deps: set[str] = set()
+    call = next(c for c in model.calls if c.name == "setup_gpu")
+    found = project.called_function(model, main, call, deps, index=project.ProjectIndex())
+    assert found is not None and found[1].name == "setup_gpu"
+    assert str((tmp_path / "utils" / "gpu.py").resolve()) in deps
+    assert str((tmp_path / "utils" / "gpu.py").resolve()) in model.dependencies
+
+
+def test_the_default_index_is_one_object():
+    assert project.default_index() is project.default_index()
+
+
+def test_blocks_tell_an_if_body_from_its_else():
+    m = _model("""
+        if a:
+            x = 1
+            for i in y:
+                f(i)
+        else:
+            x = 2
+        """)
+    top = m.tree.body[0]
+    body, orelse = top.body[0], top.orelse[0]
+    assert blocks.block_of(m, body).key != blocks.block_of(m, orelse).key
+    assert blocks.block_of(m, top).owner is m.tree
+    call_stmt = top.body[1].body[0]
+    assert blocks.parent_statement(m, call_stmt) is top.body[1]
+    assert blocks.top_statement(m, call_stmt) is top
+    assert blocks.statement_in_block(m, call_stmt, blocks.block_of(m, body)) is top.body[1]
+    assert blocks.statement_in_block(m, call_stmt, blocks.block_of(m, orelse)) is None
+    assert list(blocks.enclosing_statements(m, call_stmt)) == [call_stmt, top.body[1], top]
+
+
+def test_call_parent_skips_keyword_and_star_wrappers():
+    m = _model("f(a, k=b, *c)\n")
+    call = m.tree.body[0].value
+    a, starred = call.args
+    b = call.keywords[0].value
+    assert blocks.call_parent(m, a) is call
+    assert blocks.call_parent(m, b) is call
+    assert blocks.call_parent(m, starred.value) is call
+    assert isinstance(blocks.call_parent(m, call.func), ast.Call)
+
+
+def test_statement_line_groups_semicolon_statements_and_skips_one_line_suites():
+    m = _model("""
+        a = 1; b = 2
+        c = 3
+        if a: d = 4; e = 5
+        """)
+    a, b, c, top_if = m.tree.body
+    assert blocks.statement_line(m, b) == [a, b]
+    assert blocks.statement_line(m, c) == [c]
+    assert blocks.statement_line(m, top_if.body[0]) is None  # libcst's statement was the `if`
