@@ -6,6 +6,10 @@ the libcst model it replaces (kmlint/legacy/semantics) on a corpus of files.
     python scripts/model_equivalence.py DIR_OR_FILE ...  # these files only (.py, .ipynb)
     python scripts/model_equivalence.py --timing ...     # also time parse+model of both
 
+The libcst model is imported from this tree while it has kmlint/legacy; once it
+is gone, from the last git revision that had it (extracted to a temporary
+directory and run in a worker process).
+
 Both models are built for every file and reduced to facts keyed by source
 line, then compared as multisets per file:
 
@@ -41,15 +45,22 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# ``--legacy-worker DIR``: this process computes the libcst model's facts from
+# the kmlint tree in DIR (a revision that still had kmlint/legacy)
+WORKER_ROOT = sys.argv[sys.argv.index("--legacy-worker") + 1] if "--legacy-worker" in sys.argv else None
+sys.path.insert(0, WORKER_ROOT or str(ROOT))
 
 import libcst as cst  # noqa: E402
 from libcst.metadata import MetadataWrapper, PositionProvider  # noqa: E402
 
-from kmlint.engine.parsing import parse_module  # noqa: E402
-from kmlint.legacy.semantics import model as legacy_model  # noqa: E402
 from kmlint.semantics import model as v2_model  # noqa: E402
 from kmlint.syntax import LineIndex, parse  # noqa: E402
+
+try:  # the libcst model, while it is in the tree
+    from kmlint.engine.parsing import parse_module  # noqa: E402
+    from kmlint.legacy.semantics import model as legacy_model  # noqa: E402
+except ImportError:
+    parse_module = legacy_model = None  # type: ignore[assignment]
 
 CONSTANT_NAMES = {"True", "False", "None"}
 
@@ -261,6 +272,71 @@ def legacy_facts(source: str) -> dict[str, Counter]:
     return Facts(m, line, "legacy", shared_lines(source)).collect()
 
 
+_LEGACY_TREE: list = []  # [TemporaryDirectory] holding the extracted legacy revision
+
+
+def legacy_revision() -> str:
+    """The last commit whose tree still has the libcst model."""
+    import subprocess
+    removed = subprocess.run(
+        ["git", "log", "-1", "--format=%H", "--diff-filter=D", "--", "kmlint/legacy/semantics/model.py"],
+        cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    if not removed:
+        raise RuntimeError("no commit removed kmlint/legacy/semantics/model.py")
+    return removed + "^"
+
+
+def _legacy_tree() -> str:
+    """A directory holding ``kmlint/`` as of ``legacy_revision()`` (extracted once)."""
+    if not _LEGACY_TREE:
+        import io
+        import subprocess
+        import tarfile
+        import tempfile
+        tmp = tempfile.TemporaryDirectory(prefix="kmlint-legacy-")
+        data = subprocess.run(["git", "archive", "--format=tar", legacy_revision(), "kmlint"],
+                              cwd=ROOT, capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(tmp.name)
+        _LEGACY_TREE.append(tmp)
+    return _LEGACY_TREE[0].name
+
+
+def legacy_facts_many(sources: list[str]) -> list:
+    """The libcst model's facts of each source (None where it does not parse):
+    in this process while kmlint/legacy exists, else in a worker process that
+    imports kmlint from the last revision that had it."""
+    if legacy_model is not None and WORKER_ROOT is None:
+        out = []
+        for source in sources:
+            try:
+                out.append(legacy_facts(source))
+            except (cst.ParserSyntaxError, RecursionError, ValueError):
+                out.append(None)
+        return out
+    import pickle
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        inp, outp = Path(tmp) / "in.pickle", Path(tmp) / "out.pickle"
+        inp.write_bytes(pickle.dumps(sources))
+        subprocess.run([sys.executable, __file__, "--legacy-worker", _legacy_tree(), str(inp), str(outp)],
+                       check=True)
+        return pickle.loads(outp.read_bytes())
+
+
+def legacy_worker(inp: str, outp: str) -> None:
+    import pickle
+    sources = pickle.loads(Path(inp).read_bytes())
+    facts = []
+    for source in sources:
+        try:
+            facts.append(legacy_facts(source))
+        except (cst.ParserSyntaxError, SyntaxError, RecursionError, ValueError):
+            facts.append(None)
+    Path(outp).write_bytes(pickle.dumps(facts))
+
+
 def v2_facts(source: str) -> dict[str, Counter]:
     tree = parse(source)
     m = v2_model.build_model(tree, source)
@@ -274,14 +350,7 @@ def v2_facts(source: str) -> dict[str, Counter]:
 COMPARED = Counter()
 
 
-def differences(source: str) -> dict[str, tuple[Counter, Counter]]:
-    """category -> (facts only the legacy model has, facts only v2 has); empty
-    when the models agree.  Raises SyntaxError when either parser rejects it."""
-    try:
-        old = legacy_facts(source)
-    except cst.ParserSyntaxError as e:
-        raise SyntaxError(str(e)) from None
-    new = v2_facts(source)
+def _diff(old: dict, new: dict) -> dict[str, tuple[Counter, Counter]]:
     COMPARED["files"] += 1
     COMPARED["facts"] += sum(sum(c.values()) for c in old.values())
     out = {}
@@ -292,26 +361,47 @@ def differences(source: str) -> dict[str, tuple[Counter, Counter]]:
     return out
 
 
-def compare(path: Path, show: int) -> tuple[int, Counter]:
-    try:
-        source = read_source(path)
-        parse(source)
-        diff = differences(source)
-    except (SyntaxError, RecursionError, ValueError):
-        return 0, Counter()
-    diffs = 0
+def differences(source: str) -> dict[str, tuple[Counter, Counter]]:
+    """category -> (facts only the legacy model has, facts only v2 has); empty
+    when the models agree.  Raises SyntaxError when either parser rejects it."""
+    [old] = legacy_facts_many([source])
+    if old is None:
+        raise SyntaxError("libcst does not parse it")
+    return _diff(old, v2_facts(source))
+
+
+def compare_many(paths: list[Path], show: int, batch: int = 200) -> tuple[int, Counter, int]:
+    """(differing facts, per category, files with differences) over files."""
+    total, differing = 0, 0
     per_category: Counter = Counter()
-    for category, (only_old, only_new) in diff.items():
-        n = sum(only_old.values()) + sum(only_new.values())
-        diffs += n
-        per_category[category] += n
-        if show:
-            print(f"{path}: {category}", flush=True)
-            for fact in list(only_old)[:show]:
-                print(f"    legacy only: {fact}")
-            for fact in list(only_new)[:show]:
-                print(f"    v2 only:     {fact}")
-    return diffs, per_category
+    for start in range(0, len(paths), batch):
+        chunk, sources = [], []
+        for path in paths[start:start + batch]:
+            try:
+                source = read_source(path)
+                parse(source)
+            except (SyntaxError, RecursionError, ValueError, OSError):
+                continue
+            chunk.append(path)
+            sources.append(source)
+        for path, source, old in zip(chunk, sources, legacy_facts_many(sources)):
+            if old is None:
+                continue
+            diff = _diff(old, v2_facts(source))
+            n_file = 0
+            for category, (only_old, only_new) in diff.items():
+                n = sum(only_old.values()) + sum(only_new.values())
+                n_file += n
+                per_category[category] += n
+                if show:
+                    print(f"{path}: {category}", flush=True)
+                    for fact in list(only_old)[:show]:
+                        print(f"    legacy only: {fact}")
+                    for fact in list(only_new)[:show]:
+                        print(f"    v2 only:     {fact}")
+            total += n_file
+            differing += bool(n_file)
+    return total, per_category, differing
 
 
 def timing(files: list[Path]) -> None:
@@ -366,22 +456,22 @@ def main() -> int:
     ap.add_argument("--keras", action="store_true", help="add the installed keras package's source")
     ap.add_argument("--show", type=int, default=3, help="facts shown per differing category and file")
     ap.add_argument("--timing", action="store_true")
+    ap.add_argument("--legacy-worker", nargs=3, metavar=("DIR", "IN", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.legacy_worker:
+        legacy_worker(args.legacy_worker[1], args.legacy_worker[2])
+        return 0
     files = expand(args.paths) if args.paths else default_corpus(args.keras)
-    total = 0
-    categories: Counter = Counter()
-    differing = 0
-    for p in files:
-        n, per = compare(p, args.show)
-        total += n
-        categories.update(per)
-        differing += bool(n)
+    total, categories, differing = compare_many(files, args.show)
     print(f"{len(files)} files ({COMPARED['files']} parsed by both), {COMPARED['facts']} legacy facts; "
           f"{differing} files with differences, {total} differing facts")
     for c, n in categories.most_common():
         print(f"    {c}: {n}")
     if args.timing:
-        timing(files)
+        if legacy_model is None:
+            print("--timing needs the libcst model in this tree (kmlint/legacy)")
+        else:
+            timing(files)
     return 1 if total else 0
 
 

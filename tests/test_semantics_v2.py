@@ -588,14 +588,34 @@ except (OSError, ValueError) as err:
 '''
 
 
+_EQUIVALENCE: list = []
+
+
 def _equivalence():
-    pytest.importorskip("kmlint.legacy.semantics.model")
+    if not _EQUIVALENCE:
+        _EQUIVALENCE.append(_load_equivalence())
+    return _EQUIVALENCE[0]
+
+
+def _load_equivalence():
+    """scripts/model_equivalence.py; the libcst model comes from the tree while
+    it has kmlint/legacy, else from the last git revision that had it."""
+    pytest.importorskip("libcst")
     import importlib.util
+    import shutil
+    import subprocess
     from pathlib import Path
     path = Path(__file__).resolve().parent.parent / "scripts" / "model_equivalence.py"
     spec = importlib.util.spec_from_file_location("model_equivalence", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
+    if module.legacy_model is None:
+        if shutil.which("git") is None:
+            pytest.skip("no git to read the libcst model's revision from")
+        try:
+            module.legacy_revision()
+        except (subprocess.CalledProcessError, RuntimeError):
+            pytest.skip("no git history with the libcst model")
     return module
 
 
