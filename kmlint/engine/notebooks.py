@@ -292,6 +292,9 @@ def _timed_statement(text: str) -> Optional[int]:
         pos = j
 
 
+_ENV_ARGS = re.compile(r"[ \t]*(\w+)[ \t]*(?:=|[ \t])[ \t]*(.*?)[ \t]*$")
+
+
 def _escaped_line(line: str, indent: str, content_col: int, assembled: str) -> Optional[str]:
     """The replacement of the first line of an escaped command, or None when
     IPython's own replacement would not compile (the line is then left as is)."""
@@ -302,6 +305,17 @@ def _escaped_line(line: str, indent: str, content_col: int, assembled: str) -> O
         return indent + "pass" if _compiles(call, "eval") else None
     if escape == "%" and not line.endswith("\\"):
         name, sep, args = content.partition(" ")
+        if name in ("env", "set_env") and sep:
+            # IPython sets os.environ: the same statement in Python, so the model
+            # sees the variable (CUDA_VISIBLE_DEVICES, TF_FORCE_GPU_ALLOW_GROWTH)
+            m = _ENV_ARGS.match(args)
+            if m:
+                value = m.group(2)
+                if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                    value = value[1:-1]
+                stmt = f"__import__('os').environ[{m.group(1)!r}] = {value!r}"
+                if _compiles(stmt):
+                    return indent + stmt
         if name in ("time", "timeit") and sep:
             offset = _timed_statement(args) if name == "timeit" else len(args) - len(args.lstrip(" \t"))
             if offset is not None and offset < len(args):

@@ -369,6 +369,7 @@ def _plan_user(plan: _Plan, source: Source, options: Options) -> None:
 
 
 def _autofix(finding: Finding, source: Source) -> Optional[str]:
+    """The file with this one finding's fix applied (its located text edits)."""
     fix = finding.fix
     if fix is None or not fix.edits or finding.cell is not None:
         return None

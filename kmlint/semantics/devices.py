@@ -116,7 +116,6 @@ def growth_evidence(model: SemanticModel) -> list[Evidence]:
         for s in model.strings:
             if _string(s.node) == GROWTH_ENV:
                 out.append(Evidence(s.node, s.function, s.top_index, s.order))
-        out.extend(_env_magics(model, GROWTH_ENV, lambda v: v.strip().lower() not in ("", "false", "0")))
     model._memo["growth"] = out
     return out
 
@@ -197,7 +196,6 @@ def strong_markers(model: SemanticModel) -> list[Evidence]:
             where = _position_of(model, node)
             if where is not None:
                 out.append(Evidence(node, *where))
-    out.extend(_env_magics(model, VISIBLE_ENV, lambda v: v.strip() not in ("", "-1", '""', "''")))
     return out
 
 
@@ -250,38 +248,6 @@ def _position_of(model: SemanticModel, node: ast.AST) -> Optional[tuple]:
             if use is not None:
                 return use.function, use.top_index, use.order
     return None
-
-
-_MAGIC_LINE = re.compile(r"^[ \t]*#env[ \t]+(\w+)[ \t]*[= ][ \t]*(.*?)[ \t]*$", re.MULTILINE)
-
-
-def _env_magics(model: SemanticModel, key: str, wanted) -> list[Evidence]:
-    """``%env KEY=value`` lines of a notebook whose value ``wanted`` accepts (the
-    notebook reader keeps them in place as ``#env KEY=value`` comments; a
-    commented-out ``#%env`` stays different).  Anchored on the magic's line, at
-    module level (it runs when its cell runs)."""
-    if not model.is_notebook or "#env" not in model.source:
-        return []
-    out = []
-    lines = model.source.splitlines()
-    for m in _MAGIC_LINE.finditer(model.source):
-        if m.group(1) != key or not wanted(m.group(2)):
-            continue
-        line = model.source.count("\n", 0, m.start()) + 1
-        top = sum(1 for st in model.tree.body if st.lineno < line)
-        out.append(Evidence(_line_node(lines[line - 1], line), None, top, -1))
-    return out
-
-
-def _line_node(text: str, line: int) -> ast.AST:
-    """A located expression spanning a line's text, for what has no node of its
-    own (a neutralised magic); columns in UTF-8 bytes, as CPython gives them."""
-    stripped = text.strip()
-    node = ast.Constant(value=None)
-    node.lineno = node.end_lineno = line
-    node.col_offset = len(text[: len(text) - len(text.lstrip())].encode("utf-8"))
-    node.end_col_offset = node.col_offset + len(stripped.encode("utf-8"))
-    return node
 
 
 def _is_gpu_check(model: SemanticModel, cs: CallSite) -> bool:
@@ -403,7 +369,6 @@ def hides_all_gpus(model: SemanticModel, before: Optional[tuple[int, int]] = Non
     hides += [Evidence(cs.node, cs.function, cs.top_index, cs.order)
               for cs in [*model.calls_by_name.get("setdefault", ()), *model.calls_by_name.get("putenv", ())]
               if _env_call(cs.node) and _hides_gpus(argument_values(cs.node)[1])]
-    hides += _env_magics(model, VISIBLE_ENV, lambda v: v.strip() in ("", "-1", '""', "''"))
     if before is None:
         return bool(hides)
     return any(h.function is not None or h.position < before for h in hides)
