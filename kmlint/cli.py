@@ -135,7 +135,7 @@ def check(ctx, paths, select, ignore, extend_select, preview, output_format, out
     if watch:
         _watch(ctx, paths, config_path)
         return
-    from kmlint.output import FORMATS, SHOW_FIX_EDITS
+    from kmlint.output import FORMATS
 
     runtime = runtime_requested(runtime_kw)
 
@@ -165,8 +165,6 @@ def check(ctx, paths, select, ignore, extend_select, preview, output_format, out
     if fmt not in FORMATS:
         click.echo(f"kmlint: error: unknown output format {fmt!r} (choose from {', '.join(sorted(FORMATS))})", err=True)
         sys.exit(EXIT_ERROR)
-    if fmt not in SHOW_FIX_EDITS:
-        resolver = ConfigResolver(config_path, {**overrides, "fix_edits": False})
 
     paths = list(paths) or ["."]
     from kmlint import reporting
@@ -192,7 +190,7 @@ def check(ctx, paths, select, ignore, extend_select, preview, output_format, out
                 result, fixes = fix_run(paths, resolver, unsafe=unsafe_fixes, write=not diff, force_exclude=force_exclude)
             else:
                 result = run(paths, resolver, force_exclude=force_exclude, use_cache=not no_cache,
-                             jobs=jobs if jobs is not None else base.jobs, keep_tree=runtime)
+                             jobs=jobs if jobs is not None else base.jobs)
     except ConfigError as e:
         click.echo(f"kmlint: error: {e}", err=True)
         sys.exit(EXIT_ERROR)
@@ -259,6 +257,14 @@ def _watch(ctx: click.Context, paths: tuple[str, ...], config_path: Optional[Pat
         except click.ClickException as e:
             e.show()
             return EXIT_ERROR
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            raise
+        except Exception:  # a bug in one run: say so and keep watching
+            import traceback
+
+            traceback.print_exc()
+            click.echo("kmlint: internal error (a bug in kmlint; the traceback is above)", err=True)
+            return EXIT_ERROR
         return EXIT_OK
 
     def resolver() -> ConfigResolver:
@@ -287,8 +293,10 @@ def _show_or_add_noqa(resolver: ConfigResolver, paths: list[str], show_settings:
     except ConfigError as e:
         click.echo(f"kmlint: error: {e}", err=True)
         sys.exit(EXIT_ERROR)
+    from kmlint.engine.paths import printable
+
     for p in problems:
-        click.echo(f"kmlint: error: {p.path}: {p.message}", err=True)
+        click.echo(f"kmlint: error: {printable(p.path)}: {p.message}", err=True)
     sys.exit(EXIT_ERROR if problems else EXIT_OK)
 
 

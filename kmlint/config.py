@@ -108,18 +108,13 @@ class Settings:
     jobs: Optional[int] = None
     baseline: Optional[str] = None
     output_format: Optional[str] = None
-    # located edits for transform-based fixes: JSON and SARIF show them, the text
-    # output does not (each costs a transformation of the whole module); not a config key
-    fix_edits: bool = True
     # where it came from
     config_path: Optional[Path] = None
     root: Path = field(default_factory=Path.cwd)
 
     def fingerprint(self) -> str:
         """Stable text of everything that can change findings (for the cache key)."""
-        # fix_edits only decides whether located edits are computed; the cache
-        # records it per entry (an entry with edits serves every format)
-        skip = {"config_path", "root", "cache_dir", "jobs", "output_format", "baseline", "fix_edits"}
+        skip = {"config_path", "root", "cache_dir", "jobs", "output_format", "baseline"}
         return repr(sorted((f.name, repr(getattr(self, f.name))) for f in fields(self) if f.name not in skip))
 
 

@@ -79,8 +79,8 @@ def update_readme(path: Path) -> bool:
     return False
 
 
-CATALOG_FIELDS = ("code", "name", "summary", "fixable", "confirmable", "preview", "severity", "engine",
-                  "tokens", "requires", "calls", "calls_in_loops")
+CATALOG_FIELDS = ("code", "name", "summary", "fixable", "confirmable", "preview", "severity",
+                  "tokens", "requires", "calls")
 
 
 def catalog_source() -> str:
@@ -92,9 +92,9 @@ def catalog_source() -> str:
     out = ['"""Rule metadata, generated from the rule classes by `python -m kmlint.docs`',
            "(tests/test_catalog.py fails when it is stale).",
            "",
-           "Listing and selecting rules, output formats, the cache key and the first",
-           "prefilter stage read this table, so they never import rule code or a tree",
-           'library; a rule module is imported when a file needs the rule."""',
+           "Listing and selecting rules, output formats, the cache key and the gate",
+           "before the model (tokens, requires) read this table, so they never import",
+           'rule code; a rule module is imported when a file needs the rule."""',
            "",
            "from kmlint.registry import RuleMeta",
            "",

@@ -330,7 +330,7 @@ def flatten(items: Iterable) -> list[Edit]:
 
 def fix(applicability: str, description: str, edits: Iterable[Optional[Edit]]) -> Fix:
     """A Fix from builder results (None entries, e.g. an import already there, are dropped)."""
-    return Fix(applicability, description, None, [e for e in edits if e is not None])
+    return Fix(applicability, description, [e for e in edits if e is not None])
 
 
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:
@@ -483,3 +483,41 @@ def move_method_call(model, moved: ast.Call, target: ast.Call,
     else:
         edits.append(_statement_removal(model, drop_statement))
     return edits
+
+
+# ----------------------------------------------------------------- line hunks
+# A fix is applied as line hunks: (start, end, new_lines) replaces the 0-based
+# line range [start, end) of the current text.  Comparing hunks lets several
+# fixes go into one pass without node identity (which libcst does not keep
+# across transformations) and maps fixes back onto notebook cells.
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split on "\\n" only (libcst's notion of a line;
+    str.splitlines would also split on form feeds and other separators)."""
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
+def line_hunks(old: str, new: str) -> list[tuple[int, int, tuple[str, ...]]]:
+    """The minimal line replacements turning ``old`` into ``new``."""
+    import difflib
+
+    a, b = split_lines(old), split_lines(new)
+    # trim the common ends first: most fixes touch a few lines of a long file
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    mid_a, mid_b = a[head:len(a) - tail], b[head:len(b) - tail]
+    hunks = []
+    matcher = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "equal":
+            hunks.append((head + i1, head + i2, tuple(mid_b[j1:j2])))
+    return hunks

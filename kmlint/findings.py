@@ -1,17 +1,14 @@
 """Data types shared by the engine, the rules, the output formats and the fixers.
 
-A finding carries 1-based lines and 1-based columns (like Ruff) once the engine has
-located it; rules only hand over the libcst node, positions are computed lazily for
-files that actually have findings (see engine.positions).
+A finding carries 1-based lines and 1-based columns in code points (like Ruff);
+rules hand over the ``ast`` node the model gave them and the engine locates it
+from its span (kmlint/syntax).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional
-
-if TYPE_CHECKING:  # pragma: no cover
-    import libcst as cst
+from typing import Any, Optional
 
 SAFE = "safe"
 UNSAFE = "unsafe"
@@ -21,8 +18,8 @@ UNSAFE = "unsafe"
 class Edit:
     """A textual replacement, located once positions are known.
 
-    ``node`` is the libcst node being replaced (None for pure insertions, where
-    ``anchor`` gives the node after whose statement the content goes)."""
+    Lines are the module's (a notebook's joined cells) until the engine moves
+    them into ``cell``; columns are 1-based code points, the end exclusive."""
 
     content: str
     line: int = 0
@@ -41,24 +38,15 @@ class Edit:
 
 @dataclass
 class Fix:
-    """A fix proposed by a rule.
-
-    ``transform`` receives the whole module and returns the fixed module; it is a
-    libcst transformation so formatting and comments survive.  ``edits`` are the
-    located textual edits derived from it for JSON/SARIF/LSP consumers.
-    """
+    """A fix proposed by a rule: located text edits (kmlint/edits.py builds
+    them from the model's spans), applied together or not at all."""
 
     applicability: str  # SAFE or UNSAFE
     description: str
-    transform: Optional[Callable[["cst.Module"], "cst.Module"]] = None  # legacy rules only
     edits: list[Edit] = field(default_factory=list)
 
-    def apply(self, text: str, module=None) -> str:
-        """``text`` (the linted module's source) with this fix applied: the
-        text edits of an engine v2 fix, or a legacy rule's transform of the
-        libcst ``module``."""
-        if self.transform is not None and module is not None:
-            return self.transform(module).code
+    def apply(self, text: str) -> str:
+        """``text`` (the linted module's source) with this fix applied."""
         from kmlint.edits import apply_edits
 
         return apply_edits(text, self.edits)
@@ -84,7 +72,7 @@ class Finding:
     severity: str = "warning"
     fix: Optional[Fix] = None
     cell: Optional[int] = None  # 0-based index into a notebook's cells (markdown included)
-    node: Any = None  # the libcst node; dropped before crossing process boundaries
+    node: Any = None  # the ast node; dropped before crossing process boundaries
     extra: dict = field(default_factory=dict)  # e.g. {"runtime": {...}}
 
     @property
@@ -110,10 +98,10 @@ class Finding:
         return data
 
     def detached(self) -> "Finding":
-        """A copy without libcst objects, safe to pickle or cache."""
+        """A copy without the ast node, safe to pickle or cache."""
         fix = None
         if self.fix is not None:
-            fix = Fix(self.fix.applicability, self.fix.description, None, list(self.fix.edits))
+            fix = Fix(self.fix.applicability, self.fix.description, list(self.fix.edits))
         return Finding(
             self.code, self.name, self.message, self.path, self.line, self.column,
             self.end_line, self.end_column, self.severity, fix, self.cell, None, dict(self.extra),

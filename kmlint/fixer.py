@@ -2,12 +2,12 @@
 server calls it too) and ``fix_file`` (encoding, notebooks on disk, atomic
 writes).
 
-libcst does not keep node identity across transformations, so after one fix
-is applied the nodes the other findings point at are gone.  Like Ruff we
+A fix is a list of located text edits (kmlint/edits.py).  Like Ruff we
 iterate: lint, turn every applicable fix into line hunks against the current
-text, apply the fixes whose hunks do not conflict (in position order, then by
-code), lint again, until nothing is left to fix or ``MAX_ITERATIONS`` passes.
-Identical hunks (two fixes both adding ``import math``) are shared.
+text, apply in one pass the fixes whose hunks do not conflict (in position
+order, then by code), lint again for the rest, until nothing is left to fix or
+``MAX_ITERATIONS`` passes.  Identical hunks (two fixes both adding ``import
+math``) are shared.
 
 Notebooks are fixed on the module kmlint analyses (code cells joined, magics
 neutralised); the changed lines are written back into their cells, unchanged
@@ -32,13 +32,12 @@ from pathlib import Path
 from typing import Optional
 
 from kmlint.config import Settings
-from kmlint.engine.linter import FileResult, _fast_syntax_error, lint_bytes, lint_text, locate_fix
+from kmlint.engine.linter import FileResult, _fast_syntax_error, lint_bytes, lint_text
 from kmlint.engine.notebooks import NotebookSource, cell_text
 from kmlint.engine import guard
 from kmlint.engine.paths import TooLarge, printable, read_regular
 from kmlint.findings import SAFE, UNSAFE, Finding
-from kmlint.engine.positions import StatementPositions
-from kmlint.fixes import split_lines
+from kmlint.edits import split_lines
 
 MAX_ITERATIONS = 100
 
@@ -69,7 +68,7 @@ def fix_source(text: str, path: str, settings: Settings, *, unsafe: bool = False
     e.g. KM900 needs them to know which suppressions are used)."""
     allowed = _Allowed({SAFE, UNSAFE} if unsafe else {SAFE}, only)
     current = text
-    result = first = lint_text(current, path, settings, keep_tree=True, fix_edits=False)
+    result = first = lint_text(current, path, settings, keep_tree=True)
     outcome = FixOutcome(text, original=text)
     seen_texts = {hash(current)}
     for _ in range(MAX_ITERATIONS):
@@ -89,18 +88,15 @@ def fix_source(text: str, path: str, settings: Settings, *, unsafe: bool = False
         if hash(new) in seen_texts:  # fixes undoing each other
             outcome.warnings.append("fixes did not converge (they undo each other); stopped")
             current = new
-            result = lint_text(current, path, settings, keep_tree=True, fix_edits=False)
+            result = lint_text(current, path, settings, keep_tree=True)
             break
         seen_texts.add(hash(new))
         current = new
-        result = lint_text(current, path, settings, keep_tree=True, fix_edits=False)
+        result = lint_text(current, path, settings, keep_tree=True)
     else:
         if _choose(result, allowed, []):
             outcome.warnings.append(f"fixes did not converge after {MAX_ITERATIONS} passes")
     outcome.text = current
-    if settings.fix_edits:  # the remaining (unapplied) fixes, for JSON/SARIF consumers
-        for f in result.findings:
-            locate_fix(result, f)
     outcome.remaining = [f.detached() for f in result.findings]
     outcome.warnings = list(dict.fromkeys(outcome.warnings))  # each pass retries (and re-reports) skipped fixes
     return outcome
@@ -114,7 +110,7 @@ def _where(f: Finding) -> str:
 
 def _module_lines(result: FileResult) -> list[str]:
     # the linted source is the module's code (kept by lint_text); generating it would cost a walk
-    return split_lines(result.text if result.text is not None else result.module.code)
+    return split_lines(result.text or "")
 
 
 def _module_line_finder(nb: Optional[NotebookSource]):
@@ -139,15 +135,11 @@ def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> l
     """Every applicable fix of this pass as hunks, in position order, then by code."""
     out = []
     module_line = _module_line_finder(result.notebook)
-    # one per pass: fix helpers rebuild only the path to their targets, so a fix's
-    # changed statements are found by identity and only those are regenerated
-    statements = StatementPositions(result.module, result.text if result.text is not None else result.module.code) \
-        if result.module is not None else None
     for f in result.findings:
         if f not in allowed:
             continue
         start = module_line(f.cell, f.line)
-        hunks = _hunks_of(f, result, statements, module_line, warnings) if start is not None else []
+        hunks = _edit_hunks(_module_lines(result), f, module_line) if start is not None and f.fix.edits else []
         if hunks and result.notebook is not None and not _fits_cells(hunks, result):
             warnings.append(f"the fix for {f.code} at {_where(f)} spans notebook cells or IPython "
                             "magics; not applied")
@@ -158,38 +150,48 @@ def _candidates(result: FileResult, allowed: _Allowed, warnings: list[str]) -> l
     return out
 
 
-def _hunks_of(f: Finding, result: FileResult, statements: StatementPositions, module_line,
-              warnings: list[str]) -> list[Hunk]:
-    if f.fix.transform is not None and f.node is not None and statements is not None:
-        try:
-            edits = statements.edits(f.fix.transform(result.module))
-            return [(e.line - 1, e.end_line - 1, tuple(split_lines(e.content))) for e in edits]
-        except Exception as e:  # a fix bug must not stop the other fixes
-            warnings.append(f"the fix for {f.code} at {_where(f)} failed: {type(e).__name__}: {e}")
-            return []
-    if f.fix.edits:
-        return _edit_hunks(_module_lines(result), f, module_line)
-    return []
-
-
 def _edit_hunks(lines: list[str], f: Finding, module_line) -> list[Hunk]:
-    """Column edits (1-based, end exclusive) as one hunk over the lines they touch."""
+    """Column edits (1-based, end exclusive) as hunks over the lines they touch:
+    one per group of edits on the same or overlapping lines, so a fix whose
+    edits lie in different notebook cells (a chain step moved from one cell to
+    another) gives one hunk per cell."""
     located = []
     for e in f.fix.edits:
         cell = e.cell if e.cell is not None else f.cell
         line = module_line(cell, e.line)
         end_line = module_line(cell, e.end_line)
+        end_col = e.end_column
+        if end_col == 1 and e.end_line > e.line:
+            # the start of a line is the end of the one before: whole removed
+            # lines (also the last of the file or of a cell) touch no further line
+            before = module_line(cell, e.end_line - 1)
+            if before is not None and 1 <= before <= len(lines) and lines[before - 1].endswith("\n"):
+                end_line, end_col = before, len(lines[before - 1]) + 1
         if line is None or end_line is None:
             return []
-        end_col = e.end_column
-        if end_line == len(lines) + 1 and end_col == 1 and lines and lines[-1].endswith("\n"):
-            # the end of the file after its last line break (a removed last line)
-            end_line, end_col = len(lines), len(lines[-1]) + 1
         located.append((line, e.column, end_line, end_col, e.content))
+    located.sort()
+    groups: list[list[tuple]] = []
+    for edit in located:
+        if groups and edit[0] <= max(x[2] for x in groups[-1]):
+            groups[-1].append(edit)
+        else:
+            groups.append([edit])
+    hunks = []
+    for group in groups:
+        hunk = _group_hunk(lines, group)
+        if hunk is None:
+            return []
+        if hunk[2] != tuple(lines[hunk[0]:hunk[1]]):
+            hunks.append(hunk)
+    return hunks
+
+
+def _group_hunk(lines: list[str], located: list[tuple]) -> Optional[Hunk]:
     first = min(x[0] for x in located) - 1
     last = max(x[2] for x in located)
     if first < 0 or last > len(lines):
-        return []
+        return None
     span = "".join(lines[first:last])
     offsets = [0]
     for line in lines[first:last]:
@@ -198,10 +200,7 @@ def _edit_hunks(lines: list[str], f: Finding, module_line) -> list[Hunk]:
         a = offsets[line - 1 - first] + col - 1
         b = offsets[end_line - 1 - first] + end_col - 1
         span = span[:a] + content + span[b:]
-    new_lines = tuple(split_lines(span))
-    if new_lines == tuple(lines[first:last]):
-        return []
-    return [(first, last, new_lines)]
+    return (first, last, tuple(split_lines(span)))
 
 
 def _overlap(a: Hunk, b: Hunk) -> bool:

@@ -1,19 +1,24 @@
 """The rule base class and the registry of all rules.
 
-A rule is one small class in one module under ``kmlint/checks``.  It declares
-what it inspects so the engine can dispatch without re-walking the tree:
+A rule is one small class in one module under ``kmlint/checks``.  It reads the
+file's semantic model (``kmlint.semantics.model``, built once per file from
+CPython's ``ast``) and states only what it subscribes to; the engine dispatches
+without re-walking the tree:
 
 * ``calls``: names of called functions/methods (the last dotted part, e.g.
   ``"fit_generator"``); ``check_call`` gets each matching call site.
 * ``check_module``: called once per file with the semantic model, for rules that
   need a whole-file view (statement order, bindings, suppressions).
 * ``tokens``: raw substrings, one of which must occur in the file text for the
-  rule to possibly match.  The engine's prefilter skips parsing when no enabled
-  rule's token occurs (rules with an empty ``tokens`` always run).
+  rule to possibly match (rules with an empty ``tokens`` always run).
 * ``requires``: semantic facts every finding of the rule depends on
   (``"dataset"``, ``"keras_model"``, ``"tensorflow"``, ``"numpy"``, ``"array"``;
-  see ``kmlint.engine.prefilter.EVIDENCE``); the prefilter also skips the rule
-  when a fact's evidence words are absent from the file.
+  see ``kmlint.engine.prefilter.EVIDENCE``), each of which needs one of its
+  evidence words in the text.
+
+``tokens`` and ``requires`` are the one gate before the model: they are read
+from the catalog (kmlint/catalog.py) without importing rule code, and a file
+that no enabled rule passes is only syntax-checked.
 """
 
 from __future__ import annotations
@@ -24,8 +29,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterable, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from kmlint.engine.context import RuleContext
-    from kmlint.engine.syntax_facts import SyntaxFacts
-    from kmlint.legacy.semantics.model import CallSite, SemanticModel
+    from kmlint.semantics.model import CallSite, SemanticModel
 
 
 class Rule:
@@ -39,13 +43,6 @@ class Rule:
     tokens: ClassVar[tuple[str, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()
     calls: ClassVar[frozenset[str]] = frozenset()
-    # reports only at those calls when SemanticModel.loop_contexts puts them in
-    # a loop, so the second prefilter stage looks only at calls that may run in one
-    calls_in_loops: ClassVar[bool] = False
-    # "ast": the rule reads the engine v2 model (kmlint.semantics) and reports
-    # ast nodes with text-edit fixes; "cst": the legacy libcst model
-    # (kmlint.legacy), until every rule has moved
-    engine: ClassVar[str] = "cst"
 
     def check_call(self, call: "CallSite", ctx: "RuleContext") -> None:  # pragma: no cover
         pass
@@ -57,39 +54,20 @@ class Rule:
     def wants_module(cls) -> bool:
         return cls.check_module is not Rule.check_module
 
-    @classmethod
-    def may_match_syntax(cls, facts: "SyntaxFacts") -> bool:
-        """Second prefilter stage (kmlint/engine/syntax_facts.py): False only
-        when this rule cannot report anything on a file with these facts.  A
-        rule that only subscribes to calls needs one of them; a module rule
-        that overrides this states its own necessary condition."""
-        if cls.calls and not cls.wants_module():
-            if cls.calls.isdisjoint(facts.calls):
-                return False
-            return not cls.calls_in_loops or not cls.calls.isdisjoint(facts.in_loops.calls)
-        return True
-
-    @classmethod
-    def syntax_gated(cls) -> bool:
-        """Whether ``may_match_syntax`` can rule a file out (else computing the
-        facts for this rule would be wasted)."""
-        return bool(cls.calls and not cls.wants_module()) or \
-            cls.may_match_syntax.__func__ is not Rule.may_match_syntax.__func__  # type: ignore[attr-defined]
-
 
 class RuleMeta:
     """What is known of a rule without importing its module (kmlint/catalog.py)."""
 
-    __slots__ = ("code", "name", "summary", "fixable", "confirmable", "preview", "severity", "engine",
-                 "tokens", "requires", "calls", "calls_in_loops", "module")
+    __slots__ = ("code", "name", "summary", "fixable", "confirmable", "preview", "severity",
+                 "tokens", "requires", "calls", "module")
 
     def __init__(self, code: str, name: str, summary: str, fixable: Optional[str] = None, confirmable: bool = False,
-                 preview: bool = False, severity: str = "warning", engine: str = "cst", tokens: tuple = (),
-                 requires: tuple = (), calls: tuple = (), calls_in_loops: bool = False, module: str = ""):
+                 preview: bool = False, severity: str = "warning", tokens: tuple = (),
+                 requires: tuple = (), calls: tuple = (), module: str = ""):
         self.code, self.name, self.summary, self.fixable = code, name, summary, fixable
-        self.confirmable, self.preview, self.severity, self.engine = confirmable, preview, severity, engine
+        self.confirmable, self.preview, self.severity = confirmable, preview, severity
         self.tokens, self.requires, self.calls = tuple(tokens), tuple(requires), frozenset(calls)
-        self.calls_in_loops, self.module = calls_in_loops, module
+        self.module = module
 
     def __repr__(self) -> str:
         return f"RuleMeta({self.code} {self.name})"

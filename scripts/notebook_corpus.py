@@ -27,9 +27,11 @@ git blob id), so every file says where it came from.
   preview on) from the checkout given by ``--kmlint-root`` and its KM901
   (parse-error) findings are counted.
 * the cell-level agreement of kmlint's own transformation
-  (``kmlint.engine.notebooks.transform_cell``, when that checkout has it):
-  our transformed cell compiles iff IPython's does, and it has as many lines as
-  the cell.
+  (``kmlint.engine.notebooks.transform_cell``, when that checkout has it) with
+  what the kernel runs (``InteractiveShell.transform_cell``: the transformers,
+  then automagic on a one-line cell such as ``pip install x``): our transformed
+  cell compiles iff the kernel's does, and it has as many lines as the cell.
+  ``automagic_cells`` counts the cells only the kernel's automagic accepts.
 
 It prints the counts and lists the IPython-clean notebooks that got KM901
 (the target is none).  Exit status 1 when there are such notebooks.
@@ -144,10 +146,22 @@ def _compiles(code: str) -> bool:
         return False
 
 
+def kernel_transformer():
+    """The transformation the kernel applies: InteractiveShell.transform_cell
+    (TransformerManager, then automagic on a one-line cell), no names bound."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    return InteractiveShell(config=config)
+
+
 def ipython_compiles(tm, cell: str, python_cell_magics) -> bool:
-    """IPython's verdict on a cell: its transformation compiles.  A cell magic
-    that runs its body in the kernel (``%%time``...) compiles the body at run
-    time, transformed by IPython again; that is part of the verdict."""
+    """IPython's verdict on a cell: its transformation (``tm.transform_cell``)
+    compiles.  A cell magic that runs its body in the kernel (``%%time``...)
+    compiles the body at run time, transformed by IPython again; that is part
+    of the verdict."""
     import ast
 
     try:
@@ -180,10 +194,11 @@ def check(args) -> int:
     out = Path(args.out)
     rows = [line.rstrip("\n").split("\t") for line in open(out / "manifest.tsv", encoding="utf-8")][1:]
     tm = TransformerManager()
+    shell = kernel_transformer()
     settings = Settings(preview=True)
     report = {"notebooks": 0, "code_cells": 0, "ipython_rejected_cells": 0, "ipython_clean_notebooks": 0,
               "ipython_rejected_notebooks": 0, "km901_notebooks": 0, "km901_findings": 0,
-              "km901_on_ipython_clean": [], "cell_disagreements": [], "line_count_changes": [],
+              "km901_on_ipython_clean": [], "automagic_cells": 0, "cell_disagreements": [], "line_count_changes": [],
               "sources": sorted({r[0] for r in rows})}
     start = time.time()
     for repo, commit, path, local, _ in rows:
@@ -202,8 +217,11 @@ def check(args) -> int:
                 clean = False
             if ours is not None:
                 mine = ours(src)
-                if _compiles(mine) != theirs:
-                    report["cell_disagreements"].append({"file": local, "cell": index, "ipython": theirs})
+                kernel = ipython_compiles(shell, src, getattr(nbmod, "PYTHON_CELL_MAGICS", ()))
+                if kernel != theirs:
+                    report["automagic_cells"] += 1
+                if _compiles(mine) != kernel:
+                    report["cell_disagreements"].append({"file": local, "cell": index, "kernel": kernel})
                 if mine.count("\n") != src.rstrip("\n").count("\n") + 1 and src.strip():
                     report["line_count_changes"].append({"file": local, "cell": index})
         report["ipython_clean_notebooks" if clean else "ipython_rejected_notebooks"] += 1

@@ -21,7 +21,7 @@ import random
 
 from kmlint.config import Settings
 from kmlint.engine.linter import _fast_syntax_error, _top_level_starts, lint_bytes
-from kmlint.fixes import split_lines
+from kmlint.edits import split_lines
 
 SETTINGS = Settings(preview=True)
 EXAMPLES = int(os.environ.get("KMLINT_FUZZ_EXAMPLES", "0")) or None

@@ -31,7 +31,7 @@ def test_a_serial_run_leaves_the_collector_as_it_was_and_keeps_no_model(tmp_path
     """Serial run over enough files to freeze the imports: the freeze is undone,
     the collector is on, and no file's SemanticModel (kept alive by its
     scope/binding cycles) outlives the run."""
-    from kmlint.legacy.semantics.model import SemanticModel
+    from kmlint.semantics.model import SemanticModel
 
     for i in range(runner.MIN_FILES_FOR_POOL + 2):
         (tmp_path / f"f{i}.py").write_text(f"# collector test {i}\nimport keras\nfor i in range(100):\n    m = keras.Sequential()\n")

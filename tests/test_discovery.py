@@ -81,5 +81,7 @@ def test_deep_nesting_is_a_parse_error_not_a_crash(tmp_path):
     r = run_cli("check", "--no-cache", "--output-format", "json", ".", cwd=tmp_path)
     assert r.returncode == 1, r.stderr
     got = sorted((d["path"], d["code"]) for d in json.loads(r.stdout))
-    assert got == [("deep.py", "KM901"), ("lists.py", "KM901"), ("ok.py", "KM201")]
+    # CPython's parser refuses the nesting (KM901 at it); as for any syntax error the
+    # intact statements are still analysed (lists.py's first line)
+    assert got == [("deep.py", "KM901"), ("lists.py", "KM201"), ("lists.py", "KM901"), ("ok.py", "KM201")]
     assert "nested" in json.loads(r.stdout)[0]["message"]

@@ -113,3 +113,32 @@ def test_moving_a_call_is_two_edits_that_do_not_overlap():
     found = edits.move_method_call(m, _method_call(m.tree, "cache"), _method_call(m.tree, "repeat"), m.tree.body[1])
     assert [(e.line, e.column, e.end_line, e.end_column, e.content) for e in found] == [
         (1, 8, 1, 8, ".cache()"), (2, 1, 3, 1, "")]
+
+
+def test_fixing_a_dropped_last_line_end_to_end():
+    """The removed statement is the file's last line: its edit ends after the
+    last line break, which the fixer applies (KM103's safe fix)."""
+    from kmlint.config import Settings
+    from kmlint.fixer import fix_source
+
+    source = "import tensorflow as tf\ntrain = tf.data.Dataset.range(10).repeat()\n# cache it\ntrain = train.cache()\n"
+    outcome = fix_source(source, "snippet.py", Settings(select=["KM103"]))
+    assert outcome.error is None and not outcome.warnings
+    assert outcome.text == "import tensorflow as tf\ntrain = tf.data.Dataset.range(10).cache().repeat()\n"
+
+
+def test_a_step_moved_across_notebook_cells_is_fixed_cell_by_cell():
+    """The chain starts in one cell and its cache() comes two cells later: the
+    fix's two edits are two hunks, one per cell (as the libcst fix was)."""
+    import json
+
+    from kmlint.config import Settings
+    from kmlint.fixer import fix_source
+    from tests.helpers import notebook
+
+    nb = notebook("import tensorflow as tf\ntrain = tf.data.Dataset.range(10).repeat()\n", "x = 1\n",
+                  "# cache it\ntrain = train.cache()\n")
+    outcome = fix_source(nb, "t.ipynb", Settings(select=["KM103"]))
+    assert outcome.error is None and not outcome.warnings
+    cells = [c["source"] for c in json.loads(outcome.text)["cells"]]
+    assert cells == ["import tensorflow as tf\ntrain = tf.data.Dataset.range(10).cache().repeat()\n", "x = 1\n", ""]

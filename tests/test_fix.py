@@ -219,7 +219,7 @@ def test_fix_edits_are_exact_spans_in_json(tmp_path):
     from kmlint.engine.linter import lint_text
 
     src = "model.fit_generator(gen)\n"
-    edits = lint_text(src, "a.py", Settings(fix_edits=False)).findings[0].fix.edits
+    edits = lint_text(src, "a.py", Settings()).findings[0].fix.edits
     assert [(e.content, e.line, e.column, e.end_line, e.end_column) for e in edits] == [("fit", 1, 7, 1, 20)]
     (tmp_path / "a.py").write_text(src)
     r = run_cli("check", "--no-cache", "--output-format", "json", "a.py", cwd=tmp_path)
@@ -240,7 +240,7 @@ def test_many_fixes_in_one_file_are_fast(tmp_path):
 
     text = "".join(f"h{i} = model.fit_generator(gen, steps_per_epoch={i + 1})\nx{i} = [{i}] * 4\n" for i in range(200))
     start = time.process_time()
-    outcome = fix_source(text, "many.py", Settings(fix_edits=False))
+    outcome = fix_source(text, "many.py", Settings())
     elapsed = time.process_time() - start
     assert len(outcome.applied) == 200 and "fit_generator" not in outcome.text
     # a full-module walk and code generation per fix took ~40 s here; fixes that

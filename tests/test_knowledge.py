@@ -1,6 +1,6 @@
 """The knowledge tables (kmlint/knowledge/*.json): they load without TensorFlow
 or libcst, every entry cites a source, the figures are sane, and they agree
-with the legacy size table they were moved from."""
+with the size tables of kmlint/semantics/sizes.py they were moved from."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from kmlint import knowledge
-from kmlint.legacy.semantics import sizes as legacy
+from kmlint.semantics import sizes as legacy
 
 
 @pytest.mark.parametrize("table", knowledge.TABLES)

@@ -9,6 +9,8 @@ import ast
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kmlint.engine.notebooks import PYTHON_CELL_MAGICS, load_notebook, transform_cell, transform_lines
 from tests.helpers import lint
@@ -25,12 +27,30 @@ def _compiles(code: str) -> bool:
         return False
 
 
-def ipython_compiles(cell: str) -> bool:
+_SHELL = None
+
+
+def _kernel_transform(cell: str) -> str:
+    """What the kernel runs: InteractiveShell.transform_cell (the transformers,
+    then automagic on a cell of one line), in a fresh shell (no names bound)."""
+    global _SHELL
+    if _SHELL is None:
+        from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
+
+        config = Config()
+        config.HistoryManager.enabled = False
+        _SHELL = InteractiveShell(config=config)
+    return _SHELL.transform_cell(cell)
+
+
+def ipython_compiles(cell: str, kernel: bool = False) -> bool:
     """IPython's verdict: its transformation of the cell compiles; a cell magic
     that runs its body in the kernel (%%time ...) transforms and compiles the
-    body at run time, so that is part of the verdict."""
+    body at run time, so that is part of the verdict.  ``kernel``: the shell's
+    transformation (with automagic) instead of TransformerManager's alone."""
     try:
-        out = inputtransformer2.TransformerManager().transform_cell(cell)
+        out = _kernel_transform(cell) if kernel else inputtransformer2.TransformerManager().transform_cell(cell)
     except Exception:  # its tokenizer gives up (e.g. an inconsistent dedent)
         return False
     if not _compiles(out):
@@ -40,7 +60,7 @@ def ipython_compiles(cell: str) -> bool:
         call = body[0].value
         if isinstance(call.func, ast.Attribute) and call.func.attr == "run_cell_magic" \
                 and call.args[0].value in PYTHON_CELL_MAGICS:
-            return ipython_compiles(call.args[2].value)
+            return ipython_compiles(call.args[2].value, kernel)
     return True
 
 
@@ -96,9 +116,25 @@ CASES = {
     "plain-python": ("import tensorflow as tf\nmodel = tf.keras.Sequential()\n", set()),
     "broken-python": ("def f(:\n    pass\n", set()),
     "crlf-line-ends": ("%matplotlib inline\r\nx = 1\r\n", {0}),
+    # a string continued with a backslash and never closed is one error token for
+    # tokenize, and the logical line goes on: IPython then sees `obj?` ending it
+    "continued-unclosed-string-then-help": ("u = '\\\n    %pip install a\nobj?\n", {0, 1, 2}),
+    "continued-unclosed-string-then-magic": ("u = '\\\nobj?\n%notmagic\n", set()),
 }
 
-CLEANUP = {"indented-cell", "indented-cell-with-magic", "classic-prompt", "ipython-prompt", "indented-cell-magic"}
+# automagic: the kernel (not TransformerManager) runs a one-line cell `pip install x` as `%pip install x`
+AUTOMAGIC = {
+    "automagic-pip": ("pip install -q tensorflow\n", {0}),
+    "automagic-ls-path": ("ls ./data/train/\n", {0}),
+    "automagic-after-blank-lines": ("\n\ncd ~/data\n", {2}),
+    "automagic-indented": ("  pip install x\n", {0}),
+    "automagic-not-on-two-lines": ("# setup\npip install x\n", set()),
+    "automagic-not-with-a-trailing-blank-line": ("pip install x\n\n", set()),
+    "automagic-not-an-assignment": ("history = model.fit(x)\n", set()),
+    "automagic-not-a-magic": ("pipx install x\n", set()),
+}
+
+CLEANUP = {"automagic-indented", "indented-cell", "indented-cell-with-magic", "classic-prompt", "ipython-prompt", "indented-cell-magic"}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -108,9 +144,16 @@ def test_cell_compiles_iff_ipythons_transformation_does(name):
     assert _compiles(ours) == ipython_compiles(cell), (cell, ours)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(AUTOMAGIC))
+def test_cell_compiles_iff_the_kernels_transformation_does(name):
+    cell, _ = CASES.get(name) or AUTOMAGIC[name]
+    ours = transform_cell(cell)
+    assert _compiles(ours) == ipython_compiles(cell, kernel=True), (cell, ours)
+
+
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(AUTOMAGIC))
 def test_cell_keeps_its_lines_and_columns(name):
-    cell, rewritten = CASES[name]
+    cell, rewritten = CASES.get(name) or AUTOMAGIC[name]
     original = [line.rstrip("\r") for line in cell.split("\n")[:-1]]
     new, shifts = transform_lines(original)
     assert len(new) == len(original)
@@ -173,3 +216,26 @@ def test_module_line_table_counts_every_cell_line():
     assert src.line_map == [(0, 1), (0, 2), (0, 3), (2, 1), (2, 2), (3, 1)]
     assert src.source.splitlines() == ["pass", "", "x = 1", "pass", "", "y = 2"]
     assert json.loads(text)["cells"][0]["source"].count("\n") == 3
+
+
+# ----------------------------------------------------------------- random cells
+
+FRAGMENTS = [
+    "x = 1", "if x:", "    %pip install a", "    !ls \\", "        -l", "!echo it's", "y = !ls", "z = %env",
+    "obj?", "obj.a??", "%%bash", "%%time", "def f():", "    return 1", "  x = 2", "s = '''", "%notmagic", "'''",
+    "a = (1", "  % 2)", ",f a b", "/f 1 2", ";f x", "?x", "print('?')", "for i in y:", "    %time f(i)",
+    "%timeit -n 3 g()", "# c?", "t = 1 \\", "   + 2", "x = [", "]", "", ">>> q = 1", "In [2]: w = 3",
+    "pip install x", "ls", "else:", "    pass", "\tz = 1", "x = f(a?)", "!!pwd", "%%capture", "u = '\\", "v'",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=7), st.booleans())
+def test_random_cells_agree_with_the_kernel(parts, final_newline):
+    cell = "\n".join(parts) + ("\n" if final_newline else "")
+    ours = transform_cell(cell)
+    lines = cell.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    assert ours.count("\n") == len(lines)
+    assert _compiles(ours) == ipython_compiles(cell, kernel=True), (cell, ours)

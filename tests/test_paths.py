@@ -1,9 +1,10 @@
-"""kmlint.engine.paths.resolved is Path.resolve, resolving each directory once."""
+"""kmlint.engine.paths.resolved is Path.resolve, resolving each directory once
+per run (the run's session, kmlint.engine.session)."""
 
 import os
 from pathlib import Path
 
-from kmlint.engine import paths
+from kmlint.engine import paths, session
 
 
 def test_resolved_matches_path_resolve(tmp_path, monkeypatch):
@@ -15,11 +16,11 @@ def test_resolved_matches_path_resolve(tmp_path, monkeypatch):
     monkeypatch.chdir(real)
     cases = [Path("pkg/mod.py"), Path("alias.py"), tmp_path / "linked" / "pkg" / "mod.py", Path("../linked/alias.py"),
              Path("pkg/../pkg/mod.py"), Path("pkg/missing.py"), Path("."), Path("pkg/.."), tmp_path / "linked"]
-    paths.forget()
+    session.begin()
     for case in cases:
         assert paths.resolved(case) == case.resolve(), case
     # a directory replaced by a symlink after forget() is seen anew
     os.rename(real / "pkg", real / "pkg2")
     (real / "pkg").symlink_to(real / "pkg2", target_is_directory=True)
-    paths.forget()
+    session.begin()
     assert paths.resolved(Path("pkg/mod.py")) == real / "pkg2" / "mod.py"

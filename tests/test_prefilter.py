@@ -17,8 +17,8 @@ from kmlint.config import Settings
 from kmlint.engine import prefilter
 from kmlint.engine.linter import lint_bytes
 from kmlint.registry import all_rules
-from kmlint.legacy.semantics import sizes, tensors
-from kmlint.legacy.semantics.model import SemanticModel
+from kmlint.semantics import sizes, tensors
+from kmlint.semantics.model import SemanticModel
 from tests.helpers import ROOT, corpus_files, expectations
 
 

@@ -124,7 +124,7 @@ def test_km202_positional_shuffle_true_is_turned_off():
         names = gen.filenames
     """
     [(fix, module)] = fixes_of(src, "KM202")
-    assert '32, False)' in fix.apply(module.text, module.module) and fix.applicability == "safe"
+    assert '32, False)' in fix.apply(module.text) and fix.applicability == "safe"
 
 
 def test_km202_indexing_or_next_is_a_second_pass():
@@ -222,7 +222,7 @@ def test_km205_shared_name_makes_the_fix_unsafe():
     """
     [(fix, module)] = fixes_of(src, "KM205")
     assert fix.applicability == "unsafe"
-    fixed = fix.apply(module.text, module.module)
+    fixed = fix.apply(module.text)
     assert "steps = math.ceil(n / bs)" in fixed and fixed.count("import math") == 1
 
 
@@ -261,7 +261,7 @@ def test_km301_fix_moves_a_later_del_and_is_safe_in_py():
     """)
     [(fix, module)] = fixes_of(src, "KM301")
     assert fix.applicability == "safe"
-    assert fix.apply(module.text, module.module) == src.replace("total = tf.reduce_sum(big)\n", "total = tf.reduce_sum(big)\ndel big\n") \
+    assert fix.apply(module.text) == src.replace("total = tf.reduce_sum(big)\n", "total = tf.reduce_sum(big)\ndel big\n") \
         .replace("del big, model", "del model")
 
 

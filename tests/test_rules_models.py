@@ -4,6 +4,7 @@ realistic training code."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 from tests.fixing import apply_fixes
 from tests.helpers import codes, lint

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import textwrap
 
-import libcst as cst
 import pytest
 
 from kmlint.config import Settings
 from kmlint.docs import dossier_dir
 from kmlint.engine.linter import lint_text
 from kmlint.registry import get_rule
-from kmlint.legacy.semantics.sizes import tfds_example_bytes, tfds_split_examples
+from kmlint.semantics.sizes import tfds_example_bytes, tfds_split_examples
 from tests.fixing import apply_fixes
 from tests.helpers import lint
 
@@ -32,7 +31,7 @@ def fix_once(source: str, code: str) -> str:
     res = lint_text(textwrap.dedent(source), "snippet.py", Settings(select=[code]), keep_tree=True)
     fixes = [f.fix for f in res.findings if f.code == code and f.fix is not None]
     assert fixes, "no fix offered"
-    return fixes[0].apply(res.text, res.module)
+    return fixes[0].apply(res.text)
 
 
 # --------------------------------------------------------------------------- dossier fixes
@@ -349,7 +348,7 @@ def test_tfds_split_table():
 
 
 def test_chain_follows_helper_returns_and_tfds_unpacking():
-    from kmlint.legacy.semantics.model import build_model
+    from kmlint.semantics.model import build_model
 
     src = textwrap.dedent("""
         import tensorflow_datasets as tfds
@@ -358,7 +357,9 @@ def test_chain_follows_helper_returns_and_tfds_unpacking():
             return d.map(f).batch(8)
         out = prep(train).cache()
     """)
-    m = build_model(cst.parse_module(src))
+    from kmlint.syntax import parse
+
+    m = build_model(parse(src), src)
     out = m.module_scope.bindings["out"][-1].value
     chain = m.chain(out)
     assert chain.origin_qualname == "tensorflow_datasets.load"

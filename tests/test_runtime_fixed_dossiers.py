@@ -2,8 +2,10 @@
 dossier's fixed.py (exactly what `kmlint check --fix` makes of bad.py, see
 test_dossier_fixes.py) runs to its end in the runtime sandbox with real
 TensorFlow, with every `for` loop cut to 3 iterations so a dossier runs in
-seconds.  bad.py runs beside it: where the example itself cannot run here
-(no GPU, no data file), there is nothing to compare and the test says so.
+seconds.  Where fixed.py fails, bad.py runs too: when the example itself
+cannot run here (a data file, a download, a module that is not installed),
+the fixed program must fail the same way (same exception type), not in a
+new one the fix brought in.
 
 KM402 is expected to fail until its fix keeps the program's dtypes (issue 12:
 `tf.constant(step)` is int32 where the function multiplies a float32 tensor by
@@ -60,5 +62,13 @@ def test_fixed_dossier_runs_wherever_the_flagged_one_does(outcomes, dossier):
     if fixed.status == "ok":
         return
     if bad.status != "ok":
-        pytest.skip(f"bad.py itself cannot run here: {bad.detail}")
+        # the example needs what is not here: the fix must not fail differently
+        assert fixed.status == bad.status and _kind(fixed.detail) == _kind(bad.detail), (
+            f"bad.py: {bad.detail}\nfixed.py: {fixed.detail}")
+        return
     assert fixed.status == "ok", f"the fix broke the program: {fixed.detail}\n{fixed.log_tail[-1500:]}"
+
+
+def _kind(detail: str) -> str:
+    """The exception type of a child's error ("FileNotFoundError: ... (line 7)" -> "FileNotFoundError")."""
+    return detail.split(":", 1)[0]

@@ -188,3 +188,60 @@ def test_progress_is_a_live_line_on_a_terminal_and_plain_lines_elsewhere():
     log.stop_live()
     assert "\r" not in plain.getvalue()
     assert plain.getvalue() == "kmlint runtime: [####################] 1/1 KM203 a.py:3 flagged: measured (1.0 s)\n"
+
+
+# ----------------------------------------------------------------- HTML report in a real browser
+
+def _chromium():
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("no headless Chromium here (Debian: apt-get install chromium)")
+
+
+def _browser(*args, timeout=120):
+    import subprocess
+
+    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+           "--hide-scrollbars", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def test_html_report_opens_in_a_headless_browser_with_table_plots_and_code(tmp_path):
+    pytest.importorskip("matplotlib")
+    import numpy as np
+
+    from kmlint.runtime.html import Entry, write_html
+
+    slope = _finding(_slope_runtime())
+    tensor = _finding(_peak_runtime(), "KM301", "features.py", 8)
+    tensor.extra["runtime"]["summary"] = report.summary(tensor.extra["runtime"])
+    code = "noise = tf.random.normal((9000, 9000))\n__kmlint_probe__.checkpoint(globals().get('noise'))\nmodel.fit(x)\n"
+    page = write_html(tmp_path / "report.html", [
+        Entry(slope, "for b in batches:\n    __kmlint_probe__.tick()\n    model.predict(b)\n", "your code, as written",
+              "for b in batches:\n    model.predict_on_batch(b)\n", "your code, autofix"),
+        Entry(tensor, code, "your code, as written (instrumented)"),
+    ])
+    dom = _browser("--dump-dom", page.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    html = dom.stdout
+    # the table, one row per finding, with the metric and the fix's effect in words
+    assert html.count("<tr>") == 3 and "effect of the fix" in html
+    assert "fix removes the growth (30.0x less)" in html and "tensor bytes" in html
+    assert "confirmed on your code: held +309.0 MiB of TensorFlow tensor bytes; fix frees 309.0 MiB" in html
+    # the plots are embedded and the code that ran is shown
+    assert html.count("data:image/png;base64,") == 2
+    assert "tf.random.normal((9000, 9000))" in html and "__kmlint_probe__.tick()" in html
+    shot = tmp_path / "shot.png"
+    taken = _browser(f"--screenshot={shot}", "--window-size=1280,2400", page.as_uri())
+    assert taken.returncode == 0 and shot.exists(), taken.stderr[-2000:]
+    img = _pixels(shot)
+    # the page rendered: text (dark pixels), the plots' red bars/lines, and not a blank page
+    assert (img[:, :, :3].mean(axis=2) < 0.3).mean() > 0.005
+    from kmlint.runtime.plots import FLAGGED_COLOR
+
+    assert _has_color(img, FLAGGED_COLOR, tolerance=0.1)
+    assert np.unique(img.reshape(-1, img.shape[2]), axis=0).shape[0] > 50

@@ -90,3 +90,26 @@ def test_tfds_split_arithmetic():
     assert tfds_split_examples("cifar10", "validation") is None
     assert tfds_split_examples("unknown_set", "train") is None
     assert tfds_example_bytes("mnist") == 55 * 10**6 // 70_000
+
+
+def test_tables_are_the_legacy_ones_while_both_engines_run():
+    """Legacy rules still read kmlint/legacy/semantics/sizes.py: the two copies
+    of the tables must not drift apart until that module goes."""
+    import dataclasses
+
+    from kmlint.legacy.semantics import sizes as legacy
+    from kmlint.semantics import sizes
+
+    def plain(value):  # ArrayInfo is a class of each module
+        if dataclasses.is_dataclass(value):
+            return dataclasses.astuple(value)
+        if isinstance(value, tuple):
+            return tuple(plain(v) for v in value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    for table in ("ITEMSIZE", "FLOAT_DTYPES", "INT_DTYPES", "KERAS_DATASETS", "KERAS_DATASETS_UNKNOWN",
+                  "TFDS_DECODED_BYTES", "TFDS_SPLITS", "ARRAY_CONSTRUCTORS", "NUMPY_FLOAT64_DEFAULT",
+                  "SHAPE_PRESERVING"):
+        assert plain(getattr(sizes, table)) == plain(getattr(legacy, table)), table

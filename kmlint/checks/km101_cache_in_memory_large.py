@@ -11,9 +11,9 @@ import ast
 from kmlint.registry import Rule, register
 from kmlint.semantics.datasets import (
     dataset_chain, decoded_element_bytes, element_count, file_decoder_in_map, has_filename, map_function,
-    report_method, tfds_source,
+    tfds_source,
 )
-from kmlint.semantics.names import call_name, get_arg, literal_value
+from kmlint.semantics.names import attribute_name_node, call_name, get_arg, literal_value
 from kmlint.semantics.sizes import (
     TFDS_DECODED_BYTES, describe_bytes, describe_mb, estimate, first_arg, int_value, tfds_base_name,
     tfds_example_bytes, tfds_split_examples,
@@ -35,7 +35,6 @@ class CacheInMemoryLarge(Rule):
     code = "KM101"
     name = "cache-in-memory-large"
     summary = "`Dataset.cache()` in memory on data that is large once decoded or of unbounded size"
-    engine = "ast"
     confirmable = True
     tokens = ("cache",)
     requires = ("dataset",)
@@ -69,7 +68,9 @@ class CacheInMemoryLarge(Rule):
         advice = "cache to disk with `cache(\"/path/to/cache\")`"
         if "decodes files" in reason:
             advice += " or cache before the decoding `map` (encoded files are far smaller)"
-        report_method(ctx, node, f"`cache()` without a filename keeps the whole dataset in memory, and {reason}; {advice}")
+        ctx.report(attribute_name_node(node.func),
+                   f"`cache()` without a filename keeps the whole dataset in memory, and {reason}; {advice}",
+                   end_node=node)
 
 
 def _unbounded(model, chain, before) -> Optional[str]:

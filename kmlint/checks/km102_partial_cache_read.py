@@ -5,8 +5,9 @@ from __future__ import annotations
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
 from kmlint.semantics.datasets import (
-    consumed_repeatedly, dataset_chain, element_count, move_fix, report_method, step_arg, upstream,
+    consumed_repeatedly, dataset_chain, element_count, move_fix, step_arg, upstream,
 )
+from kmlint.semantics.names import attribute_name_node
 from kmlint.semantics.sizes import int_value
 
 # steps between `cache` and `take` that still read the cache only partially
@@ -20,7 +21,6 @@ class PartialCacheRead(Rule):
     name = "partial-cache-read"
     summary = "`.cache().take(n)`: the cache is never completed, so it is discarded and rebuilt every epoch"
     fixable = "unsafe"
-    engine = "ast"
     tokens = ("cache",)
     requires = ("dataset",)
     calls = frozenset({"take"})
@@ -42,7 +42,7 @@ class PartialCacheRead(Rule):
         if how is None:
             return  # a one-off look at a few elements: harmless
         fix = move_fix(ctx.model, chain, last, j, UNSAFE, "Take before caching: `.take(n).cache()`")
-        report_method(ctx, call.node,
-                         f"`.take()` after `.cache()` reads the cache only partially and {how}: TensorFlow discards an "
-                      "incomplete cache, so the data are recomputed every epoch while the partial cache still costs "
-                      "memory; call `.take(n)` before `.cache()`", fix)
+        ctx.report(attribute_name_node(call.node.func),
+                   f"`.take()` after `.cache()` reads the cache only partially and {how}: TensorFlow discards an "
+                   "incomplete cache, so the data are recomputed every epoch while the partial cache still costs "
+                   "memory; call `.take(n)` before `.cache()`", fix, end_node=call.node)

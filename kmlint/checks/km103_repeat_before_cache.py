@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kmlint.findings import SAFE
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import dataset_chain, is_endless_repeat, move_fix, report_method, upstream
+from kmlint.semantics.datasets import dataset_chain, is_endless_repeat, move_fix, upstream
+from kmlint.semantics.names import attribute_name_node
 
 
 @register
@@ -13,7 +14,6 @@ class RepeatBeforeCache(Rule):
     name = "repeat-before-cache"
     summary = "`.cache()` after an endless `.repeat()`: the cache never completes and grows without bound"
     fixable = "safe"
-    engine = "ast"
     tokens = ("repeat",)
     requires = ("dataset",)
     calls = frozenset({"cache"})
@@ -28,7 +28,7 @@ class RepeatBeforeCache(Rule):
         if j is None or not is_endless_repeat(chain.steps[j]):
             return
         fix = move_fix(ctx.model, chain, last, j, SAFE, "Cache before repeating: `.cache().repeat()`")
-        report_method(ctx, call.node,
-                      "`.cache()` on an endless `.repeat()`: the first pass never ends, so the cache never completes "
-                      "and keeps every element it has seen until memory runs out; call `.cache()` before `.repeat()`",
-                      fix)
+        ctx.report(attribute_name_node(call.node.func),
+                   "`.cache()` on an endless `.repeat()`: the first pass never ends, so the cache never completes "
+                   "and keeps every element it has seen until memory runs out; call `.cache()` before `.repeat()`",
+                   fix, end_node=call.node)

@@ -7,8 +7,9 @@ from typing import Optional
 from kmlint.registry import Rule, register
 from kmlint.semantics.datasets import (
     buffer_holds_whole_dataset, dataset_chain, decoded_element_bytes, element_count, has_filename, is_decoding_map,
-    report_method, step_arg, tfds_source,
+    step_arg, tfds_source,
 )
+from kmlint.semantics.names import attribute_name_node
 from kmlint.semantics.sizes import describe_bytes, int_value, tfds_example_bytes
 
 
@@ -17,7 +18,6 @@ class ShuffleBufferWholeDataset(Rule):
     code = "KM104"
     name = "shuffle-buffer-whole-dataset"
     summary = "`shuffle()` of decoded examples with a buffer holding the whole data set (or over the memory limit)"
-    engine = "ast"
     confirmable = True
     tokens = ("shuffle",)
     requires = ("dataset",)
@@ -81,4 +81,4 @@ class ShuffleBufferWholeDataset(Rule):
                       "there) and keep a small buffer after it")
         else:
             advice = "let `tfds.load(..., shuffle_files=True)` shuffle the files and keep a small buffer here"
-        report_method(ctx, call.node, f"this shuffle buffer {what}: {advice}")
+        ctx.report(attribute_name_node(call.node.func), f"this shuffle buffer {what}: {advice}", end_node=call.node)

@@ -9,8 +9,8 @@ import ast
 from kmlint.edits import add_import, fix as make_fix, replace
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import dataset_chain, is_none, report_method, step_arg
-from kmlint.semantics.names import get_arg
+from kmlint.semantics.datasets import dataset_chain, is_none, step_arg
+from kmlint.semantics.names import attribute_name_node, get_arg
 from kmlint.semantics.sizes import int_value
 
 _BATCHING = {"batch", "padded_batch", "ragged_batch", "bucket_by_sequence_length"}
@@ -58,7 +58,6 @@ class PrefetchOversized(Rule):
     name = "prefetch-oversized"
     summary = "`prefetch(n)` with a large literal n keeps n batches in memory; use `tf.data.AUTOTUNE`"
     fixable = "unsafe"
-    engine = "ast"
     confirmable = True
     tokens = ("prefetch",)
     requires = ("dataset",)
@@ -78,7 +77,7 @@ class PrefetchOversized(Rule):
             replace(ctx.model, buffer, spelled),
             add_import(ctx.model, "tensorflow") if needs_import else None,
         ])
-        report_method(ctx, call.node,
-                      f"`prefetch({n})` keeps up to {n} batches in memory ahead of the model (the limit is "
-                      f"{ctx.settings.prefetch_batches}); a buffer of 1-2 batches or `tf.data.AUTOTUNE` hides the "
-                      "input latency just as well", fix)
+        ctx.report(attribute_name_node(call.node.func),
+                   f"`prefetch({n})` keeps up to {n} batches in memory ahead of the model (the limit is "
+                   f"{ctx.settings.prefetch_batches}); a buffer of 1-2 batches or `tf.data.AUTOTUNE` hides the "
+                   "input latency just as well", fix, end_node=call.node)

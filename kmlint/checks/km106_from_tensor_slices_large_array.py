@@ -23,7 +23,6 @@ class FromTensorSlicesLargeArray(Rule):
     code = "KM106"
     name = "from-tensor-slices-large-array"
     summary = "`from_tensor_slices` on a large in-memory float array copies it; peak memory is several times the array"
-    engine = "ast"
     confirmable = True
     tokens = ("from_tensor_slices",)
     calls = frozenset({"from_tensor_slices"})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
-from kmlint.semantics.datasets import dataset_chain, move_fix, random_op_in_map, report_method
+from kmlint.semantics.datasets import dataset_chain, move_fix, random_op_in_map
+from kmlint.semantics.names import attribute_name_node
 
 
 @register
@@ -13,7 +14,6 @@ class CacheAfterRandomAugmentation(Rule):
     name = "cache-after-random-augmentation"
     summary = "`.cache()` after a `map` with random augmentation: every epoch replays epoch 1's augmentation"
     fixable = "unsafe"
-    engine = "ast"
     tokens = ("random", "Random", "RandAugment", "AugMix", "MixUp", "CutMix")
     requires = ("dataset",)
     calls = frozenset({"cache"})
@@ -36,7 +36,7 @@ class CacheAfterRandomAugmentation(Rule):
         fix = move_fix(ctx.model, chain, last, earliest, UNSAFE, "Cache before the random augmentation `map`",
                        adjacent_only=False)
         op_name = op.replace("tensorflow.", "tf.")
-        report_method(ctx, call.node,
-                      f"`.cache()` after a `map` that applies random augmentation (`{op_name}`): the cache stores the "
-                      "first epoch's augmented elements and every later epoch replays them; call `.cache()` before "
-                      "the random `map`", fix)
+        ctx.report(attribute_name_node(call.node.func),
+                   f"`.cache()` after a `map` that applies random augmentation (`{op_name}`): the cache stores the "
+                   "first epoch's augmented elements and every later epoch replays them; call `.cache()` before "
+                   "the random `map`", fix, end_node=call.node)

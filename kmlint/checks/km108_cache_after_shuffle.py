@@ -5,8 +5,9 @@ from __future__ import annotations
 from kmlint.findings import UNSAFE
 from kmlint.registry import Rule, register
 from kmlint.semantics.datasets import (
-    dataset_chain, forward_uses, is_endless_repeat, is_false, move_fix, report_method, step_arg, upstream,
+    dataset_chain, forward_uses, is_endless_repeat, is_false, move_fix, step_arg, upstream,
 )
+from kmlint.semantics.names import attribute_name_node
 
 
 def reshuffles(step) -> bool:
@@ -20,7 +21,6 @@ class CacheAfterShuffle(Rule):
     name = "cache-after-shuffle"
     summary = "`.cache()` after `.shuffle()`: every epoch replays the first epoch's order"
     fixable = "unsafe"
-    engine = "ast"
     tokens = ("shuffle",)
     requires = ("dataset",)
     calls = frozenset({"cache"})
@@ -38,6 +38,6 @@ class CacheAfterShuffle(Rule):
         if any(use.kind == "method" and use.call.name == "shuffle" for use in forward_uses(ctx.model, call.node)):
             return  # shuffled again after the cache: the order changes every epoch
         fix = move_fix(ctx.model, chain, last, j, UNSAFE, "Cache before shuffling: `.cache().shuffle(...)`")
-        report_method(ctx, call.node,
-                      "`.cache()` after `.shuffle()` stores the first epoch's shuffled order and replays it every "
-                      "epoch; call `.cache()` before `.shuffle()` so each epoch is reshuffled", fix)
+        ctx.report(attribute_name_node(call.node.func),
+                   "`.cache()` after `.shuffle()` stores the first epoch's shuffled order and replays it every "
+                   "epoch; call `.cache()` before `.shuffle()` so each epoch is reshuffled", fix, end_node=call.node)

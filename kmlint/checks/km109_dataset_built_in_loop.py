@@ -78,12 +78,10 @@ class DatasetBuiltInLoop(Rule):
     code = "KM109"
     name = "dataset-built-in-loop"
     summary = "tf.data pipeline built inside a training or inference loop: new buffers and traced functions every iteration"
-    engine = "ast"
     confirmable = True
     tokens = ("Dataset", "dataset", "tfds")
     requires = ("tensorflow",)
     calls = frozenset(q.rsplit(".", 1)[-1] for q in BUILDERS)
-    calls_in_loops = True
 
     def check_call(self, call, ctx) -> None:
         model = ctx.model

@@ -19,7 +19,6 @@ class DeprecatedGeneratorApi(Rule):
     name = "deprecated-generator-api"
     summary = "`fit_generator`/`predict_generator`/`evaluate_generator` are removed in Keras 3"
     fixable = "sometimes"
-    engine = "ast"
     tokens = ("_generator(",)
     calls = frozenset(RENAMES)
 

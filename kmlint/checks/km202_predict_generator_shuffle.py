@@ -31,7 +31,6 @@ class PredictGeneratorShuffle(Rule):
     name = "predict-generator-shuffle"
     summary = "A shuffling directory iterator is used for `predict` while its labels/filenames come from another pass"
     fixable = "sometimes"
-    engine = "ast"
     tokens = tuple(SHUFFLE_POSITION)
     calls = frozenset(SHUFFLE_POSITION)
 

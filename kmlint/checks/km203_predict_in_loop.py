@@ -33,11 +33,9 @@ class PredictInLoop(Rule):
     summary = "`model.predict()` called per item/small batch inside a loop (a new data adapter each call; memory grows)"
     fixable = "unsafe"
     confirmable = True
-    engine = "ast"
     tokens = ("predict",)
     requires = ("keras_model",)
     calls = frozenset({"predict"})
-    calls_in_loops = True
 
     def check_call(self, call, ctx) -> None:
         model = ctx.model

@@ -9,8 +9,6 @@ from typing import Optional
 from kmlint import edits
 from kmlint.semantics.names import is_argument_of
 from kmlint.semantics.blocks import call_parent
-from kmlint.checks._syntax import constructs_keras_model, may_build_keras_model_in_helper
-from kmlint.engine.prefilter import project_facts
 from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics import project
@@ -45,7 +43,7 @@ def _project_builder(model: SemanticModel, path: str, call: CallSite) -> Optiona
     file = Path(path)
     if not file.is_file():
         return None
-    found = project.called_function(model, file, call, model.dependencies, screen=_may_build_models)
+    found = project.called_function(model, file, call, model.dependencies)
     if found is None:
         return None
     helper, fn, helper_file = found
@@ -56,13 +54,6 @@ def _project_builder(model: SemanticModel, path: str, call: CallSite) -> Optiona
     if any(helper.is_keras_model(r) for r in fn.returns):
         return f"{fn.name}() of {helper_file.name}"
     return None
-
-
-def _may_build_models(helper_file: Path) -> bool:
-    """The prefilter's cheap test, before a helper file is parsed: no Keras
-    import or nothing that can be a model means no builder there."""
-    facts = project_facts(helper_file)
-    return facts is None or may_build_keras_model_in_helper(facts)
 
 
 def _kept_by_call(model: SemanticModel, node: ast.expr) -> bool:
@@ -109,19 +100,8 @@ class ModelInLoopNoClearSession(Rule):
     summary = "A new Keras model is built on every loop iteration without `keras.backend.clear_session()`"
     fixable = "unsafe"
     confirmable = True
-    engine = "ast"
     # a Keras constructor here, or a builder imported from a project file that builds one there
     requires = ("imported:keras_model",)
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # reports sit in a for/while loop, at a call that builds a model here
-        # or through a builder in an imported project file; loop_contexts must
-        # place that call in the loop
-        if not facts.loops or not (facts.called_import_targets or constructs_keras_model(facts)):
-            return False  # (cheap checks first: the loop view is computed on demand)
-        in_loops = facts.in_loops
-        return constructs_keras_model(in_loops) or in_loops.imported_facts(may_build_keras_model_in_helper)
 
     def check_module(self, model, ctx) -> None:
         clears = [cs for name in ("clear_session", "reset_default_graph") for cs in model.calls_by_name.get(name, ())

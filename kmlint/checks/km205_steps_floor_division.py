@@ -7,7 +7,6 @@ import ast
 from typing import Optional
 
 from kmlint import edits
-
 from kmlint.findings import SAFE, UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.names import get_arg, literal_value
@@ -38,16 +37,9 @@ class StepsFloorDivision(Rule):
     name = "steps-floor-division"
     summary = "`steps=n // batch_size` in predict/evaluate drops the last partial batch"
     fixable = "sometimes"
-    engine = "ast"
     tokens = ("//",)
     requires = ("keras_model",)
     calls = frozenset(STEP_KEYWORDS)
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # a step keyword whose value is an `a // b` expression (or a name bound to one)
-        return (super().may_match_syntax(facts) and facts.floor_divisions
-                and not facts.identifiers.isdisjoint(STEP_KEYWORD_NAMES))
 
     def check_call(self, call, ctx) -> None:
         model = ctx.model

@@ -12,7 +12,6 @@ class LegacyImageDataGenerator(Rule):
     code = "KM206"
     name = "legacy-image-data-generator"
     summary = "`ImageDataGenerator` is deprecated and gone in Keras 3; it loads single-threaded and yields float64"
-    engine = "ast"
     tokens = ("ImageDataGenerator",)
     calls = frozenset({"ImageDataGenerator"})
 

@@ -88,12 +88,7 @@ class MultiprocessingSequenceCopies(Rule):
     code = "KM207"
     name = "multiprocessing-sequence-copies"
     summary = "`use_multiprocessing=True` with several workers copies a Sequence's in-memory arrays into every worker"
-    engine = "ast"
     tokens = ("use_multiprocessing",)
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        return "use_multiprocessing" in facts.identifiers  # the keyword argument
 
     def check_module(self, model, ctx) -> None:
         for cs in model.calls:

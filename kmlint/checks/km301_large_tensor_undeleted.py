@@ -45,12 +45,6 @@ class LargeTensorUndeleted(Rule):
     confirmable = True
     tokens = tuple(HEAVY_METHODS | TRAINING_STEPS)
     requires = ("array",)
-    engine = "ast"
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # an array assigned in module scope, and a call that trains or runs a model
-        return facts.module_assignments and not facts.calls.isdisjoint(HEAVY_METHODS | TRAINING_STEPS)
 
     def check_module(self, model, ctx) -> None:
         heavy = _heavy_work(model)

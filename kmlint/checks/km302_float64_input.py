@@ -8,17 +8,14 @@ import builtins
 from typing import Optional
 
 from kmlint import edits
-
-from kmlint.checks._syntax import may_name_keras_model
 from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import unpack_value
 from kmlint.semantics.names import call_name, get_arg
-from kmlint.semantics.sizes import ARRAY_CONSTRUCTORS, FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
+from kmlint.semantics.sizes import FLOAT_DTYPES, INT_DTYPES, NUMPY_FLOAT64_DEFAULT, SHAPE_PRESERVING, dtype_name, estimate
 
 MODEL_METHODS = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
 GENERATOR_FEEDS = MODEL_METHODS | {"fit_generator", "predict_generator", "evaluate_generator"}
-FEED_CALLS = MODEL_METHODS | {"from_tensor_slices", "from_tensors"}
 DATASET_FEEDS = {"tensorflow.data.Dataset.from_tensor_slices", "tensorflow.data.Dataset.from_tensors"}
 # numpy constructors taking ``dtype`` (second positional argument)
 TAKES_DTYPE = {"numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full", "numpy.array", "numpy.asarray"}
@@ -27,10 +24,6 @@ SEQUENCE_BASES = ("Sequence", "PyDataset")
 DTYPE_KEEPING = {"reshape", "squeeze", "transpose", "flatten", "ravel", "swapaxes", "copy"}
 BUILTIN_NAMES = frozenset(dir(builtins))
 TINY_BYTES = 10**6
-# where float64_source() can start: a NumPy constructor (estimate()'s NumPy
-# roots included, for integer arrays divided), astype, keras.datasets' load_data
-NUMPY_ROOTS = frozenset(q.rsplit(".", 1)[-1] for q in TAKES_DTYPE | {q for q, v in ARRAY_CONSTRUCTORS.items()
-                                                                     if v[2] == "numpy"})
 # operand types that take `.astype(...)` without parentheses
 ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
 
@@ -42,22 +35,8 @@ class Float64Input(Rule):
     summary = "NumPy float64 data fed to a model, a dataset or yielded by a batch generator (2x the memory of float32)"
     fixable = "unsafe"
     confirmable = True
-    engine = "ast"
     # keras.datasets arrays are NumPy arrays too; `astype` makes float64 from anything (pandas frames)
     tokens = ("numpy", "np.", "load_data", "astype")
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        """Data enters a model through a fit/predict-like method, ``model(x)``,
-        tf.data's from_tensor(s/_slices), or a batch generator (a yield, a
-        ``Sequence.__getitem__``), where ``model(x)`` needs a callee that
-        ``is_keras_model`` can accept; and the data starts at a call that
-        can make float64 NumPy data."""
-        if not (facts.calls_from(("numpy",), NUMPY_ROOTS) or not facts.calls.isdisjoint(("astype", "load_data"))):
-            return False
-        if not facts.calls.isdisjoint(FEED_CALLS) or facts.generators or "__getitem__" in facts.identifiers:
-            return True
-        return any(name not in BUILTIN_NAMES and may_name_keras_model(facts, name) for name in facts.name_calls)
 
     def check_module(self, model, ctx) -> None:
         # each source once, described by the first place that feeds it

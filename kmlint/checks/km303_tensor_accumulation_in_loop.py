@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import ast
-import builtins
 from typing import Optional
 
-from kmlint.checks._syntax import may_call_keras_model
 from kmlint.edits import replace
 from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.blocks import call_parent, enclosing_statements
 from kmlint.semantics.model import Binding, CallSite, Loop, SemanticModel, unpack_value
-from kmlint.semantics.tensors import STEP_METHODS, TensorValue, inside_tf_function, is_training_loop, tensor_value, tf_op_name
+from kmlint.semantics.tensors import TensorValue, inside_tf_function, is_training_loop, tensor_value, tf_op_name
 
 # what a list starts as: [] / list()
 def _is_new_list(expr: Optional[ast.expr]) -> bool:
@@ -20,9 +18,6 @@ def _is_new_list(expr: Optional[ast.expr]) -> bool:
         return True
     return (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "list"
             and not expr.args and not expr.keywords)
-
-
-BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 @register
@@ -35,16 +30,6 @@ class TensorAccumulationInLoop(Rule):
     tokens = (".append(", ".extend(")
     requires = ("keras_model",)
     calls = frozenset({"append", "extend"})
-    calls_in_loops = True
-    engine = "ast"
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # reported inside a training loop (tensors.is_training_loop): a step method, a tf.function or a model call
-        if not super().may_match_syntax(facts):  # an append that runs in a loop (calls_in_loops)
-            return False
-        return (not facts.calls.isdisjoint(STEP_METHODS) or "function" in facts.identifiers
-                or may_call_keras_model(facts, BUILTIN_NAMES))
 
     def check_call(self, call: CallSite, ctx) -> None:
         model = ctx.model

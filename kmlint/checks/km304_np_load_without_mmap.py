@@ -64,7 +64,6 @@ class NpLoadWithoutMmap(Rule):
     name = "np-load-without-mmap"
     summary = "`np.load` reads the whole array into memory although it is only read in slices or batches"
     fixable = "unsafe"
-    engine = "ast"
     tokens = ("load(",)
     requires = ("numpy",)
     calls = frozenset({"load"})

@@ -19,8 +19,6 @@ GROWERS = {
     "numpy.append": "first", "tensorflow.concat": "sequence", "keras.ops.concatenate": "sequence",
     "keras.ops.append": "first", "tensorflow.experimental.numpy.concatenate": "sequence",
 }
-GROWER_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in GROWERS)
-GROWER_PACKAGES = ("numpy", "tensorflow", "keras", "tf_keras")  # tf_keras.* is canonicalised to keras.*
 METADATA_ATTRIBUTES = {"shape", "dtype", "ndim", "size", "nbytes"}
 
 
@@ -40,15 +38,9 @@ class ConcatenateInLoop(Rule):
     code = "KM305"
     name = "concatenate-in-loop"
     summary = "An array grown with `np.concatenate`/`np.append`/`tf.concat` in a loop is copied whole on every iteration"
-    engine = "ast"
     tokens = ("concatenate", "append(", "stack(", "concat(")
     requires = ("array",)
     calls = frozenset({"concatenate", "append", "vstack", "hstack", "row_stack", "column_stack", "dstack", "concat"})
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # call.loops is required, and qualname() must resolve the call to one of GROWERS
-        return facts.calls_from(GROWER_PACKAGES, GROWER_NAMES) and facts.in_loops.calls_from(GROWER_PACKAGES, GROWER_NAMES)
 
     def check_call(self, call: CallSite, ctx) -> None:
         model = ctx.model

@@ -34,14 +34,8 @@ class TfFunctionInLoop(Rule):
     name = "tf-function-in-loop"
     summary = "A `tf.function` created inside a loop is traced again on every iteration"
     confirmable = True
-    engine = "ast"
     tokens = ("function",)
     requires = ("tensorflow",)
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # every tf.function spelling ends in `function` (is_tf_function_qualname), and it is reported in a loop
-        return "function" in facts.identifiers and facts.any_loop
 
     def check_module(self, model, ctx) -> None:
         for fn in model.functions:

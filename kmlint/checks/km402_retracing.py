@@ -60,14 +60,8 @@ class Retracing(Rule):
     summary = "A `tf.function` called with changing Python scalars or input shapes retraces and keeps every graph"
     fixable = "unsafe"
     confirmable = True
-    engine = "ast"
     tokens = ("function",)
     requires = ("tensorflow",)
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # every tf.function spelling ends in `function` (is_tf_function_qualname), and it is reported in a loop
-        return "function" in facts.identifiers and facts.any_loop
 
     def check_module(self, model, ctx) -> None:
         for cs in model.calls:

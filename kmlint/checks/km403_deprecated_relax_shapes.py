@@ -14,13 +14,8 @@ class DeprecatedRelaxShapes(Rule):
     name = "deprecated-relax-shapes"
     summary = "`experimental_relax_shapes=` is deprecated; use `reduce_retracing=`"
     fixable = "safe"
-    engine = "ast"
     tokens = ("experimental_relax_shapes",)
     requires = ("tensorflow",)
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        return "function" in facts.identifiers and "experimental_relax_shapes" in facts.identifiers
 
     def check_module(self, model, ctx) -> None:
         for call in tf_function_calls(model):

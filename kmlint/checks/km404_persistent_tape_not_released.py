@@ -61,7 +61,6 @@ class PersistentTapeNotReleased(Rule):
     name = "persistent-tape-not-released"
     summary = "A persistent `GradientTape` in a loop is not deleted after its last use"
     fixable = "safe"
-    engine = "ast"
     tokens = ("persistent",)
     requires = ("tensorflow",)
     calls = frozenset({"GradientTape"})

@@ -34,14 +34,8 @@ class GraphGrowthInSessionLoop(Rule):
     name = "graph-growth-in-session-loop"
     summary = "TF1 ops created inside a loop that calls `sess.run` make the graph grow every iteration"
     confirmable = True
-    engine = "ast"
     tokens = (".run(",)
     requires = ("tensorflow",)
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # a session's run() inside a loop, in a file importing TensorFlow (check_module)
-        return "tensorflow" in facts.imported_packages and "run" in facts.calls and "run" in facts.in_loops.calls
 
     def check_module(self, model, ctx) -> None:
         if not model.is_imported("tensorflow"):

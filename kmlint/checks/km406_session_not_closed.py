@@ -45,7 +45,6 @@ class SessionNotClosed(Rule):
     tokens = ("Session",)
     requires = ("tensorflow",)
     calls = frozenset({"Session"})
-    engine = "ast"
 
     def check_call(self, call: CallSite, ctx) -> None:
         model = ctx.model

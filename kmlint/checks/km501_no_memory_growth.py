@@ -11,14 +11,10 @@ from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.devices import (
     growth_evidence, gpu_targeting, hides_all_gpus, initialises_runtime, project_helpers_enable_growth,
+    project_tensorflow, runs_as_script, uses_tensorflow,
 )
 from kmlint.semantics.model import SemanticModel
 from kmlint.semantics.tensors import tf_alias
-
-
-def _runs_as_script(model: SemanticModel, fn) -> bool:
-    """Module-level code, or a function that module-level code calls."""
-    return fn is None or any(model.module_entry(c) is not None for c in model.callers(fn))
 
 
 def _is_import(stmt: ast.stmt) -> bool:
@@ -50,25 +46,32 @@ class NoMemoryGrowth(Rule):
     name = "no-memory-growth"
     summary = "A script that targets GPUs never enables memory growth, so TensorFlow reserves nearly all GPU memory"
     fixable = "unsafe"
-    engine = "ast"
+    # every GPU marker spells "gpu"/"GPU" (device strings, list_physical_devices('GPU'),
+    # is_gpu_available, multi_gpu_model), CUDA_VISIBLE_DEVICES or MirroredStrategy.  No
+    # `requires` and no syntax gate: a snippet may use `tf.` without importing it, a
+    # script may get TensorFlow from the project modules it imports, and a notebook's
+    # `%env CUDA_VISIBLE_DEVICES=0` is only a comment once the magic is neutralised.
     tokens = ("CUDA_VISIBLE_DEVICES", "gpu", "GPU", "MirroredStrategy")
-    requires = ("tensorflow",)
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        # devices.gpu_targeting(): a string naming GPUs or CUDA_VISIBLE_DEVICES, or MirroredStrategy
-        # and check_module needs a TensorFlow import (model.is_imported)
-        return "tensorflow" in facts.imported_packages and (facts.gpu_strings or "MirroredStrategy" in facts.calls)
 
     def check_module(self, model, ctx) -> None:
-        if not model.is_imported("tensorflow") or growth_evidence(model) or hides_all_gpus(model):
+        if growth_evidence(model):
             return
-        targeting = [e for e in gpu_targeting(model) if _runs_as_script(model, e.function)]
+        targeting = [e for e in gpu_targeting(model) if runs_as_script(model, e.function)]
         if not targeting:
+            return
+        # GPUs hidden (CUDA_VISIBLE_DEVICES "-1"/""): a CPU-only script, unless the
+        # hiding only comes after module-level code already targeted GPUs
+        first = min(targeting, key=lambda e: e.position)
+        if hides_all_gpus(model, before=first.position if first.function is None else None):
+            return
+        local_tf = uses_tensorflow(model) or (model.is_imported("keras") and any(
+            isinstance(e.node, ast.Call) and (model.qualname(e.node.func) or "").endswith("multi_gpu_model")
+            for e in targeting))
+        # TensorFlow only through the project modules this script imports (issue 16, class 9)
+        if not local_tf and not project_tensorflow(model, ctx.path):
             return
         if project_helpers_enable_growth(model, ctx.path):
             return
-        first = min(targeting, key=lambda e: e.position)
         ctx.report(first.node, "this script targets GPUs but never enables memory growth (or a memory limit): "
                    "TensorFlow reserves nearly all GPU memory at start-up; call "
                    "`tf.config.experimental.set_memory_growth(gpu, True)` for each GPU before any tensor work",

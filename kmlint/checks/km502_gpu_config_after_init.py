@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kmlint.registry import Rule, register
-from kmlint.semantics.devices import DEVICE_CONFIG_FUNCTIONS, device_config_calls, initialises_runtime
+from kmlint.semantics.devices import device_config_calls, import_time_init, initialises_runtime
 
 
 @register
@@ -11,13 +11,8 @@ class GpuConfigAfterInit(Rule):
     code = "KM502"
     name = "gpu-config-after-init"
     summary = "GPU configuration after a tensor, model or dataset was created raises `RuntimeError`"
-    engine = "ast"
     tokens = ("set_memory_growth", "set_visible_devices", "set_logical_device_configuration",
               "set_virtual_device_configuration")
-
-    @classmethod
-    def may_match_syntax(cls, facts) -> bool:
-        return not facts.calls.isdisjoint(DEVICE_CONFIG_FUNCTIONS)  # device_config_calls() finds nothing else
 
     def check_module(self, model, ctx) -> None:
         configs = device_config_calls(model)
@@ -30,14 +25,18 @@ class GpuConfigAfterInit(Rule):
                 continue
             when = model.module_entry(cs)
             if when is not None:
-                inits.append((when, what, cs))
+                inits.append((when, what, "earlier in this script"))
+        # a project module imported earlier that creates one at import time (RULES.md, 2026-12-04)
+        for position, what, module, stmt in import_time_init(model, ctx.path):
+            inits.append(((position,), what, f"when project module `{module}` was imported "
+                                             f"(line {model.span(stmt).line})"))
         if not inits:
             return
-        first_when, what, init = min(inits, key=lambda t: t[0])
+        first_when, what, where = min(inits, key=lambda t: t[0])
         for cfg in configs:
             when = model.module_entry(cfg)
             if when is None or not first_when < when:
                 continue
-            ctx.report(cfg.node, f"`{cfg.name}` runs after {what} was created earlier in this script: the runtime is "
+            ctx.report(cfg.node, f"`{cfg.name}` runs after {what} was created {where}: the runtime is "
                        "already initialised and TensorFlow raises `RuntimeError` (often swallowed by a try/except, "
                        "so the setting silently does nothing); configure GPUs first, right after the imports")

@@ -10,7 +10,6 @@ class UnusedSuppression(Rule):
     name = "unused-suppression"
     summary = "A `# noqa: KMxxx` / `# kmlint: ignore[...]` comment that suppresses nothing"
     fixable = "safe"
-    engine = "ast"
 
 
 @register
@@ -19,4 +18,3 @@ class ParseError(Rule):
     name = "parse-error"
     summary = "The file cannot be parsed (syntax, encoding or notebook JSON)"
     severity = "error"
-    engine = "ast"

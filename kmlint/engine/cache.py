@@ -60,7 +60,7 @@ def code_fingerprint() -> str:
             except OSError:
                 continue
             parts.append(f"{p.relative_to(package).as_posix()}:{st.st_size}:{st.st_mtime_ns}")
-        parts.extend(f"{r.code}={r.module}:{r.engine}" for r in all_meta())
+        parts.extend(f"{r.code}={r.module}" for r in all_meta())
         _CODE_FINGERPRINT = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return _CODE_FINGERPRINT
 
@@ -85,11 +85,10 @@ class ResultCache:
     def _entry(self, key: str) -> Path:
         return self.directory / "v1" / key[:2] / f"{key}.json"
 
-    def get(self, key: str, digest: str, fix_edits: bool = True):
+    def get(self, key: str, digest: str):
         """The cached FileResult when the entry matches ``digest`` and none of
-        its dependencies changed, else None.  ``fix_edits``: the caller needs
-        the located edits of fixes (JSON, SARIF); an entry written without
-        them still serves when none of its findings has a fix."""
+        its dependencies changed, else None (every output format is served by
+        one entry: fixes carry their located edits)."""
         from kmlint.engine.linter import FileResult
 
         try:
@@ -106,19 +105,16 @@ class ResultCache:
             if not isinstance(r, dict) or not isinstance(r["findings"], list) or not isinstance(r["path"], str):
                 return None
             findings = [_finding(f) for f in r["findings"]]
-            if fix_edits and not data.get("fix_edits", True) and any(f.fix is not None and not f.fix.edits for f in findings):
-                return None  # lint again, computing the edits (and store them for next time)
             return FileResult(r["path"], findings, _int(r["internal_errors"]), _bool(r["skipped"]), None, list(deps))
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError):
             return None  # absent, half-written by a crashed older version, or foreign: a miss
 
-    def put(self, key: str, digest: str, result, fix_edits: bool = True) -> None:
+    def put(self, key: str, digest: str, result) -> None:
         if not self.writable or result.error or result.internal_errors:
             return  # crashes are reported again on every run, never cached
         dependencies = {_absolute(dep): None for dep in result.dependencies}
         entry = {
             "content": digest,
-            "fix_edits": bool(fix_edits),
             "dependencies": {dep: _file_hash(dep) for dep in dependencies},
             "result": {
                 "path": result.path,
@@ -215,7 +211,7 @@ def _finding(d: dict) -> Finding:
         fx = d["fix"]
         if not isinstance(fx, dict) or not isinstance(fx["edits"], list):
             raise TypeError("malformed fix")
-        fix = Fix(_str(fx["applicability"]), _str(fx["description"]), None, [_edit(e) for e in fx["edits"]])
+        fix = Fix(_str(fx["applicability"]), _str(fx["description"]), [_edit(e) for e in fx["edits"]])
     cell = d["cell"]
     if cell is not None:
         _int(cell)

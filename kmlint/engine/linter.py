@@ -8,7 +8,6 @@ cached and computed in worker processes.
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import io
 import re
@@ -21,6 +20,9 @@ from kmlint.config import Settings
 from kmlint.engine.context import RawFinding, RuleContext
 from kmlint.engine import prefilter as prefilter_mod
 from kmlint.syntax import PARSE_FLAGS
+from kmlint.engine import session as session_mod
+from kmlint.engine.session import Session
+from kmlint.semantics.model import build_model
 from kmlint.syntax import LineIndex, parse as parse_ast
 from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
 from kmlint.engine.suppressions import has_directives, has_judged_directives, is_skip_file, parse_suppressions, render_directive
@@ -49,13 +51,12 @@ class FileResult:
     error: Optional[str] = None  # the file could not be read at all
     dependencies: list[str] = field(default_factory=list)
     # kept for fixers/LSP in the same process (never pickled)
-    module: object = None  # the libcst module (legacy rules)
     model: object = None
     notebook: Optional[NotebookSource] = None
     text: Optional[str] = None
 
     def detached(self) -> "FileResult":
-        """A copy without libcst objects, safe to pickle or cache."""
+        """A copy without the model, safe to pickle or cache."""
         return FileResult(self.path, [f.detached() for f in self.findings], self.internal_errors, self.skipped,
                           self.error, list(self.dependencies))
 
@@ -126,7 +127,7 @@ def _line_col_of_offset(data: bytes, offset: int) -> tuple[int, int]:
 
 
 def lint_bytes(data: bytes, path: str, settings: Settings, *, keep_tree: bool = False,
-               prefilter: Optional[bool] = None) -> FileResult:
+               prefilter: Optional[bool] = None, session: Optional[Session] = None) -> FileResult:
     is_nb = path.endswith(".ipynb")
     try:
         text = data.decode("utf-8-sig") if is_nb else decode(data)
@@ -135,14 +136,15 @@ def lint_bytes(data: bytes, path: str, settings: Settings, *, keep_tree: bool = 
         return _parse_error_result(path, settings, f"cannot decode file: {e.reason} (byte 0x{data[e.start]:02x})", line, col)
     except SyntaxError as e:  # bad coding cookie
         return _parse_error_result(path, settings, f"cannot decode file: {e.msg}", e.lineno or 1, 1)
-    return lint_text(text, path, settings, keep_tree=keep_tree, prefilter=prefilter)
+    return lint_text(text, path, settings, keep_tree=keep_tree, prefilter=prefilter, session=session)
 
 
 def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = False,
-              prefilter: Optional[bool] = None, fix_edits: bool = True) -> FileResult:
-    """``fix_edits=False`` leaves transform-based fixes without located edits
-    (each costs a transformation and a code generation of the whole module);
-    with ``keep_tree=True``, ``locate_fix`` computes them when one is wanted."""
+              prefilter: Optional[bool] = None, session: Optional[Session] = None) -> FileResult:
+    """The stages of one file: source -> (gate) -> parsed -> model ->
+    diagnostics -> suppressions -> located findings.  ``keep_tree`` keeps the
+    model, notebook and analysed text on the result (fixers, the language
+    server); ``session`` is the run's (the process' current one by default)."""
     codes = enabled_codes(settings, path)
     notebook: Optional[NotebookSource] = None
     cell_errors: list[Finding] = []
@@ -159,40 +161,25 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
         return _parse_error_result(path, settings, "source contains a NUL byte", line, 1, codes=codes, notebook=notebook)
     if is_skip_file(source):
         return FileResult(path, skipped=True)
+    if session is None:
+        session = session_mod.current()
 
+    # ------------------------------------------------------------ gate (catalog only, no rule code)
     metas = [rule_meta(c) for c in sorted(codes) if c not in (PARSE_ERROR, UNUSED_SUPPRESSION)]
     directives = UNUSED_SUPPRESSION in codes and has_judged_directives(source)
     if prefilter is None:
         prefilter = prefilter_mod.enabled()
-    checked = prefilter_mod.Screening()
     if prefilter:
-        # stage one on the catalog: a rule's module is imported only when its words occur
         evidence: dict[str, bool] = {}
-        metas = [m for m in metas if prefilter_mod.may_match(m, source, evidence, Path(path))]
-    rules = [rule_instance(m.code) for m in metas]
-    active = prefilter_mod.active_rules(rules, source, Path(path), checked, stage_one=False) if prefilter else rules
-    if prefilter and not active and not directives:
-        # Prefilter: nothing can match.  CPython's own parser still checks the
-        # syntax (about 50x faster than libcst) so KM901 is never lost; the
-        # prefilter's second stage may have parsed it already.
-        if checked.parsed or _fast_syntax_error(source) is None:
-            return FileResult(path, skipped=True)
+        metas = [m for m in metas if prefilter_mod.may_match(m, source, evidence, Path(path), session)]
+        if not metas and not directives:
+            # nothing can match: CPython's parser still checks the syntax, so KM901 is never lost
+            if _fast_syntax_error(source) is None:
+                return FileResult(path, skipped=True)
+    active = [rule_instance(m.code) for m in metas]
 
     # ------------------------------------------------------------ parse
-    if _extreme(source):
-        # libcst's native parser overflows its C stack (SIGSEGV, no exception) or
-        # goes quadratic on very deep nesting; CPython's parser refuses such code
-        # cleanly, so it vets these sources first (not every file: it costs ~10%
-        # of a libcst parse).
-        nesting = _nesting_error(source)
-        if nesting is not None:
-            line, col = nesting.lineno or 1, max(nesting.offset or 1, 1)
-            return _parse_error_result(path, settings, f"cannot parse file: {nesting.msg}", line, col, codes=codes,
-                                       notebook=notebook)
-    legacy = [r for r in active if getattr(r, "engine", "cst") != "ast"]
-    v2 = [r for r in active if getattr(r, "engine", "cst") == "ast"]
     recovered = False
-    module = None  # the libcst module, for legacy rules only
     tree = None
     try:
         tree = parse_ast(source)
@@ -212,48 +199,36 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
         try:
             tree = parse_ast(source)
         except (SyntaxError, RecursionError, MemoryError):
-            # syntax newer than this Python that libcst reads: the statements
-            # CPython cannot parse are blanked for the v2 model
+            # syntax newer than this Python (libcst reads it): the statements
+            # CPython cannot parse are blanked for the model
             tree = _ast_of_newer_syntax(source)
     except (RecursionError, MemoryError) as e:
         return _parse_error_result(path, settings, f"file too deeply nested to parse ({type(e).__name__})", 1, 1, codes=codes)
-    if legacy:
-        from kmlint.engine.parsing import parse_module, ParserSyntaxError
 
-        try:
-            module = parse_module(source)
-        except (ParserSyntaxError, RecursionError, MemoryError):
-            module = None  # CPython's verdict on the syntax stands; legacy rules skip the file
-
+    # ------------------------------------------------------------ model
     result = FileResult(path, [], 0, False)
-    legacy_model = model = None
+    model = None
     index = LineIndex(source)
-    try:
-        if legacy and module is not None:
-            from kmlint.legacy.semantics.model import build_model as build_legacy_model
-
-            legacy_model = build_legacy_model(module, source, notebook is not None)
-        if v2 and tree is not None:
-            from kmlint.semantics.model import build_model
-
+    if tree is not None and active:
+        try:
             model = build_model(tree, source, notebook is not None, index)
-    except RecursionError:
-        result.findings = cell_errors + _parse_error_result(path, settings, "file too deeply nested to analyse", 1, 1, codes=codes).findings
-        return result
+        except RecursionError:
+            result.findings = cell_errors + _parse_error_result(path, settings, "file too deeply nested to analyse",
+                                                                1, 1, codes=codes).findings
+            return result
+        model.project_index = session.project
 
+    # ------------------------------------------------------------ diagnostics
     raw: list[RawFinding] = []
-    for rule in active:
-        rule_model = model if getattr(rule, "engine", "cst") == "ast" else legacy_model
-        if rule_model is None:
-            continue
-        ctx = RuleContext(rule, rule_model, settings, path)
+    for rule in active if model is not None else ():
+        ctx = RuleContext(rule, model, settings, path)
         try:
             if rule.calls:
                 for name in rule.calls:
-                    for call in rule_model.calls_by_name.get(name, ()):
+                    for call in model.calls_by_name.get(name, ()):
                         rule.check_call(call, ctx)
             if rule.wants_module():
-                rule.check_module(rule_model, ctx)
+                rule.check_module(model, ctx)
         except Exception as e:  # a rule bug must not hide other rules' findings
             result.internal_errors += 1
             result.findings.append(Finding(
@@ -263,17 +238,14 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
             ))
             continue
         raw.extend(ctx.out)
-
-    dependencies: set[str] = set()
-    for m in (legacy_model, model):
-        if m is not None:
-            dependencies |= m.dependencies
-    result.dependencies = sorted(dependencies)
-    findings = _locate(raw, module, index, path, source, fix_edits and settings.fix_edits)
-    findings = _dedupe(findings)
+    if model is not None:
+        result.dependencies = sorted(model.dependencies)
+    findings = _dedupe(_locate(raw, index, path))
     if recovered:
         for f in findings:
             f.fix = None  # never offer to rewrite a file that does not parse
+
+    # ------------------------------------------------------------ suppressions, cells
     if directives or (raw and has_directives(source)):
         found = parse_suppressions(source)
         if found.by_line:
@@ -282,7 +254,9 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
         findings = [_to_cell(f, notebook) for f in findings]
     result.findings = sorted(cell_errors + result.findings + findings, key=lambda f: f.sort_key)
     if keep_tree:
-        result.module, result.model, result.notebook, result.text = module, model or legacy_model, notebook, source
+        result.model, result.notebook, result.text = model, notebook, source
+    elif model is not None and hasattr(model, "close"):
+        model.close()  # break the model's cycles: reference counting frees it now
     return result
 
 
@@ -296,16 +270,6 @@ def _fast_syntax_error(source: str) -> Optional[SyntaxError]:
         return e if isinstance(e, SyntaxError) else SyntaxError(str(e))
     except (RecursionError, MemoryError):
         return SyntaxError("too deeply nested")
-    return None
-
-
-_NESTING_MESSAGES = ("too many nested", "too deeply nested", "too complex", "maximum recursion")
-
-
-def _nesting_error(source: str) -> Optional[SyntaxError]:
-    error = _fast_syntax_error(source)
-    if error is not None and any(m in (error.msg or "") for m in _NESTING_MESSAGES):
-        return error
     return None
 
 
@@ -336,7 +300,7 @@ def _extreme(source: str) -> bool:
     over 10,000, or over 1,000 backslash continuations."""
     if source.count("\\\n") > 1000 or max(map(len, source.split("\n")), default=0) > 5000:
         return True
-    depth = deepest = 0
+    depth = 0
     opened_at = 0
     for m in _BRACKETS.finditer(source):  # strings and comments count too: that only costs a check
         if m.group() in _OPENING:
@@ -483,64 +447,15 @@ def _newer_syntax(source: str) -> bool:
     return True
 
 
-def _locate(raw: list[RawFinding], module, index: LineIndex, path: str, source: str,
-            fix_edits: bool = True) -> list[Finding]:
-    """1-based positions of the raw findings: ast nodes (engine v2) from their
-    spans, libcst nodes (legacy rules) from the statements that hold them."""
-    if not raw:
-        return []
-    legacy = [r for r in raw if not isinstance(r.node, ast.AST)]
-    statements = positions = None
-    if legacy and module is not None:
-        from kmlint.engine.positions import StatementPositions
-
-        statements = StatementPositions(module, source)
-        positions = statements.locate([r.node for r in legacy] + [r.end_node for r in legacy])
+def _locate(raw: list[RawFinding], index: LineIndex, path: str) -> list[Finding]:
+    """1-based positions of the raw findings from the model's spans."""
     out = []
     for r in raw:
-        if isinstance(r.node, ast.AST):
-            start = index.span(r.node)
-            end = index.span(r.end_node) if r.end_node is not None else start
-            line, col, end_line, end_col = start.line, start.col + 1, end.end_line, end.end_col + 1
-        else:
-            rng = positions.get(r.node) if positions is not None else None
-            end = positions.get(r.end_node) if r.end_node is not None and positions is not None else rng
-            if rng is None:
-                line = col = end_line = end_col = 1
-            else:
-                line, col = rng.start.line, rng.start.column + 1
-                end_line, end_col = end.end.line, end.end.column + 1
-        fix = r.fix
-        if fix_edits and fix is not None and fix.transform is not None and not fix.edits and statements is not None:
-            fix.edits = _edits_for(fix, module, statements)
-        out.append(Finding(r.rule.code, r.rule.name, r.message, path, line, col, end_line, end_col,
-                           r.rule.severity, fix, None, r.node))
+        start = index.span(r.node)
+        end = index.span(r.end_node) if r.end_node is not None else start
+        out.append(Finding(r.rule.code, r.rule.name, r.message, path, start.line, start.col + 1,
+                           end.end_line, end.end_col + 1, r.rule.severity, r.fix, None, r.node))
     return out
-
-
-def locate_fix(result: FileResult, finding: Finding) -> list[Edit]:
-    """The located edits of ``finding``'s fix, computed now when ``lint_text``
-    ran with ``fix_edits=False`` (which needs ``keep_tree=True`` for this)."""
-    fix = finding.fix
-    if fix is None:
-        return []
-    if not fix.edits and fix.transform is not None and result.module is not None and not isinstance(finding.node, ast.AST):
-        from kmlint.engine.positions import StatementPositions
-
-        edits = _edits_for(fix, result.module, StatementPositions(result.module, result.text or result.module.code))
-        if result.notebook is not None:
-            _edits_to_cells(edits, result.notebook)
-        fix.edits = edits
-    return fix.edits
-
-
-def _edits_for(fix: Fix, module, statements) -> list[Edit]:
-    """Describe a transform-based fix as whole-line replacements, one per
-    changed hunk (exact, and precise enough for editors, JSON and SARIF)."""
-    try:
-        return statements.edits(fix.transform(module))
-    except Exception:
-        return []
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -604,7 +519,7 @@ def _unused(rule, s, path: str, unused: Optional[list[str]], lines: list[str]) -
         if not text[end:].strip():
             start = len(text[:start].rstrip())  # no trailing whitespace left behind
         edit = Edit("", s.line, start + 1, s.line, end + 1)
-    fix = Fix(SAFE, "Remove unused suppression", None, [edit])
+    fix = Fix(SAFE, "Remove unused suppression", [edit])
     return Finding(rule.code, rule.name, msg, path, s.line, s.column + 1, s.line, s.end_column + 1, rule.severity, fix)
 
 

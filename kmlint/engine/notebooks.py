@@ -18,7 +18,9 @@ not imported here: it is the oracle of the tests only):
   (``%time stmt`` / ``%timeit [options] stmt`` keep ``stmt`` at its columns
   behind ``pass;``, as IPython runs it in the kernel);
 * ``x = !cmd`` / ``x = %magic``: the right-hand side becomes ``None``;
-* ``obj?`` / ``obj??`` help at the end of a logical line: the line becomes ``pass``.
+* ``obj?`` / ``obj??`` help at the end of a logical line: the line becomes ``pass``;
+* automagic: a cell of one line such as ``pip install x`` that is not Python
+  (the kernel runs it as ``%pip install x``) becomes ``pass``.
 
 A replacement is a statement of the same shape, so a block whose body is only a
 magic (``if IN_COLAB:`` / ``    %pip install x``) stays a block, and every other
@@ -71,6 +73,16 @@ class NotebookSource:
 # cell magics whose body is Python run in the kernel's namespace
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
 _ESCAPES = frozenset("!?%,;/")
+# IPython's default line magics and shell aliases (callable without % by automagic)
+AUTOMAGICS = frozenset("""
+alias alias_magic autoawait autocall automagic bookmark cat cd colors conda config cp debug dhist dirs
+doctest_mode ed edit env gui hist history killbgscripts ldir lf lk ll load load_ext loadpy logoff logon
+logstart logstate logstop ls lsmagic lx macro magic matplotlib mamba micromamba mkdir mv notebook page
+pastebin pdb pdef pdoc pfile pinfo pinfo2 pip popd pprint precision prun psearch psource pushd pwd pycat
+pylab quickref recall rehashx reload_ext rep rerun reset reset_selective rm rmdir run save sc set_env sx
+system tb time timeit unalias unload_ext uv who who_ls whos xdel xmode
+""".split())
+_AUTOMAGIC_LINE = re.compile(r"([\w*.]+)(.*)$")
 _HELP_END = re.compile(r"(%{0,2}(?!\d)[\w*]+(\.(?!\d)[\w*]+|\[-?[0-9]+\])*)(\?\??)$")
 _CELL_MAGIC_HELP = re.compile(r"%%\w+\?")
 _CLASSIC_PROMPT = re.compile(r"^(>>>|\.\.\.)( |$)")
@@ -144,6 +156,19 @@ def _logical_line(lines: list[str], first: int, start_col: int) -> tuple[int, li
                     tokens.append(_Token("other", ch, i, pos))
                     pos += 1
                     continue
+                if end < 0:
+                    if j >= n:  # EOF inside a string continued with backslashes
+                        tokens.append(_Token("string", quote, i, pos))
+                        return n - 1, tokens
+                    # continued with backslashes, then not closed: tokenize makes the
+                    # whole of it one error token and reads on at the next line, in the
+                    # same logical line
+                    tokens.append(_Token("other", quote, i, pos))
+                    i, pos = j + 1, 0
+                    if i >= n:
+                        return n - 1, tokens
+                    line, length = lines[i], len(lines[i])
+                    continue
                 tokens.append(_Token("string", quote, i, pos))
                 i, pos, line, length = j, end, lines[j], len(lines[j])
                 continue
@@ -193,7 +218,12 @@ def _triple_end(lines: list[str], i: int, pos: int, quote: str) -> tuple[Optiona
 
 
 def _single_end(lines: list[str], i: int, pos: int, quote: str) -> tuple[Optional[int], int]:
+    """Where a single-quoted string ends: (line, column after it); (None, 0)
+    when it is not closed on its own line (a stray quote); (line, -1) when it
+    went on over backslash-newlines and was not closed on that line (``len(lines)``:
+    the cell ended inside it)."""
     pattern = _SINGLE_END[quote]
+    first = i
     while True:
         m = pattern.match(lines[i], pos)
         if m is not None:
@@ -201,10 +231,12 @@ def _single_end(lines: list[str], i: int, pos: int, quote: str) -> tuple[Optiona
         line = lines[i]
         # a backslash-newline inside a single-quoted string continues it
         tail = line[pos:]
-        if tail.endswith("\\") and (len(tail) - len(tail.rstrip("\\"))) % 2 == 1 and i + 1 < len(lines):
+        if tail.endswith("\\") and (len(tail) - len(tail.rstrip("\\"))) % 2 == 1:
+            if i + 1 >= len(lines):
+                return len(lines), -1
             i, pos = i + 1, 0
             continue
-        return None, 0
+        return (None, 0) if i == first else (i, -1)
 
 
 def _continued_end(lines: list[str], i: int) -> int:
@@ -260,6 +292,9 @@ def _timed_statement(text: str) -> Optional[int]:
         pos = j
 
 
+_ENV_ARGS = re.compile(r"[ \t]*(\w+)[ \t]*(?:=|[ \t])[ \t]*(.*?)[ \t]*$")
+
+
 def _escaped_line(line: str, indent: str, content_col: int, assembled: str) -> Optional[str]:
     """The replacement of the first line of an escaped command, or None when
     IPython's own replacement would not compile (the line is then left as is)."""
@@ -270,6 +305,17 @@ def _escaped_line(line: str, indent: str, content_col: int, assembled: str) -> O
         return indent + "pass" if _compiles(call, "eval") else None
     if escape == "%" and not line.endswith("\\"):
         name, sep, args = content.partition(" ")
+        if name in ("env", "set_env") and sep:
+            # IPython sets os.environ: the same statement in Python, so the model
+            # sees the variable (CUDA_VISIBLE_DEVICES, TF_FORCE_GPU_ALLOW_GROWTH)
+            m = _ENV_ARGS.match(args)
+            if m:
+                value = m.group(2)
+                if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                    value = value[1:-1]
+                stmt = f"__import__('os').environ[{m.group(1)!r}] = {value!r}"
+                if _compiles(stmt):
+                    return indent + stmt
         if name in ("time", "timeit") and sep:
             offset = _timed_statement(args) if name == "timeit" else len(args) - len(args.lstrip(" \t"))
             if offset is not None and offset < len(args):
@@ -324,6 +370,10 @@ def transform_lines(lines: list[str]) -> tuple[list[str], list[int]]:
     IPython construct replaced by a same-shape statement (see the module's
     docstring).  Also returns, per line, the columns removed at its start."""
     if not _maybe_special(lines):
+        last = len(lines) - 1
+        if lines and lines[last] and (last == 0 or not lines[last - 1].strip()) and _automagic(lines[last]) \
+                and not any(line.strip() for line in lines[:last]):
+            return lines[:last] + ["pass"], [0] * len(lines)
         return lines, [0] * len(lines)
     lines, shifts, first = _cleanup(lines)
     if lines[first].startswith("%%") and not _CELL_MAGIC_HELP.match(lines[first]):
@@ -333,7 +383,24 @@ def transform_lines(lines: list[str]) -> tuple[list[str], list[int]]:
             body, body_shifts = transform_lines(lines[first + 1:])
             return out + body, shifts[:first + 1] + [a + b for a, b in zip(shifts[first + 1:], body_shifts)]
         return out + [""] * (len(lines) - first - 1), shifts
-    return _transform_statements(lines), shifts
+    out = _transform_statements(lines)
+    if len(lines) - first == 1 and out[first] == lines[first] and _automagic(lines[first]):
+        out[first] = "pass"
+    return out, shifts
+
+
+def _automagic(line: str) -> bool:
+    """IPython's automagic, which the kernel applies to a cell of one line (after
+    the transformers): ``pip install x`` runs ``%pip install x``.  Only taken
+    when the line is not Python anyway (a name bound in the kernel would make
+    IPython read it as Python, which kmlint cannot know)."""
+    m = _AUTOMAGIC_LINE.match(line)
+    if m is None or m.group(1) not in AUTOMAGICS:
+        return False
+    rest = m.group(2).lstrip()
+    if rest.startswith("=") and not rest.startswith("=="):
+        return False  # an assignment: IPython reads it as Python
+    return not _compiles(line)
 
 
 def _transform_statements(lines: list[str]) -> list[str]:

@@ -1,43 +1,21 @@
-"""``Path.resolve()`` for many files in few directories.
-
-``resolve`` asks the kernel about every component of the path (realpath);
-discovery, display paths and cache keys resolve each file several times, which
-was a third of a warm run on a 900-file tree.  A file that is not itself a
-symlink resolves to its resolved directory plus its name, so only directories
-are resolved, and each is remembered for a few seconds (a long-running
-language server sees renamed directories; ``forget`` at the start of a run)."""
+"""Paths: ``resolved`` (through the run's session), printable and byte forms,
+reading regular files only."""
 
 from __future__ import annotations
 
 import errno
 import os
 import stat
-import time
 from pathlib import Path
-
-REMEMBER_SECONDS = 5.0
-_dirs: dict[str, tuple[float, Path]] = {}  # directory as given -> (when resolved, resolved)
 
 
 def resolved(path: Path) -> Path:
-    """``path.resolve()``; raises OSError as it does."""
-    name = path.name
-    if not name or name in (".", "..") or os.path.islink(path):
-        return path.resolve()
-    parent = str(path.parent) if path.is_absolute() else os.path.join(os.getcwd(), str(path.parent))
-    now = time.monotonic()
-    cached = _dirs.get(parent)
-    if cached is not None and now - cached[0] < REMEMBER_SECONDS:
-        return cached[1] / name
-    if len(_dirs) > 8192:
-        _dirs.clear()
-    base = Path(parent).resolve()
-    _dirs[parent] = (now, base)
-    return base / name
+    """``path.resolve()`` with each directory resolved once per run (discovery,
+    display paths and cache keys resolve every file several times); raises
+    OSError as ``resolve`` does."""
+    from kmlint.engine.session import current
 
-
-def forget() -> None:
-    _dirs.clear()
+    return current().resolved(path)
 
 
 def printable(path: str) -> str:

@@ -24,8 +24,9 @@ from kmlint.config import ConfigResolver, Settings
 from kmlint.engine.cache import ResultCache, cache_dir_for, content_hash
 from kmlint.engine.discovery import DiscoveryProblem, discover
 from kmlint.engine import guard
-from kmlint.engine.linter import INTERNAL_ERROR, PARSE_ERROR, FileResult, _parse_error_result, lint_bytes
-from kmlint.engine.paths import NotRegularFile, TooLarge, forget as forget_resolved, read_regular, resolved
+from kmlint.engine.linter import INTERNAL_ERROR, FileResult, _parse_error_result, lint_bytes
+from kmlint.engine.paths import NotRegularFile, TooLarge, read_regular, resolved
+from kmlint.engine import session as session_mod
 from kmlint.findings import Finding
 
 # Below this many files to lint, starting worker processes costs more than it saves.
@@ -76,12 +77,12 @@ def worker_count(jobs: int, files: int) -> int:
     return max(1, min(jobs, default_jobs(), files))
 
 
-def lint_path(path: Path, resolver: ConfigResolver, display: Optional[str] = None, keep_tree: bool = False) -> FileResult:
+def lint_path(path: Path, resolver: ConfigResolver, display: Optional[str] = None) -> FileResult:
     shown = display or display_path(path)
-    return _lint_file(path, shown, resolver.for_file(path), keep_tree)[0]
+    return _lint_file(path, shown, resolver.for_file(path))[0]
 
 
-def _lint_file(path: Path, display: str, settings: Settings, keep_tree: bool = False) -> tuple[FileResult, Optional[str]]:
+def _lint_file(path: Path, display: str, settings: Settings) -> tuple[FileResult, Optional[str]]:
     """Read and lint one file; never raises.  Also returns the hash of the
     bytes that were linted (None when unreadable)."""
     try:
@@ -91,7 +92,7 @@ def _lint_file(path: Path, display: str, settings: Settings, keep_tree: bool = F
     except OSError as e:
         return FileResult(display, error=_read_error(path, e)), None
     with collector_paused(len(data) < PAUSE_COLLECTOR_BELOW):
-        result = lint_data(data, display, settings, keep_tree)
+        result = lint_data(data, display, settings)
     return result, content_hash(data)
 
 
@@ -129,11 +130,11 @@ def freeze_imports() -> None:
     gc.freeze()
 
 
-def lint_data(data: bytes, display: str, settings: Settings, keep_tree: bool = False) -> FileResult:
+def lint_data(data: bytes, display: str, settings: Settings) -> FileResult:
     """``lint_bytes`` that never raises: an engine bug costs this file (an
     internal-error finding), not the run."""
     try:
-        return lint_bytes(data, display, settings, keep_tree=keep_tree)
+        return lint_bytes(data, display, settings)
     except Exception as e:
         return crashed_result(display, f"kmlint crashed on this file: {type(e).__name__}: {e}")
 
@@ -185,26 +186,22 @@ def crashed_result(display: str, message: str) -> FileResult:
     return FileResult(display, [finding], internal_errors=1)
 
 
-def _run_task(task: _Task, keep_tree: bool = False) -> FileResult:
-    result, digest = _lint_file(Path(task.path), task.display, task.settings, keep_tree)
-    if keep_tree:
-        return result
+def _run_task(task: _Task) -> FileResult:
+    result, digest = _lint_file(Path(task.path), task.display, task.settings)
     result = result.detached()
     if task.cache_dir is not None and task.cache_key is not None and digest is not None:
-        ResultCache(task.cache_dir).put(task.cache_key, digest, result, task.settings.fix_edits)
+        ResultCache(task.cache_dir).put(task.cache_key, digest, result)
     return result
 
 
-def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False, force_exclude: bool = False,
+def run(paths: list[str], resolver: ConfigResolver, force_exclude: bool = False,
         use_cache: bool = True, jobs: Optional[int] = None) -> RunResult:
-    """Lint ``paths``.  ``keep_tree`` (fixers) keeps libcst trees on the results,
-    which implies no cache and no worker processes; ``jobs`` defaults to the
-    number of usable cores."""
+    """Lint ``paths`` (through the cache and the worker pool; runtime mode
+    reads what it needs from the findings and the files); ``jobs`` defaults to
+    the number of usable cores."""
     result = RunResult()
-    forget_resolved()
+    session_mod.begin()
     files = list(discover(paths, resolver, result.problems, force_exclude))
-    if keep_tree:
-        use_cache, jobs = False, 1
     results: list[Optional[FileResult]] = [None] * len(files)
     caches: dict[Path, ResultCache] = {}
     tasks: list[_Task] = []
@@ -218,7 +215,7 @@ def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False, for
         cache = caches.setdefault(directory, ResultCache(directory))
         try:
             key = cache.key(p, display, settings)
-            hit = cache.get(key, content_hash(read_regular(p, settings.max_file_size)), settings.fix_edits)
+            hit = cache.get(key, content_hash(read_regular(p, settings.max_file_size)))
         except (OSError, TooLarge):
             key, hit = None, None  # the task reports why it cannot be read
         except Exception:  # noqa: BLE001 - a cache bug costs the cache, not the run
@@ -227,7 +224,7 @@ def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False, for
             results[i] = hit
         else:
             tasks.append(_Task(i, str(p), display, settings, directory, key))
-    for index, res in _execute(tasks, jobs or default_jobs(), keep_tree):
+    for index, res in _execute(tasks, jobs or default_jobs()):
         results[index] = res
     for res in results:
         if res.error:
@@ -241,8 +238,8 @@ def run(paths: list[str], resolver: ConfigResolver, keep_tree: bool = False, for
     return result
 
 
-def _execute(tasks: list[_Task], jobs: int, keep_tree: bool) -> Iterator[tuple[int, FileResult]]:
-    if keep_tree or len(tasks) < MIN_FILES_FOR_POOL or not guard.enabled():
+def _execute(tasks: list[_Task], jobs: int) -> Iterator[tuple[int, FileResult]]:
+    if len(tasks) < MIN_FILES_FOR_POOL or not guard.enabled():
         # in this process, each file guarded by a forked child: a native crash
         # costs that file (its KM000), not the run
         frozen = len(tasks) >= MIN_FILES_FOR_POOL and gc.get_freeze_count() == 0
@@ -250,7 +247,7 @@ def _execute(tasks: list[_Task], jobs: int, keep_tree: bool) -> Iterator[tuple[i
             freeze_imports()
         try:
             for t in tasks:
-                yield t.index, _guarded_task(t, keep_tree)
+                yield t.index, _guarded_task(t)
         finally:
             if frozen:
                 gc.unfreeze()  # this process may go on (a language server, a test run)
@@ -317,10 +314,8 @@ def warm_up(settings: Settings, fixing: bool = False) -> None:
         pass
 
 
-def _guarded_task(task: _Task, keep_tree: bool) -> FileResult:
-    """One file linted in a forked child (``guard``).  With ``keep_tree`` (the
-    results keep libcst trees, which do not pickle), the child only vets the
-    file and the lint that keeps the tree runs here once the child survived."""
+def _guarded_task(task: _Task) -> FileResult:
+    """One file linted in a forked child (``guard``)."""
     warm_up(task.settings)
     try:
         result = guard.guarded(_run_task, task)
@@ -328,9 +323,7 @@ def _guarded_task(task: _Task, keep_tree: bool) -> FileResult:
         return crashed_result(task.display, f"kmlint crashed on this file: {e}")
     except Exception as e:  # noqa: BLE001 - raised in the child, e.g. in the cache
         return crashed_result(task.display, f"kmlint crashed on this file: {type(e).__name__}: {e}")
-    if not keep_tree or result.error or result.internal_errors:
-        return result
-    return _run_task(task, keep_tree)
+    return result
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:

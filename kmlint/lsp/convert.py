@@ -20,7 +20,7 @@ from kmlint.docs import readme_sections, rule_readme, rule_url
 from kmlint.engine.linter import UNUSED_SUPPRESSION
 from kmlint.engine.suppressions import parse_suppressions, render_directive
 from kmlint.findings import Edit, Finding
-from kmlint.fixes import line_hunks, split_lines
+from kmlint.edits import line_hunks, split_lines
 from kmlint.registry import rule_meta
 
 SOURCE = "kmlint"

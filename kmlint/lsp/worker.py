@@ -20,7 +20,7 @@ from lsprotocol import types
 from pygls.workspace import PositionCodec
 
 from kmlint.config import CONFIG_FILES, ConfigResolver, Settings
-from kmlint.engine.linter import INTERNAL_ERROR, FileResult, lint_text, locate_fix
+from kmlint.engine.linter import INTERNAL_ERROR, FileResult, lint_text
 from kmlint.engine.notebooks import cell_text
 from kmlint.engine.runner import PAUSE_COLLECTOR_BELOW, collector_paused
 from kmlint.findings import Finding
@@ -138,7 +138,7 @@ def lint(snap: Snapshot) -> Linted:
     settings, changed = settings_for(Path(snap.path))
     # the tree is kept for the fixes' edits, computed when one is asked for
     with collector_paused(len(snap.source) < PAUSE_COLLECTOR_BELOW):  # as the CLI does (engine/runner.py)
-        result = lint_text(snap.source, snap.path, settings, keep_tree=True, fix_edits=False)
+        result = lint_text(snap.source, snap.path, settings, keep_tree=True)
     codec = PositionCodec(snap.encoding)
     linted = Linted(snap, config_changed=changed)
     findings = []
@@ -173,7 +173,8 @@ def fix_edits(target: str, version: Optional[int], entry: int) -> Optional[Edits
     linted = kept.linted
     documents = linted.snapshot.documents
     edits: Edits = {}
-    for e in locate_fix(kept.result, kept.findings[entry]):
+    fix = kept.findings[entry].fix
+    for e in fix.edits if fix is not None else ():
         uri = documents[e.cell][0] if e.cell is not None and e.cell < len(documents) else linted.entries[entry].uri
         edits.setdefault(uri, []).append(convert.text_edit(linted.indexes[uri], e))
     return edits or None

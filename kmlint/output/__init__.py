@@ -25,6 +25,3 @@ FORMATS: dict[str, Callable] = {
     "json-lines": render_json_lines,
 }
 
-# formats that show each fix's located edits (computing them costs a
-# transformation of the whole module per fixable finding, so the others skip it)
-SHOW_FIX_EDITS = {"json", "sarif"}

@@ -112,8 +112,10 @@ def announce_execution(findings, options, stream=None) -> None:
 
 
 def run_runtime(result, findings, kw: dict) -> None:
-    """Measure the confirmable ``findings`` of a static run (``RunResult`` built with keep_tree)."""
-    from kmlint.runtime.confirm import Source, confirm
+    """Measure the confirmable ``findings`` of a static run (through the
+    cache and the pool like any run: the findings carry their positions and
+    fix edits, and the code is read from the files)."""
+    from kmlint.runtime.confirm import confirm
 
     from kmlint.runtime import sandbox
 
@@ -123,8 +125,26 @@ def run_runtime(result, findings, kw: dict) -> None:
     if options.user_code:
         announce_execution(findings, options)
     sources = {}
+    wanted = {f.path for f in findings}
     for res in result.results:
-        if res.text is None:
-            continue
-        sources[res.path] = Source(Path(res.path), res.text, res.module, res.notebook is not None)
+        if res.path in wanted:
+            source = _source_of(res.path)
+            if source is not None:
+                sources[res.path] = source
     confirm(findings, sources, options)
+
+
+def _source_of(path: str):
+    """The code runtime mode instruments: the file's text (a notebook's code
+    cells as kmlint joins them); None when it cannot be read."""
+    from kmlint.engine.linter import decode
+    from kmlint.engine.notebooks import NotebookError, load_notebook
+    from kmlint.runtime.confirm import Source
+
+    try:
+        data = Path(path).read_bytes()
+        if path.endswith(".ipynb"):
+            return Source(Path(path), load_notebook(data.decode("utf-8-sig")).source, True)
+        return Source(Path(path), decode(data), False)
+    except (OSError, UnicodeDecodeError, SyntaxError, NotebookError):
+        return None

@@ -73,7 +73,6 @@ class Source:
 
     path: Path  # on disk
     code: str
-    module: object = None  # the libcst module the rules saw (autofixes transform it)
     notebook: bool = False
 
 
@@ -370,21 +369,11 @@ def _plan_user(plan: _Plan, source: Source, options: Options) -> None:
 
 
 def _autofix(finding: Finding, source: Source) -> Optional[str]:
+    """The file with this one finding's fix applied (its located text edits)."""
     fix = finding.fix
-    if fix is None:
+    if fix is None or not fix.edits or finding.cell is not None:
         return None
-    if fix.transform is None:
-        if not fix.edits or finding.cell is not None:
-            return None
-        from kmlint.edits import apply_edits
-
-        return apply_edits(source.code, fix.edits)
-    if source.module is None:
-        return None
-    try:
-        return fix.transform(source.module).code
-    except Exception:  # a fix that cannot apply here is simply not measured
-        return None
+    return fix.apply(source.code)
 
 
 def _shown(path: Path) -> str:

@@ -77,6 +77,9 @@ def _slope_plot(ax, rt: dict) -> None:
             ax.plot([skip, n], [first, first + V.SLOPE_CONFIRM / scale * (n - skip)], color=THRESHOLD_COLOR,
                     linestyle=":", linewidth=1.5, label=f"confirmed from {human_bytes(V.SLOPE_CONFIRM, False)}/iter")
             ax.axvspan(0, skip, color="#eeeeee", zorder=0, label="warm-up (not fitted)")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("iteration of the flagged loop")
     ax.set_ylabel(axis_label(metric, unit) + "\ngrowth since the first iteration")
 

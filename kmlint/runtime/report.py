@@ -103,7 +103,9 @@ def row(f: Finding) -> tuple[str, ...]:
     rt = f.extra["runtime"]
     kind = rt.get("kind", "slope")
     ratio = ""
-    if "ratio" in rt:
+    fixed_growth = (rt.get("fixed") or {}).get("held_growth" if (rt.get("fixed") or {}).get("compared") == "held"
+                                               else "peak_growth")
+    if "ratio" in rt and (kind == "slope" or (fixed_growth or 0) >= 1 << 20):  # no "300x" against nothing
         ratio = f" ({rt['ratio']:.1f}x less)" if rt["ratio"] >= 1 else ""
     effect = fix_effect(rt) if rt.get("ran") else "-"
     if effect == "fix removes the growth" or effect.startswith("fix frees"):

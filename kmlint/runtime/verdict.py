@@ -144,7 +144,7 @@ def choose_metric(outcome, prefer: str = "host") -> tuple[str, Optional[str]]:
     held = outcome.first("held")
     if held is not None and not held.get("tensor"):
         kind = held.get("type") or "not a tensor"
-        return "rss_anon", f"the flagged object is a {kind}, outside the tensor allocator: judged on process memory"
+        return "rss_anon", f"the flagged object ({kind}) is not a tensor: judged on process memory, not tensor bytes"
     if allocators:
         return allocators[0], None
     return "rss_anon", "the framework's allocator reported no statistics: judged on process memory"

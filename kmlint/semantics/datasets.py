@@ -15,24 +15,22 @@ through assignments and helper returns).  What it adds:
   methods, loops, ``fit``, returns), ``consumed_repeatedly``;
 * ``move_fix``: the fix (text edits, ``kmlint.edits.move_method_call``) that
   moves one chain step before another, when that cannot change anything but
-  the pipeline itself;
-* ``report_method``: a finding from a method call's name to the end of the call.
+  the pipeline itself.
 """
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional
 
+from kmlint.edits import move_method_call
+from kmlint.findings import Fix
 from kmlint.semantics.model import (
     DATASET_METHODS, CallSite, Chain, ChainStep, FunctionInfo, Loop, SemanticModel, names_in,
 )
 from kmlint.semantics.names import get_arg, literal_value
 from kmlint.semantics.sizes import arg_values, estimate, int_value, shape_of, tfds_split_examples
-
-if TYPE_CHECKING:  # pragma: no cover
-    from kmlint.findings import Fix
 
 TFDS_LOAD = "tensorflow_datasets.load"
 
@@ -636,18 +634,14 @@ def move_step_edits(model: SemanticModel, chain: Chain, moved: int, target: int)
         if owner is None or other is None or owner[0] is not other[0] or owner[1] != other[1]:
             return None
         drop = _self_assignment(model, moved_stmt, moved_call, owner[2])
-    from kmlint.edits import move_method_call  # the fix layer, loaded when a fix is built
-
     return move_method_call(model, moved_call, target_call, drop)
 
 
 def move_fix(model: SemanticModel, chain: Chain, moved: int, target: int, applicability: str, description: str,
-             adjacent_only: bool = True) -> Optional["Fix"]:
+             adjacent_only: bool = True) -> Optional[Fix]:
     """``move_step_edits`` as a Fix; with ``adjacent_only`` only for neighbouring steps."""
     if adjacent_only and target != moved - 1:
         return None
-    from kmlint.findings import Fix
-
     edits = move_step_edits(model, chain, moved, target)
     return Fix(applicability, description, edits=edits) if edits is not None else None
 
@@ -675,24 +669,3 @@ def _alone_on_its_lines(model: SemanticModel, stmt: ast.stmt, body: list) -> boo
         return False
     span = model.span(stmt)
     return model.index.indentation(span.line) == model.index.line_text(span.line)[:span.col]
-
-
-# --------------------------------------------------------------------------- reporting
-
-
-def method_name(call: ast.Call) -> ast.AST:
-    """A node spanning the method name of ``obj.method(...)`` (``ast`` has none:
-    the name is the last thing its Attribute spans)."""
-    func = call.func
-    assert isinstance(func, ast.Attribute)
-    node = ast.Name(id=func.attr, ctx=ast.Load())
-    node.lineno = node.end_lineno = func.end_lineno  # type: ignore[assignment]
-    node.end_col_offset = func.end_col_offset
-    node.col_offset = func.end_col_offset - len(func.attr.encode("utf-8"))  # type: ignore[operator]
-    return node
-
-
-def report_method(ctx, call: ast.Call, message: str, fix: Optional["Fix"] = None) -> None:
-    """A finding from the method name of ``call`` (``cache`` in ``ds.cache()``)
-    to the end of the call, as the KM1xx rules have always placed it."""
-    ctx.report(method_name(call), message, fix, end_node=call)

@@ -16,7 +16,7 @@ import ast
 
 from kmlint.semantics import project
 from kmlint.semantics.model import DATASET_CONSTRUCTORS, CallSite, FunctionInfo, SemanticModel
-from kmlint.semantics.names import argument_values, get_arg, literal_value
+from kmlint.semantics.names import argument_values, canonical, get_arg, literal_value
 from kmlint.semantics.tensors import builds_keras_model, tf1_name, tf_op_name
 
 GROWTH_ENV = "TF_FORCE_GPU_ALLOW_GROWTH"
@@ -31,7 +31,7 @@ RUNTIME_INIT = {"tensorflow.config.list_logical_devices", "tensorflow.config.exp
                 "tensorflow.test.is_gpu_available", "tensorflow.test.gpu_device_name",
                 "tensorflow.distribute.MirroredStrategy", "tensorflow.distribute.MultiWorkerMirroredStrategy",
                 "tensorflow.distribute.OneDeviceStrategy", "tensorflow.distribute.experimental.CentralStorageStrategy"}
-GPU_TARGETING_CALLS = {"tensorflow.distribute.MirroredStrategy"}
+GPU_TARGETING_CALLS = {"tensorflow.distribute.MirroredStrategy", "tensorflow.contrib.distribute.MirroredStrategy"}
 DEVICE_LISTING = {"tensorflow.config.list_physical_devices", "tensorflow.config.experimental.list_physical_devices",
                   "tensorflow.config.list_logical_devices", "tensorflow.config.experimental.list_logical_devices"}
 
@@ -66,7 +66,19 @@ def _falsy_literal(arg: Optional[ast.expr]) -> bool:
 
 
 def _tf(model: SemanticModel, call: ast.Call) -> Optional[str]:
-    return tf1_name(model.qualname(call.func))
+    return tf1_name(unbound_alias(model.qualname(call.func)))
+
+
+def unbound_alias(q: Optional[str]) -> Optional[str]:
+    """``tf.config.x`` (``tf`` bound nowhere: ``qualname`` gives the text as it
+    is) -> ``tensorflow.config.x``; likewise ``K.`` (``keras.backend``)."""
+    if not q:
+        return q
+    head, dot, rest = q.partition(".")
+    full = UNBOUND_ALIASES.get(head) if dot else None
+    if full is None:
+        return q
+    return canonical(full + "." + rest)
 
 
 def _last(q: Optional[str]) -> str:
@@ -110,10 +122,50 @@ def growth_evidence(model: SemanticModel) -> list[Evidence]:
 
 # --------------------------------------------------------------------------- GPU targeting
 
+# Unbound conventional aliases in snippets and cells without their imports
+# (issue 16, class 10): ``tf.config...`` with no ``import tensorflow as tf``.
+# (an unbound ``keras.`` already is the canonical spelling)
+UNBOUND_ALIASES = {"tf": "tensorflow", "K": "keras.backend"}
+# calls whose result is about GPUs but which target nothing by themselves:
+# they count only when their result configures or places work (RULES.md, 2026-12-04)
+GPU_CHECKS = DEVICE_LISTING | {"tensorflow.test.is_gpu_available", "tensorflow.test.gpu_device_name"}
+# calls that configure devices or place work on them: a GPU check whose result
+# reaches one of their arguments targets GPUs
+PLACING = {"device", "set_visible_devices", "set_memory_growth", "set_logical_device_configuration",
+           "set_virtual_device_configuration", "MirroredStrategy", "OneDeviceStrategy", "CentralStorageStrategy",
+           "MultiWorkerMirroredStrategy", "multi_gpu_model"}
+# printf-style and str.format placeholders in a device string built by formatting
+_PLACEHOLDER = re.compile(r"%[-#0 +]*\d*[diuxs]|\{[^{}]*\}")
+
+
 def gpu_targeting(model: SemanticModel) -> list[Evidence]:
     """Lines that clearly aim the script at GPUs: ``CUDA_VISIBLE_DEVICES`` set
-    to devices, ``/gpu:N`` device strings, ``MirroredStrategy``,
-    ``list_physical_devices('GPU')``."""
+    to devices (also by ``%env`` in a notebook), ``/gpu:N`` device strings (also
+    built by formatting: ``'/gpu:%i' % i``, ``'/gpu:{}'.format(i)``,
+    ``f'/gpu:{i}'``), ``MirroredStrategy``, ``multi_gpu_model``, and GPU checks
+    (``list_physical_devices('GPU')``, ``tf.test.is_gpu_available()``...) whose
+    result configures or places work.  A check that is only printed, counted
+    for a log or decides a layer width targets nothing."""
+    memo = model._memo.get("gpu_targeting")
+    if memo is not None:
+        return memo
+    strong = strong_markers(model)
+    marker_ids = {id(e.node) for e in strong}
+    checks = [cs for cs in model.calls if _is_gpu_check(model, cs)]
+    real: list[CallSite] = []
+    for _ in range(3):  # a check deciding a branch that holds another real check is real too
+        found = [cs for cs in checks if cs not in real and _check_targets(model, cs.node, marker_ids)]
+        if not found:
+            break
+        real += found
+        marker_ids |= {id(cs.node) for cs in found}
+    out = strong + [Evidence(cs.node, cs.function, cs.top_index, cs.order) for cs in real]
+    model._memo["gpu_targeting"] = out
+    return out
+
+
+def strong_markers(model: SemanticModel) -> list[Evidence]:
+    """GPU markers that target GPUs whatever is done with them."""
     out: list[Evidence] = []
     for st in model.target_stores:
         key = _env_key(st.target)
@@ -121,18 +173,178 @@ def gpu_targeting(model: SemanticModel) -> list[Evidence]:
             out.append(Evidence(st.target, st.function, st.top_index, st.order))
     for cs in model.calls:
         q = _tf(model, cs.node)
-        if q in GPU_TARGETING_CALLS:
-            out.append(Evidence(cs.node, cs.function, cs.top_index, cs.order))
-        elif q in DEVICE_LISTING and _lists_gpus(cs.node):
+        if q in GPU_TARGETING_CALLS or _last(q) == "multi_gpu_model":
             out.append(Evidence(cs.node, cs.function, cs.top_index, cs.order))
         elif cs.name in ("setdefault", "putenv") and _env_call(cs.node):
             if not _hides_gpus(argument_values(cs.node)[1]):
                 out.append(Evidence(cs.node, cs.function, cs.top_index, cs.order))
+        elif cs.name == "format" and isinstance(cs.node.func, ast.Attribute) and _gpu_device(
+                _string(cs.node.func.value), formatted=True):
+            out.append(Evidence(cs.node.func.value, cs.function, cs.top_index, cs.order))
     for s in model.strings:
         v = _string(s.node)
-        if v is not None and len(v) < 64 and _GPU_DEVICE.match(v.strip()) and ":" in v:
+        if v is None:
+            continue
+        parent = model.parent(s.node)
+        formatted = isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod) and parent.left is s.node
+        if _gpu_device(v, formatted) and not _compared(model, s.node):
             out.append(Evidence(s.node, s.function, s.top_index, s.order))
+    for node in _fstrings(model):
+        text = "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}"
+                       for v in node.values)
+        if _gpu_device(text, formatted=True):
+            where = _position_of(model, node)
+            if where is not None:
+                out.append(Evidence(node, *where))
     return out
+
+
+_STRING_TESTS = {"endswith", "startswith", "find", "rfind", "index", "count", "__contains__"}
+
+
+def _compared(model: SemanticModel, node: ast.AST) -> bool:
+    """A device string only compared with a device name (``x.device.endswith('GPU:0')``,
+    ``d.name == '/gpu:0'``, ``'GPU:0' in d``): a check, no placement."""
+    parent = model.parent(node)
+    if isinstance(parent, ast.Tuple):
+        parent = model.parent(parent)
+    if isinstance(parent, ast.Compare):
+        return True
+    return (isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute)
+            and parent.func.attr in _STRING_TESTS and node is not parent.func)
+
+
+def _gpu_device(v: Optional[str], formatted: bool = False) -> bool:
+    if v is None or len(v) >= 64:
+        return False
+    if formatted:
+        v = _PLACEHOLDER.sub("0", v)
+    v = v.strip()
+    return ":" in v and bool(_GPU_DEVICE.match(v))
+
+
+def _fstrings(model: SemanticModel) -> list[ast.JoinedStr]:
+    memo = model._memo.get("fstrings")
+    if memo is None:
+        # only f-strings that can name a GPU device are wanted
+        wanted = "gpu" in model.source.lower() and re.search(r"(?<![\w])[rRbB]?[fF][rR]?['\"]", model.source)
+        memo = [n for n in ast.walk(model.tree) if isinstance(n, ast.JoinedStr)] if wanted else []
+        model._memo["fstrings"] = memo
+    return memo
+
+
+def _position_of(model: SemanticModel, node: ast.AST) -> Optional[tuple]:
+    """(function, top_index, order) of an expression without a record of its
+    own: from the innermost call holding it, else from a name inside it."""
+    for up in [node, *model.ancestors(node)]:
+        cs = model.call_of.get(id(up)) if isinstance(up, ast.Call) else None
+        if cs is not None:
+            return cs.function, cs.top_index, cs.order
+        if isinstance(up, ast.stmt):
+            break
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            use = model.use_of(n)
+            if use is not None:
+                return use.function, use.top_index, use.order
+    return None
+
+
+def _is_gpu_check(model: SemanticModel, cs: CallSite) -> bool:
+    q = _tf(model, cs.node)
+    if q in DEVICE_LISTING:
+        return _lists_gpus(cs.node)
+    return q in GPU_CHECKS
+
+
+def _check_targets(model: SemanticModel, call: ast.Call, strong_ids: set[int], depth: int = 3) -> bool:
+    """Whether the result of a GPU check configures or places work: it reaches
+    an argument of a device/strategy call, or decides (as an ``if``/ternary
+    test) between branches of which one places work on a GPU; followed through
+    names it is bound to, loops over it and returns of the function holding it."""
+    seen: set[int] = set()
+    todo: list[tuple[ast.AST, int]] = [(call, depth)]
+    while todo:
+        node, d = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        child = node
+        for up in model.ancestors(node):
+            if isinstance(up, ast.Call) and child is not up.func and _placing(model, up):
+                return True
+            if isinstance(up, (ast.If, ast.While)) and child is up.test:
+                if _branches_place(model, [*up.body, *up.orelse], strong_ids):
+                    return True
+                break
+            if isinstance(up, ast.IfExp) and child is up.test:
+                if _branches_place(model, [up.body, up.orelse], strong_ids):
+                    return True
+            if isinstance(up, ast.stmt):
+                if d > 0:
+                    todo.extend((n, d - 1) for n in _flows_to(model, up, child))
+                break
+            child = up
+    return False
+
+
+def _placing(model: SemanticModel, call: ast.Call) -> bool:
+    q = _tf(model, call)
+    if q is None:
+        return False
+    last = _last(q)
+    if last == "multi_gpu_model":
+        return True
+    return last in PLACING and q.startswith("tensorflow.")
+
+
+def _branches_place(model: SemanticModel, nodes: list, strong_ids: set[int]) -> bool:
+    for top in nodes:
+        for n in ast.walk(top):
+            if id(n) in strong_ids:
+                return True
+            if isinstance(n, ast.Call) and _placing(model, n):
+                return True
+    return False
+
+
+def _flows_to(model: SemanticModel, stmt: ast.stmt, value: ast.AST) -> list[ast.AST]:
+    """Where the value computed by ``value`` (a child of ``stmt``) goes next:
+    loads of the names it is bound to, or the calls of the function it is
+    returned from."""
+    targets: list[ast.expr] = []
+    if isinstance(stmt, ast.Assign) and value is stmt.value:
+        targets = list(stmt.targets)
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and value is stmt.value:
+        targets = [stmt.target]
+    elif isinstance(stmt, (ast.For, ast.AsyncFor)) and value is stmt.iter:
+        targets = [stmt.target]
+    elif isinstance(stmt, ast.Return):
+        fn = model.function_of.get(id(_function_node(model, stmt)))
+        return [c.node for c in model.callers(fn)] if fn is not None else []
+    out: list[ast.AST] = []
+    for t in targets:
+        for name in ast.walk(t):
+            if isinstance(name, ast.Name):
+                b = next((b for b in model.scope_of(name).bindings.get(name.id, ()) if b.node is name), None)
+                if b is None:
+                    continue
+                for use in model.uses.get(name.id, ()):
+                    if use.kind != "load" or use.order <= b.order:
+                        continue
+                    # this binding, or one made later in the same scope that may
+                    # not have run (`try: d = gpus[0]` / `except: d = "/cpu:0"`)
+                    reached = model.binding_of(use.node)
+                    if reached is b or (reached is not None and reached.scope is b.scope and reached.order > b.order):
+                        out.append(use.node)
+    return out
+
+
+def _function_node(model: SemanticModel, node: ast.AST) -> Optional[ast.AST]:
+    for up in model.ancestors(node):
+        if isinstance(up, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return up
+    return None
 
 
 def _lists_gpus(call: ast.Call) -> bool:
@@ -146,15 +358,20 @@ def _env_call(call: ast.Call) -> bool:
     return len(args) >= 2 and _string(args[0]) == VISIBLE_ENV
 
 
-def hides_all_gpus(model: SemanticModel) -> bool:
-    """``CUDA_VISIBLE_DEVICES`` set to ``""`` or ``"-1"``: the script runs on CPU."""
-    for st in model.target_stores:
-        if _env_key(st.target) == VISIBLE_ENV and _hides_gpus(st.value):
-            return True
-    for cs in [*model.calls_by_name.get("setdefault", ()), *model.calls_by_name.get("putenv", ())]:
-        if _env_call(cs.node) and _hides_gpus(argument_values(cs.node)[1]):
-            return True
-    return False
+def hides_all_gpus(model: SemanticModel, before: Optional[tuple[int, int]] = None) -> bool:
+    """``CUDA_VISIBLE_DEVICES`` set to ``""`` or ``"-1"``: the script runs on CPU.
+    With ``before`` (the position of the first GPU marker), only a setting made
+    before it at module level, or inside a function, counts: a later one (a
+    notebook's last section preparing CPU-only worker processes) comes after
+    the process already targeted its GPUs."""
+    hides = [Evidence(st.target, st.function, st.top_index, st.order) for st in model.target_stores
+             if _env_key(st.target) == VISIBLE_ENV and _hides_gpus(st.value)]
+    hides += [Evidence(cs.node, cs.function, cs.top_index, cs.order)
+              for cs in [*model.calls_by_name.get("setdefault", ()), *model.calls_by_name.get("putenv", ())]
+              if _env_call(cs.node) and _hides_gpus(argument_values(cs.node)[1])]
+    if before is None:
+        return bool(hides)
+    return any(h.function is not None or h.position < before for h in hides)
 
 
 def _env_key(target: ast.expr) -> Optional[str]:
@@ -256,5 +473,159 @@ def project_helpers_enable_growth(model: SemanticModel, path: str, index: Option
             return True
     for cs in model.calls:
         if _calls_project_helper(model, cs, file, seen, deps, 0, index):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- what runs, what is TensorFlow
+
+# ``tf.app.run()`` / ``absl.app.run()`` without a function run the module's ``main``
+_APP_RUN = {"tensorflow.app.run", "absl.app.run", "tensorflow.python.platform.app.run"}
+
+
+def runs_as_script(model: SemanticModel, fn: Optional[FunctionInfo], depth: int = 5) -> bool:
+    """Module-level code, or a function that runs when the file runs: called
+    from code that runs, passed as a value to such a call (``app.run(main)``,
+    ``Thread(target=worker)``), or the ``main`` that ``tf.app.run()`` runs."""
+    if fn is None:
+        return True
+    if depth <= 0:
+        return False
+    for c in model.callers(fn):
+        if c.function is not fn and runs_as_script(model, c.function, depth - 1):
+            return True
+    for use in model.uses.get(fn.name, ()):
+        if use.kind != "load":
+            continue
+        b = model.binding_of(use.node)
+        if b is None or b.kind != "def" or b.function is not fn:
+            continue
+        parent = model.parent(use.node)
+        if isinstance(parent, ast.keyword):
+            parent = model.parent(parent)
+        cs = model.call_of.get(id(parent)) if isinstance(parent, ast.Call) and parent.func is not use.node else None
+        if cs is not None and cs.function is not fn and runs_as_script(model, cs.function, depth - 1):
+            return True
+    if fn.name == "main" and fn.parent_scope is model.module_scope:
+        return any(cs.function is None and not cs.node.args and not cs.node.keywords and _tf(model, cs.node) in _APP_RUN
+                   for cs in model.calls_by_name.get("run", ()))
+    return False
+
+
+def uses_tensorflow(model: SemanticModel) -> bool:
+    """The file imports TensorFlow, or uses ``tf.`` without binding ``tf``
+    anywhere (a snippet or cell without its imports)."""
+    if model.is_imported("tensorflow"):
+        return True
+    if not any(b for s in model.scopes for b in s.bindings.get("tf", ())):
+        return any(u.kind == "load" for u in model.uses.get("tf", ()))
+    return False
+
+
+# --------------------------------------------------------------------------- project-level GPU use
+
+def project_tensorflow(model: SemanticModel, path: str, index: Optional[project.ProjectIndex] = None,
+                       depth: int = 2) -> Optional[bool]:
+    """For a file that does not import TensorFlow itself: whether the project
+    modules it imports do (its TensorFlow use lives there).  None when they do
+    but one of them (or a module they import, ``depth`` levels) enables growth
+    or a limit anywhere: then the project may well enable it for this script."""
+    file = Path(path)
+    if not file.is_file():
+        return False
+    found_tf = False
+    todo = [(model, file, depth)]
+    seen = {str(file.resolve())}
+    while todo:
+        m, f, d = todo.pop()
+        for helper_file, _ in project.imported_project_modules(m, f, index).values():
+            key = str(helper_file.resolve())
+            if key in seen:
+                continue
+            seen.add(key)
+            model.dependencies.add(key)
+            helper = project.load(helper_file, index)
+            if helper is None:
+                continue
+            if growth_evidence(helper):
+                return None
+            if helper.is_imported("tensorflow"):
+                found_tf = True
+            if d > 1:
+                todo.append((helper, helper_file, d - 1))
+    return found_tf
+
+
+# --------------------------------------------------------------------------- runtime initialised by an import
+
+def import_time_init(model: SemanticModel, path: str, index: Optional[project.ProjectIndex] = None
+                     ) -> list[tuple[tuple[int, int], str, str, ast.AST]]:
+    """Module-level imports of project modules that initialise the TF runtime
+    when imported (a tensor, model or dataset created by their module-level
+    code, or by a project module they import in turn): (position, what,
+    module name, the import statement)."""
+    file = Path(path)
+    if not file.is_file():
+        return []
+    modules = project.imported_project_modules(model, file, index)
+    if not modules:
+        return []
+    out = []
+    for b in [b for bs in model.module_scope.bindings.values() for b in bs if b.kind == "import"]:
+        stmt = b.node
+        if not isinstance(stmt, (ast.Import, ast.ImportFrom)) or model.parent(stmt) is not model.tree:
+            continue
+        if isinstance(stmt, ast.Import):  # `import a.b, c as d`: the alias that binds this name
+            target = next((a.name for a in stmt.names if (a.asname or a.name.split(".")[0]) == b.name), None)
+        else:
+            target = b.imported
+        found = modules.get(target) if target else None
+        if found is None:
+            continue
+        what = _initialises_at_import(found[0], index, {str(file.resolve())}, 2, model.dependencies)
+        if what is not None:
+            name = target.lstrip(".") or found[0].stem
+            if found[1] and name.endswith("." + ".".join(found[1])):
+                name = name[: -len(".".join(found[1])) - 1]  # `from data import x`: the module is `data`
+            out.append(((b.top_index, b.order), what, name, stmt))
+    return out
+
+
+def _initialises_at_import(file: Path, index, seen: set, depth: int, deps: set[str]) -> Optional[str]:
+    key = str(file.resolve())
+    if key in seen or depth <= 0:
+        return None
+    seen.add(key)
+    deps.add(key)
+    helper = project.load(file, index)
+    if helper is None:
+        return None
+    for cs in helper.calls:
+        if _runs_at_import(helper, cs):
+            what = initialises_runtime(helper, cs)
+            if what is not None:
+                return what
+    for helper_file, _ in project.imported_project_modules(helper, file, index).values():
+        what = _initialises_at_import(helper_file, index, seen, depth - 1, deps)
+        if what is not None:
+            return what
+    return None
+
+
+def _runs_at_import(model: SemanticModel, cs: CallSite, depth: int = 4) -> bool:
+    """Module-level code outside ``if __name__ == "__main__":``, or a function
+    that such code calls."""
+    if cs.function is None:
+        return not _under_main_guard(model, cs.node)
+    if depth <= 0:
+        return False
+    return any(c.function is not cs.function and _runs_at_import(model, c, depth - 1) for c in model.callers(cs.function))
+
+
+def _under_main_guard(model: SemanticModel, node: ast.AST) -> bool:
+    """Inside ``if __name__ == "__main__":`` (does not run on import)."""
+    for up in model.ancestors(node):
+        if isinstance(up, ast.If) and isinstance(up.test, ast.Compare) and "__name__" in {
+                n.id for n in ast.walk(up.test) if isinstance(n, ast.Name)}:
             return True
     return False

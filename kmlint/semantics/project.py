@@ -245,6 +245,8 @@ def load(file: Path, index: Optional[ProjectIndex] = None) -> Optional[SemanticM
 def imported_project_modules(model: SemanticModel, importer: Path,
                              index: Optional[ProjectIndex] = None) -> dict[str, tuple[Path, list[str]]]:
     """Import targets of a file (as the model spells them) that are project files."""
+    if index is None:
+        index = getattr(model, "project_index", None)
     memo = model._memo.get("project_imports")
     if memo is not None:
         return memo
@@ -279,6 +281,8 @@ def called_function(model: SemanticModel, importer: Path, call, deps: set[str], 
     (that file's model, its FunctionInfo, its path); None otherwise.  The file
     is added to ``deps`` whenever it was consulted.  ``screen(path)``, when
     given, can rule a file out before it is parsed (None is returned)."""
+    if index is None:
+        index = getattr(model, "project_index", None)
     q = model.qualname(call.node.func)
     if not q:
         return None

@@ -16,7 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-from kmlint.semantics.names import get_arg, literal_value
+from kmlint.semantics.model import unpack_value
+from kmlint.semantics.names import argument_values, get_arg, literal_value
 
 ITEMSIZE = {
     "bool": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "float16": 2, "bfloat16": 2, "half": 2,
@@ -227,18 +228,9 @@ def _unstar(node: ast.expr) -> ast.expr:
     return node.value if isinstance(node, ast.Starred) else node
 
 
-def arg_values(call: ast.Call) -> list[ast.expr]:
-    """Every argument value of a call in source order (positional, then
-    keywords; ``*a`` and ``**kw`` give ``a`` and ``kw``): what ``call.args``
-    was in the libcst model."""
-    values = [_unstar(a) for a in call.args] + [k.value for k in call.keywords]
-    if call.keywords and call.args and _before(call.keywords[0].value, call.args[-1]):
-        values.sort(key=lambda n: (n.lineno, n.col_offset))  # f(a=1, *rest)
-    return values
-
-
-def _before(a: ast.AST, b: ast.AST) -> bool:
-    return (a.lineno, a.col_offset) < (b.lineno, b.col_offset)  # type: ignore[attr-defined]
+# every argument value in source order (``*a``/``**kw`` give ``a``/``kw``): what
+# ``call.args`` was in the libcst model
+arg_values = argument_values
 
 
 def first_arg(call: ast.Call) -> Optional[ast.expr]:
@@ -357,16 +349,6 @@ def loader_info(model, call: ast.Call, path: tuple[int, ...]) -> Optional[ArrayI
         else:
             return None
     return node if isinstance(node, ArrayInfo) else None
-
-
-def unpack_value(value: Optional[ast.expr], path: tuple[int, ...]) -> Optional[ast.expr]:
-    """The sub-expression of a literal tuple that an unpacking path designates, if visible."""
-    for i in path:
-        if isinstance(value, (ast.Tuple, ast.List)) and 0 <= i < len(value.elts):
-            value = _unstar(value.elts[i])
-        else:
-            return None
-    return value
 
 
 def _short(q: str) -> str:

@@ -26,15 +26,37 @@ the advice that does not work for trials that train.
 """
 
 KIND = "slope"
+BACKENDS = ("tensorflow", "jax", "torch")  # plain Keras (tf.data only under TensorFlow)
 PARAMS = {"iterations": 20, "rows": 256, "features": 16}
 
 
+class _Arrays:
+    """NumPy batches for the JAX and PyTorch backends (``fit`` takes a generator-free dataset there)."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def take(self, n):
+        return _Arrays(self.x[:64 * n], self.y[:64 * n])
+
+
+def _fit(model, data):
+    if isinstance(data, _Arrays):
+        model.fit(data.x, data.y, batch_size=64, epochs=1, verbose=0)
+    else:
+        model.fit(data, epochs=1, verbose=0)
+
+
 def setup(p):
+    import keras
     import numpy as np
-    import tensorflow as tf
 
     x = np.random.default_rng(0).random((p["rows"], p["features"]), dtype=np.float32)
     y = x.sum(axis=1, keepdims=True)
+    if keras.backend.backend() != "tensorflow":
+        return _Arrays(x, y)
+    import tensorflow as tf
+
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(64)
 
 
@@ -50,7 +72,7 @@ def _build(p):
 def bad(p, data):
     for _ in range(p["iterations"]):
         model = _build(p)
-        model.fit(data, epochs=1, verbose=0)
+        _fit(model, data)
         yield
 
 
@@ -60,7 +82,7 @@ def clear_session(p, data):
     for _ in range(p["iterations"]):
         keras.backend.clear_session()
         model = _build(p)
-        model.fit(data, epochs=1, verbose=0)
+        _fit(model, data)
         yield
 
 
@@ -68,11 +90,11 @@ def fixed(p, data):
     import keras
 
     model = _build(p)
-    model.fit(data.take(1), epochs=1, verbose=0)  # creates the optimizer's variables once
+    _fit(model, data.take(1))  # creates the optimizer's variables once
     initial = model.get_weights()
     for _ in range(p["iterations"]):
         model.set_weights(initial)  # every trial starts from the same initial weights
         for variable in model.optimizer.variables:  # and from a fresh optimizer state
-            variable.assign(keras.ops.zeros_like(variable))
-        model.fit(data, epochs=1, verbose=0)
+            variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
+        _fit(model, data)
         yield

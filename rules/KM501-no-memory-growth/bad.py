@@ -1,17 +1,27 @@
-import os
+"""Multi-GPU training script with an absl entry point."""
 
-os.environ["CUDA_VISIBLE_DEVICES"] = "0,1"  # expect: KM501
-
+from absl import app
 import numpy as np
 import tensorflow as tf
 
-x = np.random.rand(1024, 32).astype("float32")
-y = np.random.rand(1024, 1).astype("float32")
+# Only reported: this check targets nothing, so it is not where the finding goes.
+print("GPUs available:", len(tf.config.list_physical_devices("GPU")))
 
-strategy = tf.distribute.MirroredStrategy()
-with strategy.scope():
-    model = tf.keras.Sequential([tf.keras.Input((32,)), tf.keras.layers.Dense(1)])
-    model.compile(optimizer="adam", loss="mse")
 
-with tf.device("/GPU:0"):
+def main(_):
+    num_gpus = 2
+    # the first GPU-targeting line: device strings built by formatting, inside
+    # the function that app.run() runs
+    devices = ["/gpu:%d" % i for i in range(num_gpus)]  # expect: KM501
+    strategy = tf.distribute.MirroredStrategy(devices)
+
+    x = np.random.rand(1024, 32).astype("float32")
+    y = np.random.rand(1024, 1).astype("float32")
+    with strategy.scope():
+        model = tf.keras.Sequential([tf.keras.Input((32,)), tf.keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
     model.fit(x, y, epochs=2, batch_size=64)
+
+
+if __name__ == "__main__":
+    app.run(main)

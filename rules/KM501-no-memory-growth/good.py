@@ -1,28 +1,30 @@
-# Growth is enabled by a helper in another module of the same project
-# (utils/gpu.py next to this file), imported and called here: that counts.
-# Other ways that count (each tested on its own in tests/test_rules_devices.py):
-#   tf.config.experimental.set_memory_growth(gpu, True)
-#   os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
-#   config.gpu_options.allow_growth = True / per_process_gpu_memory_fraction
-#   tf.config.set_logical_device_configuration(gpu, [LogicalDeviceConfiguration(memory_limit=4096)])
-import os
+# Look-alikes that do not target GPUs (RULES.md, change of 2026-12-04): GPU checks
+# whose result is only printed, counted for a log, used to warn, or to pick a
+# layer width; a device name only compared; a strategy in a library function
+# that nothing runs.  Growth enabled in the file, by an environment variable or
+# by a project helper is covered in tests/test_rules_devices.py.
+import logging
 
-os.environ["CUDA_VISIBLE_DEVICES"] = "0,1"
-
-import numpy as np
 import tensorflow as tf
 
-from utils.gpu import setup_gpu
+print("Num GPUs available:", len(tf.config.list_physical_devices("GPU")))
+logging.info("GPU found: %s", tf.test.is_gpu_available())
 
-setup_gpu()
+if not tf.config.list_physical_devices("GPU"):
+    print("No GPU was detected. Neural nets can be very slow without a GPU.")
 
-x = np.random.rand(1024, 32).astype("float32")
-y = np.random.rand(1024, 1).astype("float32")
+gpus = tf.config.experimental.list_physical_devices("GPU")
+units = 1024 if gpus else 128
+num_gpus = len(gpus)
+print(f"training on {num_gpus} GPU(s)")
 
-strategy = tf.distribute.MirroredStrategy()
-with strategy.scope():
-    model = tf.keras.Sequential([tf.keras.Input((32,)), tf.keras.layers.Dense(1)])
-    model.compile(optimizer="adam", loss="mse")
+x = tf.random.uniform((8, 16))
+print("on GPU #0:", x.device.endswith("GPU:0"))
 
-with tf.device("/GPU:0"):
-    model.fit(x, y, epochs=2, batch_size=64)
+model = tf.keras.Sequential([tf.keras.Input((16,)), tf.keras.layers.Dense(units), tf.keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+
+
+def get_strategy():
+    # a library function: nothing in this file runs it
+    return tf.distribute.MirroredStrategy(["/gpu:0", "/gpu:1"])

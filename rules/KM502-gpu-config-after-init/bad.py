@@ -1,6 +1,12 @@
 import numpy as np
 import tensorflow as tf
 
+# a project module (lookup_tables.py, next to this file) that creates a tensor when
+# imported: the runtime is initialised from here on
+import lookup_tables
+
+tf.config.set_visible_devices(tf.config.list_physical_devices("GPU")[:1], "GPU")  # expect: KM502
+
 features = np.random.rand(1000, 16).astype("float32")
 train_ds = tf.data.Dataset.from_tensor_slices(features).batch(32)
 

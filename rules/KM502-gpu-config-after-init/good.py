@@ -1,6 +1,9 @@
 import numpy as np
 import tensorflow as tf
 
+# a project module (model_lib.py, next to this file) that creates nothing on import
+import model_lib
+
 # listing physical devices does not initialise the runtime
 gpus = tf.config.list_physical_devices("GPU")
 for gpu in gpus:
@@ -17,7 +20,7 @@ def main():
     configure_devices()  # before any tensor work
     features = np.random.rand(1000, 16).astype("float32")
     train_ds = tf.data.Dataset.from_tensor_slices(features).batch(32)
-    model = tf.keras.Sequential([tf.keras.Input((16,)), tf.keras.layers.Dense(1)])
+    model = model_lib.build(16)
     model.compile(optimizer="adam", loss="mse")
     model.fit(train_ds, epochs=1)
 

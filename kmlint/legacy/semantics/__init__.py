@@ -1,1 +1,0 @@
-"""The per-file semantic model shared by all rules (built in one walk)."""
