@@ -285,7 +285,7 @@ def cache_storm(work: Path, rounds: int, files: int) -> dict:
             runs += 1
             errors += "Traceback" in err or p.returncode not in (0, 1)
             mismatches += _json_findings(out) != expected
-    return {"ok": mismatches == 0 and errors == 0, "rounds": rounds, "files": files, "edits": edits,
+    return {"ok": mismatches == 0 and errors == 0, "rounds": max(1, rounds // 3), "files": files, "edits": edits,
             "entries vandalised": vandalised, "cached runs compared": runs, "mismatches": mismatches,
             "errors": errors}
 

@@ -212,3 +212,38 @@ def test_what_will_run_is_printed_before_it_runs():
     assert "every module-level statement before the measured code runs" in text and "at least twice" in text
     assert "train.py (up to line 12" in text and "other.py" not in text
     assert "environment of the runs" in text and "PATH" in text
+
+
+def test_sigterm_of_kmlint_check_runtime_ends_the_run_and_its_folder(tmp_path):
+    """End to end: `kmlint check --runtime` on a program that spins before the
+    flagged loop, then SIGTERM of kmlint."""
+    pytest.importorskip("tensorflow")
+    (tmp_path / "spin.py").write_text(
+        "import numpy as np\nimport tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+        "while True:\n    pass\nfor batch in np.zeros((10, 4, 3)):\n    model.predict(batch)\n")
+    proc = subprocess.Popen([sys.executable, "-m", "kmlint", "check", "--no-cache", "--runtime", "--device", "cpu",
+                             "-j", "1", "spin.py"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=cli_env(), start_new_session=True)
+    try:
+        child = None
+        deadline = time.monotonic() + 180
+        while child is None and time.monotonic() < deadline and proc.poll() is None:
+            for entry in os.listdir("/proc"):
+                if entry.isdigit() and _ppid(int(entry)) == proc.pid:
+                    try:
+                        if b"kmlint.runtime.child" in Path(f"/proc/{entry}/cmdline").read_bytes():
+                            child = int(entry)
+                    except OSError:
+                        pass
+            time.sleep(0.1)
+        assert child is not None, proc.communicate(timeout=60)
+        assert _temp_dirs_of(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+        assert b"EXECUTES your code" in err
+        assert wait_gone([child], 15) == []
+        assert _temp_dirs_of(proc.pid) == []
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -77,7 +77,7 @@ def install_stop_handler() -> None:
     thread receives signals).  Main thread only."""
     def stop(signum, frame):
         STOP.set()
-        raise KeyboardInterrupt(f"kmlint received {signal.Signals(signum).name}")
+        raise SystemExit(128 + signum)  # not 1 ("findings"), and not click's "Aborted!"
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         try:
