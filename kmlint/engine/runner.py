@@ -161,7 +161,7 @@ def lint_data_guarded(data: bytes, display: str, settings: Settings) -> FileResu
     dead kmlint.  The result is detached (no tree)."""
     if len(data) > settings.max_file_size > 0:
         return too_large(display, settings, len(data))
-    warm_up(settings)
+    # one buffer: no warm-up (it pays off only when several children reuse it)
     try:
         return guard.guarded(_lint_data_detached, data, display, settings)
     except guard.Crashed as e:
@@ -247,7 +247,7 @@ def _execute(tasks: list[_Task], jobs: int) -> Iterator[tuple[int, FileResult]]:
             freeze_imports()
         try:
             for t in tasks:
-                yield t.index, _guarded_task(t)
+                yield t.index, _guarded_task(t, warm=len(tasks) > 1)
         finally:
             if frozen:
                 gc.unfreeze()  # this process may go on (a language server, a test run)
@@ -314,9 +314,12 @@ def warm_up(settings: Settings, fixing: bool = False) -> None:
         pass
 
 
-def _guarded_task(task: _Task) -> FileResult:
-    """One file linted in a forked child (``guard``)."""
-    warm_up(task.settings)
+def _guarded_task(task: _Task, warm: bool = True) -> FileResult:
+    """One file linted in a forked child (``guard``); ``warm``: lint a snippet
+    here first so that the children inherit the imported rules (worth it from
+    the second file on)."""
+    if warm:
+        warm_up(task.settings)
     try:
         result = guard.guarded(_run_task, task)
     except guard.Crashed as e:

@@ -5,7 +5,7 @@ from tensorflow import keras
 
 model = keras.Sequential([keras.layers.Dense(1)])
 model.compile(optimizer="adam", loss="mse")
-y = np.zeros((64, 1), dtype="float32")
+y = np.zeros((200_000, 1), dtype="float32")
 
 
 def batches(x):
