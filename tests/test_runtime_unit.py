@@ -280,10 +280,10 @@ def test_fixed_variant_from_text_edits_of_engine_v2_rules():
     from kmlint.runtime.confirm import Source, _autofix
 
     code = "import tensorflow as tf\nfor step in range(9):\n    f(x, step)\n"
-    fix = Fix("unsafe", "pass a tensor", None, [Edit("tf.constant(step, tf.float32)", 3, 10, 3, 14)])
+    fix = Fix("unsafe", "pass a tensor", [Edit("tf.constant(step, tf.float32)", 3, 10, 3, 14)])
     finding = Finding("KM402", "retracing", "m", "a.py", 3, 5, fix=fix)
     fixed = _autofix(finding, Source(path=None, code=code))
     assert fixed == "import tensorflow as tf\nfor step in range(9):\n    f(x, tf.constant(step, tf.float32))\n"
-    insert = Fix("unsafe", "del", None, [Edit("del x\n", 3, 1, 3, 1)])
+    insert = Fix("unsafe", "del", [Edit("del x\n", 3, 1, 3, 1)])
     assert _autofix(Finding("KM301", "n", "m", "a.py", 1, fix=insert), Source(None, "a = 1\nb = 2\n")) == \
         "a = 1\nb = 2\ndel x\n"

@@ -123,10 +123,15 @@ class ModelInLoopNoClearSession(Rule):
                   if is_clear_session(model, cs)]
         reported: set[int] = set()
         for cs in model.calls:
+            if not cs.loops and cs.function is None:
+                continue  # module level, outside any loop
+            contexts = model.loop_contexts(cs)  # cheaper than deciding what the call builds
+            if not contexts:
+                continue
             built = builds_keras_model(model, cs) or _project_builder(model, ctx.path, cs)
             if built is None:
                 continue
-            for loop, chain in model.loop_contexts(cs):
+            for loop, chain in contexts:
                 if id(loop) in reported or loop.kind == "comp":
                     continue  # comprehensions build collections of models on purpose
                 n = model.known_iterations(loop)

@@ -223,11 +223,15 @@ def _gpu_device(v: Optional[str], formatted: bool = False) -> bool:
     return ":" in v and bool(_GPU_DEVICE.match(v))
 
 
+_GPU_FSTRING = re.compile(r"(?<![\w])[rRbB]?[fF][rR]?(['\"])(?=(?:(?!\1)[^\n])*\{)(?:(?!\1)[^\n])*gpu", re.IGNORECASE)
+
+
 def _fstrings(model: SemanticModel) -> list[ast.JoinedStr]:
     memo = model._memo.get("fstrings")
     if memo is None:
-        # only f-strings that can name a GPU device are wanted
-        wanted = "gpu" in model.source.lower() and re.search(r"(?<![\w])[rRbB]?[fF][rR]?['\"]", model.source)
+        # only f-strings that can name a GPU device are wanted: one whose literal
+        # text mentions gpu before a placeholder (a walk of the tree is the cost)
+        wanted = "gpu" in model.source.lower() and _GPU_FSTRING.search(model.source)
         memo = [n for n in ast.walk(model.tree) if isinstance(n, ast.JoinedStr)] if wanted else []
         model._memo["fstrings"] = memo
     return memo

@@ -522,6 +522,7 @@ class SemanticModel:
         # statement, the ExceptHandler or match_case whose list holds it
         self.stmt_body: dict[int, tuple[ast.AST, list]] = {}
         self._callers_cache: dict[int, list[CallSite]] = {}
+        self._called_cache: dict[int, Optional[FunctionInfo]] = {}
         self._dataset_receivers: Optional[set[tuple[int, str]]] = None
         # id(expr) -> where its value goes: ("receiver", CallSite), ("arg", CallSite),
         # ("iter", Loop), ("bound", Binding), ("return", FunctionInfo)
@@ -559,6 +560,7 @@ class SemanticModel:
             cs._model = None
         self._memo.clear()
         self._callers_cache.clear()
+        self._called_cache.clear()
         self._dataset_receivers = None
 
     # ---------------------------------------------------------------- source
@@ -724,7 +726,16 @@ class SemanticModel:
 
     # ---------------------------------------------------------------- functions & loops
     def function_called(self, call: CallSite) -> Optional[FunctionInfo]:
-        """The function defined in this file that a call site calls, if any."""
+        """The function defined in this file that a call site calls, if any
+        (remembered per call site: rules ask it of every call)."""
+        key = id(call)
+        try:
+            return self._called_cache[key]
+        except KeyError:
+            found = self._called_cache[key] = self._function_called(call)
+            return found
+
+    def _function_called(self, call: CallSite) -> Optional[FunctionInfo]:
         func = call.node.func
         if type(func) is _Name:
             b = self.lookup(func.id, call.scope, call.order)

@@ -141,7 +141,10 @@ def tf_function_calls(model: SemanticModel) -> list[CallSite]:
     """Every call of ``tf.function`` itself, whatever the import alias."""
     memo = model._memo.get("tf_function_calls")
     if memo is None:
-        memo = [cs for cs in model.calls if cs.name is not None and is_tf_function_qualname(model.qualname(cs.node.func))]
+        # every spelling of tf.function calls something named `function` (an
+        # aliased import is indexed under its real name too)
+        memo = [cs for cs in model.calls_by_name.get("function", ()) if is_tf_function_qualname(model.qualname(cs.node.func))]
+        memo.sort(key=lambda cs: cs.order)
         model._memo["tf_function_calls"] = memo
     return memo
 
