@@ -255,3 +255,31 @@ def test_km402_tensor_fix_keeps_the_dtype_the_function_computes_in():
         18: "cast_only(x, tf.constant(step))",
         19: None,
     }
+
+
+def test_km402_successive_module_level_calls_with_new_python_numbers():
+    """Issue 16, class 5: retracing without a loop (consecutive notebook cells,
+    a script's steps); the same value again, tensors and bools do not count."""
+    text = src("""
+        import tensorflow as tf
+
+        @tf.function
+        def cube(x):
+            return x ** 3
+
+        cube(2)
+        cube(2)
+        cube(tf.constant(4))
+        cube(True)
+        cube(3)
+
+        @tf.function
+        def train(num_steps):
+            return num_steps
+
+        train(num_steps=10)
+        train(num_steps=20)
+    """)
+    found = lint(text, select=["KM402"])
+    assert [(f.line, f.column) for f in found] == [(11, 6), (18, 17)]
+    assert "`3` after `2`" in found[0].message and "`20` after `10`" in found[1].message

@@ -64,15 +64,41 @@ class Retracing(Rule):
     requires = ("tensorflow",)
 
     def check_module(self, model, ctx) -> None:
+        sequential: dict[int, list[tuple[CallSite, TfFunction]]] = {}
         for cs in model.calls:
-            if not cs.loops or cs.node.func is None:
+            if cs.node.func is None:
+                continue
+            if not cs.loops and cs.function is not None:
                 continue
             tf = callee_tf_function(model, cs)
             if tf is None or tf.has_input_signature or tf.reduces_retracing:
                 continue
+            if not cs.loops:
+                # module level (a script's or a notebook's successive calls)
+                sequential.setdefault(id(tf.declaration), []).append((cs, tf))
+                continue
             if inside_tf_function(model, cs.function):
                 continue  # a call traced inside another tf.function is inlined, not retraced
             self._check_args(model, ctx, cs, tf)
+        for calls in sequential.values():
+            self._check_successive(model, ctx, sorted(calls, key=lambda c: (c[0].top_index, c[0].order)))
+
+    def _check_successive(self, model: SemanticModel, ctx, calls: list) -> None:
+        """Successive calls of one tf.function with different Python numbers
+        for the same parameter (``f(1)`` ... ``f(2)``, often in consecutive
+        notebook cells): each new value traces another graph that stays."""
+        seen: dict[object, tuple] = {}  # parameter (position or keyword) -> first literal and its text
+        for cs, tf in calls:
+            for key, value in _literal_arguments(cs.node):
+                first = seen.setdefault(key, (value.value, model.text(value)))
+                if first[0] == value.value and type(first[0]) is type(value.value):
+                    continue
+                callee = model.text(cs.node.func)
+                ctx.report(value, f"`{callee}` is a `tf.function` called with the Python number "
+                           f"`{model.text(value)}` after `{first[1]}`: each new Python value traces another graph "
+                           "that stays in memory; pass a tensor (`tf.constant(...)` of the dtype the function "
+                           "computes in) or declare an `input_signature`", self._tensor_fix(model, value, cs, tf))
+                return
 
     def _check_args(self, model: SemanticModel, ctx, cs: CallSite, tf: TfFunction) -> None:
         callee = model.text(cs.node.func)
@@ -211,3 +237,16 @@ def _python_float(model: SemanticModel, value: ast.expr) -> bool:
         values = [x.value for x in b.scope.bindings.get(value.id, ()) if x.kind == "assign"]
         return bool(values) and all(isinstance(v, ast.Constant) and isinstance(v.value, float) for v in values)
     return False
+
+
+def _literal_arguments(call: ast.Call):
+    """(parameter key, Python number literal) of a call's arguments: int/float
+    constants (not bools), keyed by position or keyword."""
+    for i, a in enumerate(call.args):
+        if isinstance(a, ast.Starred):
+            return
+        if isinstance(a, ast.Constant) and type(a.value) in (int, float):
+            yield i, a
+    for k in call.keywords:
+        if k.arg is not None and isinstance(k.value, ast.Constant) and type(k.value.value) in (int, float):
+            yield k.arg, k.value

@@ -47,3 +47,14 @@ for step in range(EPOCHS):
 
 for length in range(1, 200):
     fast_score(sequence[:, :length])  # expect: KM402
+
+
+# successive calls at module level (consecutive notebook cells, a script's
+# steps): a new Python number traces another graph
+@tf.function
+def power(x, k):
+    return tf.cast(x, tf.float32) * tf.cast(k, tf.float32)
+
+
+squares = power(sequence, 2)
+cubes = power(sequence, tf.constant(3))  # expect: KM402

@@ -59,3 +59,13 @@ def outer(x):
     for k in range(4):
         total += train_step(x, k)
     return total
+
+
+# the same Python number on every successive call traces once
+@tf.function
+def power(x, k):
+    return tf.cast(x, tf.float32) * tf.cast(k, tf.float32)
+
+
+first = power(tf.zeros((2, 2)), 2)
+again = power(tf.ones((2, 2)), 2)
