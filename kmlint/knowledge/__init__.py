@@ -109,10 +109,16 @@ def tfds_split_examples(name: str, split: str) -> Optional[int]:
     entry = tfds_dataset(name)
     if entry is None:
         return None
+    return split_total(entry["splits"], split)
+
+
+def split_total(splits: dict[str, int], split: str) -> Optional[int]:
+    """Examples selected by a TFDS split string (``"train[:80%]+test"``) from
+    per-split counts; None when a part is unknown or unreadable."""
     total = 0
     for part in split.split("+"):
         base, _, sl = part.strip().partition("[")
-        count = entry["splits"].get(base.strip())
+        count = splits.get(base.strip())
         if count is None:
             return None
         if sl:

@@ -175,20 +175,26 @@ def project_root(file: Path, index: Optional[ProjectIndex] = None) -> Path:
     return _index(index).project_root(file)
 
 
-def resolve(importer: Path, dotted: str, index: Optional[ProjectIndex] = None) -> Optional[tuple[Path, list[str]]]:
-    """The project file a dotted name lives in, and the attribute path left
-    inside it: ``utils.gpu.setup_gpu`` -> (``<root>/utils/gpu.py``, ["setup_gpu"])."""
-    idx = _index(index)
+def _search(importer: Path, dotted: str, idx: ProjectIndex) -> tuple[int, list[str], list[Path]]:
+    """(relative level, dotted parts, base directories) where an import of
+    ``importer`` is looked up: next to the file and at the project root, or
+    ``level`` directories up for a relative import."""
     level = len(dotted) - len(dotted.lstrip("."))
     parts = [p for p in dotted.lstrip(".").split(".") if p]
     if level:
         base = importer.parent
         for _ in range(level - 1):
             base = base.parent
-        bases = [base]
-    else:
-        root = idx.project_root(importer)
-        bases = [importer.parent] if importer.parent == root else [importer.parent, root]
+        return level, parts, [base]
+    root = idx.project_root(importer)
+    return level, parts, [importer.parent] if importer.parent == root else [importer.parent, root]
+
+
+def resolve(importer: Path, dotted: str, index: Optional[ProjectIndex] = None) -> Optional[tuple[Path, list[str]]]:
+    """The project file a dotted name lives in, and the attribute path left
+    inside it: ``utils.gpu.setup_gpu`` -> (``<root>/utils/gpu.py``, ["setup_gpu"])."""
+    idx = _index(index)
+    level, parts, bases = _search(importer, dotted, idx)
     itself: Optional[Path] = None
     for base in bases:
         for k in range(len(parts), -1 if level else 0, -1):
@@ -209,16 +215,7 @@ def missing_module_paths(importer: Path, dotted: str, index: Optional[ProjectInd
     stopping at the first directory that does not exist (creating anything
     below it creates it, and the cache sees a directory appear)."""
     idx = _index(index)
-    level = len(dotted) - len(dotted.lstrip("."))
-    parts = [p for p in dotted.lstrip(".").split(".") if p]
-    if level:
-        base = importer.parent
-        for _ in range(level - 1):
-            base = base.parent
-        bases = [base]
-    else:
-        root = idx.project_root(importer)
-        bases = [importer.parent] if importer.parent == root else [importer.parent, root]
+    level, parts, bases = _search(importer, dotted, idx)
     out: list[str] = []
     for base in bases:
         try:

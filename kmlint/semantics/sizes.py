@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from kmlint.semantics.model import unpack_value
+from kmlint.knowledge import split_total
 from kmlint.semantics.names import argument_values, get_arg, literal_value
 
 ITEMSIZE = {
@@ -137,42 +138,7 @@ def tfds_split_examples(name: str, split: str) -> Optional[int]:
     splits = TFDS_SPLITS.get(tfds_base_name(name))
     if splits is None:
         return None
-    total = 0
-    for part in split.split("+"):
-        part = part.strip()
-        base, _, sl = part.partition("[")
-        count = splits.get(base.strip())
-        if count is None:
-            return None
-        if sl:
-            count = _slice_count(count, sl.rstrip("]"))
-            if count is None:
-                return None
-        total += count
-    return total
-
-
-def _slice_count(count: int, sl: str) -> Optional[int]:
-    start_text, sep, stop_text = sl.partition(":")
-    if not sep:
-        return None
-
-    def bound(text: str, default: int) -> Optional[int]:
-        text = text.strip()
-        if not text:
-            return default
-        try:
-            if text.endswith("%"):
-                return count * int(text[:-1]) // 100
-            value = int(text)
-        except ValueError:
-            return None
-        return value if value >= 0 else count + value
-
-    start, stop = bound(start_text, 0), bound(stop_text, count)
-    if start is None or stop is None:
-        return None
-    return max(0, min(stop, count) - max(start, 0))
+    return split_total(splits, split)
 
 
 def tfds_example_bytes(name: str) -> Optional[int]:
