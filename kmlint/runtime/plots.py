@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 from kmlint.findings import Finding
 from kmlint.runtime import verdict as V
-from kmlint.runtime.report import fix_effect, human_bytes, location
+from kmlint.runtime.report import human_bytes, location
 
 FLAGGED_COLOR, FIXED_COLOR, THRESHOLD_COLOR = "#c0392b", "#2471a3", "#7f8c8d"
 
