@@ -21,7 +21,7 @@ from kmlint.config import ConfigResolver, Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from concurrent.futures import ProcessPoolExecutor
-from kmlint.engine.cache import ResultCache, cache_dir_for, content_hash
+from kmlint.engine.cache import ResultCache, cache_dir_for, content_hash, stat_signature
 from kmlint.engine.discovery import DiscoveryProblem, discover
 from kmlint.engine import guard
 from kmlint.engine.linter import INTERNAL_ERROR, FileResult, _parse_error_result, lint_bytes
@@ -84,18 +84,20 @@ def lint_path(path: Path, resolver: ConfigResolver, display: Optional[str] = Non
     return _lint_file(path, shown, resolver.for_file(path))[0]
 
 
-def _lint_file(path: Path, display: str, settings: Settings) -> tuple[FileResult, Optional[str]]:
+def _lint_file(path: Path, display: str, settings: Settings) -> tuple[FileResult, Optional[str], Optional[list]]:
     """Read and lint one file; never raises.  Also returns the hash of the
-    bytes that were linted (None when unreadable)."""
+    bytes that were linted (None when unreadable) and the file's stat
+    signature taken before they were read (for the cache)."""
+    signature = stat_signature(path)
     try:
         data = read_regular(path, settings.max_file_size)
     except TooLarge as e:
-        return too_large(display, settings, e.size), None
+        return too_large(display, settings, e.size), None, None
     except OSError as e:
-        return FileResult(display, error=_read_error(path, e)), None
+        return FileResult(display, error=_read_error(path, e)), None, None
     with collector_paused(len(data) < PAUSE_COLLECTOR_BELOW):
         result = lint_data(data, display, settings)
-    return result, content_hash(data)
+    return result, content_hash(data), signature
 
 
 @contextmanager
@@ -195,10 +197,10 @@ def crashed_result(display: str, message: str) -> FileResult:
 
 
 def _run_task(task: _Task) -> FileResult:
-    result, digest = _lint_file(Path(task.path), task.display, task.settings)
+    result, digest, signature = _lint_file(Path(task.path), task.display, task.settings)
     result = result.detached()
     if task.cache_dir is not None and task.cache_key is not None and digest is not None:
-        ResultCache(task.cache_dir).put(task.cache_key, digest, result)
+        ResultCache(task.cache_dir).put(task.cache_key, digest, result, signature)
     return result
 
 
@@ -223,7 +225,16 @@ def run(paths: list[str], resolver: ConfigResolver, force_exclude: bool = False,
         cache = caches.setdefault(directory, ResultCache(directory))
         try:
             key = cache.key(p, display, settings)
-            hit = cache.get(key, content_hash(read_regular(p, settings.max_file_size)))
+            signature = stat_signature(p)
+            digest: list = []
+
+            def content(p=p, settings=settings, digest=digest):
+                digest.append(content_hash(read_regular(p, settings.max_file_size)))
+                return digest[0]
+
+            hit, hashed = cache.lookup(key, content, p)
+            if hit is not None and hashed and signature is not None and digest:
+                cache.put(key, digest[0], hit, signature)  # unchanged content, new signature (a checkout)
         except (OSError, TooLarge):
             key, hit = None, None  # the task reports why it cannot be read
         except Exception:  # noqa: BLE001 - a cache bug costs the cache, not the run
