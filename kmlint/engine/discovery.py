@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from fnmatch import translate
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional, Union
 
@@ -47,18 +47,25 @@ class NameSpec:
 
     def __init__(self, patterns: list[tuple[str, bool]]):
         self.patterns = patterns
+        self._any = _one_regex([p for p, dir_only in patterns])  # a file or a directory
+        self._files = _one_regex([p for p, dir_only in patterns if not dir_only])  # the last part when a file
 
     def match_file(self, path: str) -> bool:
         is_dir = path.endswith("/")
         parts = [p for p in path.rstrip("/").split("/") if p not in (".", "")]  # "./a" is "a", as in pathspec
-        last = len(parts) - 1
-        for i, part in enumerate(parts):
-            for pattern, dir_only in self.patterns:
-                if dir_only and i == last and not is_dir:
-                    continue
-                if fnmatchcase(part, pattern):
-                    return True
-        return False
+        if not parts:
+            return False
+        match_any = self._any
+        for part in parts[:-1]:  # directories
+            if match_any(part):
+                return True
+        return bool((match_any if is_dir else self._files)(parts[-1]))
+
+
+def _one_regex(patterns: list[str]):
+    if not patterns:
+        return lambda name: None
+    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns)).match
 
 
 def _spec(patterns: list[str]) -> Union["pathspec.PathSpec", NameSpec]:

@@ -60,7 +60,12 @@ class _Task:
 def display_path(path: Path) -> str:
     """Paths as given, relative to the working directory when possible."""
     try:
-        return resolved(path).relative_to(resolved(Path.cwd())).as_posix()
+        full = resolved(path)
+        cwd = resolved(Path(os.getcwd()))
+        text, base = str(full), str(cwd).rstrip(os.sep)
+        if text.startswith(base + os.sep):
+            return text[len(base) + 1:].replace(os.sep, "/")  # relative_to, without pathlib's cost
+        return full.relative_to(cwd).as_posix()
     except (ValueError, OSError):
         return path.as_posix()
 
