@@ -46,6 +46,7 @@ TREE = REPO_URL + "/tree/main/"
 
 # README section -> (page, navigation group); other sections get a page of their own under "More"
 SECTIONS = {
+    "Installing": ("installing.md", "Use"),
     "Usage": ("usage.md", "Use"),
     "Fixing": ("fixing.md", "Use"),
     "Baseline": ("baseline.md", "Use"),

@@ -237,3 +237,19 @@ def test_index_and_rule_page_in_headless_chromium(served, tmp_path):
         assert box is not None and box["y"] < 1000 and box["width"] > 50
         levels, dark = _ink(png, box)
         assert levels > 8 and dark > 100, (png, levels, dark)
+
+
+def test_sarif_help_uris_lead_to_the_rule_pages(built, tmp_path):
+    """helpUri (SARIF) and codeDescription.href (LSP) are rule_url(): with the
+    site's address taken off, each names a page of the built site."""
+    _, site = built
+    r = subprocess.run([sys.executable, "-m", "kmlint", "check", "--no-cache", "--output-format", "sarif",
+                        str(ROOT / "fixtures" / "demo")], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 1, r.stderr
+    rules = json.loads(r.stdout)["runs"][0]["tool"]["driver"]["rules"]
+    assert len(rules) == len(RULES)
+    for entry in rules:
+        assert entry["helpUri"].startswith(DOCS_BASE_URL)
+        page = site / entry["helpUri"][len(DOCS_BASE_URL):] / "index.html"
+        assert page.is_file(), entry["helpUri"]
+        assert f"({entry['id']})" in page.read_text(encoding="utf-8")
