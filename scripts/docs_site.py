@@ -18,7 +18,7 @@ validation fails on any broken internal link.
 
 Nothing here is published: the site's intended address is
 kmlint.docs.DOCS_BASE_URL (a GitHub Pages address, not live yet).
-Needs ``mkdocs`` (in the ``test`` extra)."""
+Needs ``mkdocs`` and ``pymdown-extensions`` (in the ``test`` extra)."""
 
 from __future__ import annotations
 
@@ -377,7 +377,8 @@ class Site:
             "theme": {"name": "mkdocs", "highlightjs": False,
                       "navigation_depth": 3},
             "use_directory_urls": True,
-            "markdown_extensions": ["toc", "tables", "fenced_code", "sane_lists"],
+            # superfences: code blocks inside list items (the VS Code README's setup steps)
+            "markdown_extensions": ["toc", "tables", "sane_lists", "pymdownx.superfences"],
             "plugins": ["search"],
             "validation": {
                 "omitted_files": "warn", "absolute_links": "warn", "unrecognized_links": "warn",

@@ -161,6 +161,7 @@ def _ink(png: Path, box: dict) -> tuple[int, int]:
 
 
 def test_index_and_rule_page_in_headless_chromium(served, tmp_path):
+    pytest.importorskip("PIL")  # reads the screenshots (Pillow comes with matplotlib, the runtime extra)
     chromium = _chromium()
     try:
         from playwright.sync_api import sync_playwright
