@@ -378,7 +378,9 @@ class Site:
                       "navigation_depth": 3},
             "use_directory_urls": True,
             # superfences: code blocks inside list items (the VS Code README's setup steps)
-            "markdown_extensions": ["toc", "tables", "sane_lists", "pymdownx.superfences"],
+            # (no Pygments: the theme has no styles for it, and code stays searchable text)
+            "markdown_extensions": ["toc", "tables", "sane_lists", "pymdownx.superfences",
+                                    {"pymdownx.highlight": {"use_pygments": False}}],
             "plugins": ["search"],
             "validation": {
                 "omitted_files": "warn", "absolute_links": "warn", "unrecognized_links": "warn",
