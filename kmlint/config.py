@@ -8,6 +8,7 @@ above each linted file applies (like Ruff); command-line options override it.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass, field, fields, replace
@@ -307,6 +308,7 @@ class ConfigResolver:
         self.explicit = load_config_file(explicit) if explicit else None
         self.overrides = overrides or {}
         self._by_dir: dict[Path, Settings] = {}
+        self._by_given: dict[str, Settings] = {}  # a directory as given (absolute) -> its settings
 
     def _with_overrides(self, s: Settings) -> Settings:
         ov = dict(self.overrides)
@@ -324,7 +326,15 @@ class ConfigResolver:
         return replace(s, **ov) if ov else s
 
     def for_dir(self, directory: Path) -> Settings:
-        directory = directory.resolve()
+        given = str(directory) if directory.is_absolute() else os.path.join(os.getcwd(), str(directory))
+        known = self._by_given.get(given)
+        if known is not None:
+            return known
+        found = self._for_resolved_dir(directory.resolve())
+        self._by_given[given] = found
+        return found
+
+    def _for_resolved_dir(self, directory: Path) -> Settings:
         if self.explicit is not None:
             return self._by_dir.setdefault(Path("/"), self._with_overrides(self.explicit))
         if directory in self._by_dir:

@@ -77,9 +77,13 @@ class ResultCache:
     def __init__(self, directory: Path):
         self.directory = directory
         self.writable = True
+        self._fingerprints: dict[int, tuple[Settings, str]] = {}  # one run's settings objects
 
     def key(self, path: Path, display: str, settings: Settings) -> str:
-        text = "\0".join((code_fingerprint(), settings.fingerprint(), _absolute(str(path)), display))
+        known = self._fingerprints.get(id(settings))
+        if known is None or known[0] is not settings:
+            known = self._fingerprints[id(settings)] = (settings, settings.fingerprint())
+        text = "\0".join((code_fingerprint(), known[1], _absolute(str(path)), display))
         return hashlib.sha256(path_bytes(text)).hexdigest()  # a file name may hold surrogate escapes
 
     def _entry(self, key: str) -> Path:
