@@ -135,3 +135,59 @@ def test_size_pattern_agrees_with_parse_size(text):
 def test_every_rule_code_and_name_is_offered_for_completion():
     offered = set(json_schema()["definitions"]["selector"]["anyOf"][0]["enum"])
     assert {r.code for r in all_rules()} | {r.name for r in all_rules()} | {"ALL"} <= offered
+
+
+# ----------------------------------------------------------------- in a real TOML toolkit
+
+
+def _taplo():
+    import shutil
+    from pathlib import Path
+
+    local = Path(sys.executable).parent / "taplo"
+    return str(local) if local.is_file() else shutil.which("taplo")
+
+
+def _toml_body(text: str, header: str) -> str:
+    """The lines of a TOML text after ``header`` up to the next table."""
+    lines = text.split(header + "\n", 1)[1].splitlines()
+    body = []
+    for line in lines:
+        if line.startswith("["):
+            break
+        body.append(line)
+    return "\n".join(body) + "\n"
+
+
+def test_taplo_checks_kmlint_toml_against_the_schema(tmp_path):
+    """Taplo (the TOML toolkit behind VS Code's Even Better TOML) reads the
+    schema from a `#:schema` first line: the real configurations pass, and
+    each mistake is reported on its key or value."""
+    import subprocess
+
+    taplo = _taplo()
+    if taplo is None:
+        pytest.skip("needs taplo (pip install taplo; in the test extra)")
+    header = f"#:schema {SCHEMA_PATH.as_uri()}\n"
+    demo = _toml_body((ROOT / "fixtures" / "demo" / "pyproject.toml").read_text(encoding="utf-8"), "[tool.kmlint]")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").split("## Configuration", 1)[1]
+    readme = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    readme = _toml_body(readme.replace('# extend = "../pyproject.toml"', 'extend = "../pyproject.toml"'), "[tool.kmlint]")
+    assert "large-tensor-bytes" in demo and "extend = " in readme
+
+    def lint(name: str, body: str) -> subprocess.CompletedProcess:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "kmlint.toml").write_text(header + body, encoding="utf-8")
+        return subprocess.run([taplo, "lint", "--no-auto-config", "--colors", "never", "kmlint.toml"], cwd=folder,
+                              capture_output=True, text=True, timeout=120)
+
+    for name, body in (("demo", demo), ("readme", readme)):
+        r = lint(name, body)
+        assert r.returncode == 0, (name, r.stdout + r.stderr)
+    for name, body, needle in (("code", 'select = ["KM201", "KM999"]\n', '"KM999"'),
+                               ("size", 'cache-bytes = "1iB"\n', '"1iB"'),
+                               ("key", "cache_bytes = 1\n", "'cache_bytes' was unexpected"),
+                               ("type", "preview = 1\n", "preview = 1")):
+        r = lint(name, body)
+        assert r.returncode != 0 and needle in r.stdout + r.stderr, (name, r.stdout + r.stderr)
