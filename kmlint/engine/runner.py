@@ -44,6 +44,7 @@ class RunResult:
     problems: list[DiscoveryProblem] = field(default_factory=list)
     internal_errors: int = 0
     results: list[FileResult] = field(default_factory=list)
+    paths: list[Path] = field(default_factory=list)  # the file of each result, in the same order
 
 
 @dataclass
@@ -233,7 +234,7 @@ def run(paths: list[str], resolver: ConfigResolver, force_exclude: bool = False,
             tasks.append(_Task(i, str(p), display, settings, directory, key))
     for index, res in _execute(tasks, jobs or default_jobs()):
         results[index] = res
-    for res in results:
+    for p, res in zip(files, results):
         if res.error:
             result.problems.append(DiscoveryProblem(res.path, res.error))
             continue
@@ -241,6 +242,7 @@ def run(paths: list[str], resolver: ConfigResolver, force_exclude: bool = False,
         result.findings.extend(res.findings)
         result.internal_errors += res.internal_errors
         result.results.append(res)
+        result.paths.append(p)
     result.findings.sort(key=lambda f: f.sort_key)
     return result
 
