@@ -524,7 +524,6 @@ class SemanticModel:
         self.loops: list[Loop] = []
         self.imports: dict[str, str] = {}  # local alias -> canonical dotted (module scope)
         self.imported_roots: set[str] = set()
-        self.order_of: dict[int, int] = {}  # id(node) -> evaluation order, for Names and Calls
         self.call_of: dict[int, CallSite] = {}  # id(Call node) -> CallSite
         self.attribute_loads: dict[str, list[tuple[ast.Attribute, int]]] = {}  # attr -> (node, order)
         self.yields: list[tuple[ast.expr, Optional[FunctionInfo], int]] = []
@@ -703,7 +702,16 @@ class SemanticModel:
         return self.module_scope
 
     def order(self, node: ast.AST) -> Optional[int]:
-        return self.order_of.get(id(node))
+        """The evaluation order of a Name or Call node (None for other nodes)."""
+        use = self._use_of.get(id(node))
+        if use is not None:
+            return use.order
+        cs = self.call_of.get(id(node))
+        return cs.order if cs is not None else None
+
+    def _call_order(self, call: ast.AST) -> int:
+        cs = self.call_of.get(id(call))
+        return cs.order if cs is not None else -1
 
     def use_of(self, name: ast.Name) -> Optional[NameUse]:
         """The NameUse record of a Name node."""
@@ -922,7 +930,7 @@ class SemanticModel:
                     expr = returned
                     continue
                 if type(func) is _Attribute:
-                    steps.append(ChainStep(func.attr, expr, self.order_of.get(id(expr), -1), maybe))  # type: ignore[arg-type]
+                    steps.append(ChainStep(func.attr, expr, self._call_order(expr), maybe))  # type: ignore[arg-type]
                     expr = func.value
                     continue
                 return done(expr, q)
@@ -1251,7 +1259,6 @@ class _Builder:
         order = self.order
         key = id(node)
         m = self.m
-        m.order_of[key] = order
         use = NameUse(node.id, node, self.scope, order, self.top_index, kind, self.function, self.loops_t,
                       self.stmt, self.up)
         m._use_of[key] = use
@@ -1314,7 +1321,6 @@ class _Builder:
         order = self.order
         m = self.m
         key = id(node)
-        m.order_of[key] = order
         func = node.func
         ft = type(func)
         if ft is _Attribute:
