@@ -129,12 +129,6 @@ def schema_text() -> str:
 
 
 def update_schema(path: Path = SCHEMA_PATH) -> bool:
-    text = schema_text()
-    try:
-        old = path.read_text(encoding="utf-8")
-    except OSError:
-        old = None
-    if old != text:
-        path.write_text(text, encoding="utf-8")
-        return True
-    return False
+    from kmlint.docs import write_if_changed
+
+    return write_if_changed(path, schema_text())

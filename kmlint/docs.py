@@ -119,8 +119,8 @@ def catalog_source() -> str:
     return "\n".join(out) + "\n"
 
 
-def update_catalog(path: Path) -> bool:
-    text = catalog_source()
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` to a generated file unless it already holds it; True when written."""
     try:
         old = path.read_text(encoding="utf-8")
     except OSError:
@@ -129,6 +129,10 @@ def update_catalog(path: Path) -> bool:
         path.write_text(text, encoding="utf-8")
         return True
     return False
+
+
+def update_catalog(path: Path) -> bool:
+    return write_if_changed(path, catalog_source())
 
 
 if __name__ == "__main__":  # python -m kmlint.docs  -> refresh README.md's rule table, kmlint/catalog.py
