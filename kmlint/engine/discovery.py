@@ -97,14 +97,14 @@ def _is_file(p: Path) -> bool:
 
 def discover(paths: list[str], resolver: ConfigResolver, problems: list[DiscoveryProblem],
              force_exclude: bool = False) -> Iterator[Path]:
-    seen: set[Path] = set()
+    seen: set[str] = set()  # resolved paths
     for raw in paths:
         p = Path(raw)
         try:
             if p.is_file():
                 if force_exclude and _explicit_file_excluded(p, resolver):
                     continue
-                key = resolved(p)
+                key = str(resolved(p))
                 if key not in seen:
                     seen.add(key)
                     yield p
@@ -180,16 +180,22 @@ def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Ite
         except OSError as e:
             problems.append(DiscoveryProblem(str(d), f"cannot read directory: {e.strerror or e}"))
             continue
+        try:
+            # each entry that is no symlink resolves to this plus its name: no pathlib per entry
+            real_dir = str(resolved(d)).rstrip(os.sep) + os.sep
+        except OSError:
+            real_dir = None
         subdirs = []
         for entry in entries:
             path = Path(entry.path)
             try:
                 is_dir = entry.is_dir()
                 is_file = entry.is_file()
+                real = real_dir + entry.name if real_dir is not None and not entry.is_symlink() else None
             except OSError:
                 continue
             try:
-                if _excluded(path, is_dir, exclude_spec, root) or (gis and _gitignored(path, is_dir, gis)):
+                if _excluded(path, is_dir, exclude_spec, root, real) or (gis and _gitignored(path, is_dir, gis, real)):
                     continue
             except Exception as e:  # noqa: BLE001 - one odd name costs that entry, not the walk
                 problems.append(DiscoveryProblem(str(path), f"cannot match it against the exclusions: "
@@ -201,7 +207,7 @@ def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Ite
                 subdirs.append((path, gis))
             elif is_file and entry.name.endswith(EXTENSIONS):
                 try:
-                    k = resolved(path)
+                    k = real if real is not None else str(resolved(path))
                 except OSError:
                     continue
                 if k not in seen:
@@ -217,26 +223,38 @@ def _read_gitignore(path: Path) -> pathspec.PathSpec:
         return _spec([])
 
 
-def _excluded(path: Path, is_dir: bool, spec: pathspec.PathSpec, root: Path) -> bool:
+def _excluded(path: Path, is_dir: bool, spec, root: Path, real: Optional[str] = None) -> bool:
+    """``real``: the entry's resolved path when the caller knows it."""
     name = path.name + ("/" if is_dir else "")
     if spec.match_file(name):
         return True
-    try:
-        rel = resolved(path).relative_to(root).as_posix()
-    except (ValueError, OSError):
+    rel = _relative(path, root, real)
+    if rel is None:
         return False
     return spec.match_file(rel + ("/" if is_dir else ""))
 
 
-def _gitignored(path: Path, is_dir: bool, gis) -> bool:
+def _relative(path: Path, base: Path, real: Optional[str]) -> Optional[str]:
+    """``resolved(path).relative_to(base).as_posix()``, None when outside."""
+    if real is not None:
+        prefix = str(base).rstrip(os.sep) + os.sep
+        return real[len(prefix):].replace(os.sep, "/") if real.startswith(prefix) else None
     try:
-        full = resolved(path) if not path.is_symlink() else path.absolute()
-    except OSError:
-        return False
-    for base, spec in gis:
+        return resolved(path).relative_to(base).as_posix()
+    except (ValueError, OSError):
+        return None
+
+
+def _gitignored(path: Path, is_dir: bool, gis, real: Optional[str] = None) -> bool:
+    if real is None:
         try:
-            rel = full.relative_to(base).as_posix()
-        except ValueError:
+            full = resolved(path) if not path.is_symlink() else path.absolute()
+        except OSError:
+            return False
+        real = str(full)
+    for base, spec in gis:
+        rel = _relative(path, base, real)
+        if rel is None:
             continue
         if spec.match_file(rel + ("/" if is_dir else "")):
             return True
