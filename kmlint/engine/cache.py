@@ -107,6 +107,7 @@ class ResultCache:
         self.directory = directory
         self.writable = True
         self._fingerprints: dict[int, tuple[Settings, str]] = {}  # one run's settings objects
+        self._base: Optional[str] = None
 
     def key(self, path: Path, display: str, settings: Settings) -> str:
         known = self._fingerprints.get(id(settings))
@@ -117,6 +118,12 @@ class ResultCache:
 
     def _entry(self, key: str) -> Path:
         return self.directory / "v1" / key[:2] / f"{key}.json"
+
+    def _entry_path(self, key: str) -> str:
+        """``_entry`` as a string (a warm run looks up every file: no pathlib)."""
+        if self._base is None:
+            self._base = os.path.join(str(self.directory), "v1")
+        return os.path.join(self._base, key[:2], key + ".json")
 
     def get(self, key: str, digest: Union[str, Callable[[], str]], path=None):
         """The cached FileResult when the entry matches the content's
@@ -132,7 +139,7 @@ class ResultCache:
 
         hashed = False
         try:
-            data = json.loads(read_regular(self._entry(key)).decode("utf-8"))
+            data = json.loads(read_regular(self._entry_path(key)).decode("utf-8"))
             if not isinstance(data, dict):
                 return None, hashed
             sig = data.get("signature")

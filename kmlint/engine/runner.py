@@ -219,6 +219,7 @@ def run(paths: list[str], resolver: ConfigResolver, force_exclude: bool = False,
     files = list(discover(paths, resolver, result.problems, force_exclude))
     results: list[Optional[FileResult]] = [None] * len(files)
     caches: dict[Path, ResultCache] = {}
+    dirs: dict[int, tuple[Settings, Path]] = {}  # per settings object: its cache directory
     tasks: list[_Task] = []
     for i, p in enumerate(files):
         display = display_path(p)
@@ -226,8 +227,13 @@ def run(paths: list[str], resolver: ConfigResolver, force_exclude: bool = False,
         if not use_cache:
             tasks.append(_Task(i, str(p), display, settings, None, None))
             continue
-        directory = cache_dir_for(settings)
-        cache = caches.setdefault(directory, ResultCache(directory))
+        known = dirs.get(id(settings))
+        if known is None or known[0] is not settings:
+            known = dirs[id(settings)] = (settings, cache_dir_for(settings))
+        directory = known[1]
+        cache = caches.get(directory)
+        if cache is None:
+            cache = caches[directory] = ResultCache(directory)
         try:
             key = cache.key(p, display, settings)
             signature = stat_signature(p)
