@@ -36,3 +36,26 @@ while True:
     if not ok:
         break
     probs = model.predict_on_batch(frame[None].astype("float32"))  # expect: KM203
+
+# a batch buffer made before the loop and filled in place every iteration (a GAN's noise)
+generator = keras.models.load_model("generator.keras")
+noise = np.zeros((32, 100))
+for step in range(1000):
+    for row in range(32):
+        noise[row, :] = np.random.uniform(-1, 1, 100)
+    fakes = generator.predict_on_batch(noise)  # expect: KM203
+    model.train_on_batch(np.concatenate([x_test[:32], fakes]), np.r_[np.ones(32), np.zeros(32)])
+
+# an agent's step loop: one-step training does not make it an epoch loop
+state = np.load("start.npy")
+done = False
+while not done:
+    q_values = model.predict_on_batch(state)  # expect: KM203
+    state, reward, done = np.load("step.npy"), 0.0, bool(np.random.rand() < 0.01)
+    model.train_on_batch(state, q_values)
+
+# a forecast of one series, extended by its own prediction for 14 steps
+series = x_test[0][np.newaxis, :50]
+for step_ahead in range(14):
+    next_value = model.predict_on_batch(series)  # expect: KM203
+    series = np.concatenate([series, next_value.reshape(1, 1, -1)], axis=1)
