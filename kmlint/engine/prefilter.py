@@ -33,16 +33,18 @@ from kmlint.semantics.model import DATASET_ONLY_METHODS, MODEL_EVIDENCE_METHODS
 if TYPE_CHECKING:  # pragma: no cover
     from kmlint.engine.session import Session
 
-# the roots of every tensorflow.* / keras.* qualname (tf_keras and keras.src are folded into keras)
-TENSORFLOW_WORDS = ("tensorflow", "keras", "tf_keras", "tensorflow_datasets")
+# the roots of every tensorflow.* / keras.* qualname (tf_keras and keras.src are folded into keras),
+# and the conventional aliases that resolve to them when code uses them without
+# importing them (model.UNBOUND_ALIASES)
+TENSORFLOW_WORDS = ("tensorflow", "keras", "tf_keras", "tensorflow_datasets", "tf", "K", "tfds", "layers")
 
 EVIDENCE: dict[str, tuple[str, ...]] = {
     # model.qualname() can only give tensorflow.* / keras.* (or model.is_imported("tensorflow")) ...
     "tensorflow": TENSORFLOW_WORDS,
     # ... and numpy.* only
-    "numpy": ("numpy",),
+    "numpy": ("numpy", "np"),
     # sizes.estimate(): arrays from numpy/tensorflow constructors and Keras/TFDS loaders
-    "array": ("numpy", *TENSORFLOW_WORDS),
+    "array": ("numpy", "np", *TENSORFLOW_WORDS),
     # model.is_dataset_chain(): a tf.data constructor or a dataset-only method
     "dataset": (*TENSORFLOW_WORDS, *sorted(DATASET_ONLY_METHODS)),
     # model.is_keras_model() and tensors.builds_keras_model(): a Keras constructor or
