@@ -969,6 +969,15 @@ class SemanticModel:
                         if q in DATASET_CONSTRUCTORS and not _is_info_element(b.value, q, b.path):  # type: ignore[arg-type]
                             return done(b.value, q)
                 return done(expr)
+            if type(expr) is ast.Subscript and type(expr.value) is _Name:  # type: ignore[attr-defined]
+                # `ds, info = tfds.load(name, with_info=True)` then `ds["train"]`:
+                # one split of the dict of datasets the constructor returns
+                b = self.binding_of(expr.value)  # type: ignore[attr-defined]
+                if b is not None and b.kind == "assign" and type(b.value) is _Call:
+                    q = self.qualname(b.value.func)  # type: ignore[attr-defined]
+                    if q in DATASET_CONSTRUCTORS and not _is_info_element(b.value, q, b.path):  # type: ignore[arg-type]
+                        return done(b.value, q)
+                return done(expr)
             break
         return done(expr)
 

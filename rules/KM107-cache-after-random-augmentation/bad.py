@@ -36,3 +36,19 @@ def add_noise(image):
 noisy = paths.map(load)
 noisy = noisy.map(add_noise)
 noisy = noisy.cache()  # expect: KM107
+
+# one split of the dict `tfds.load` returns; a random draw guards a deterministic flip
+import tensorflow_datasets as tfds
+
+pets, pets_info = tfds.load("oxford_iiit_pet", with_info=True)
+
+
+def load_pet(datapoint):
+    image = tf.image.resize(datapoint["image"], (128, 128))
+    if tf.random.uniform(()) > 0.5:
+        image = tf.image.flip_left_right(image)
+    return image
+
+
+pet_train = pets["train"].map(load_pet, num_parallel_calls=tf.data.AUTOTUNE)
+pet_batches = pet_train.cache().shuffle(1000).batch(8)  # expect: KM107

@@ -35,3 +35,19 @@ def add_noise(image):
 
 noisy = paths.map(load)
 noisy = noisy.cache().map(add_noise)
+
+# one split of the dict `tfds.load` returns; a random draw guards a deterministic flip
+import tensorflow_datasets as tfds
+
+pets, pets_info = tfds.load("oxford_iiit_pet", with_info=True)
+
+
+def load_pet(datapoint):
+    image = tf.image.resize(datapoint["image"], (128, 128))
+    if tf.random.uniform(()) > 0.5:
+        image = tf.image.flip_left_right(image)
+    return image
+
+
+pet_train = pets["train"].cache().map(load_pet, num_parallel_calls=tf.data.AUTOTUNE)
+pet_batches = pet_train.shuffle(1000).batch(8)  # expect: KM107
