@@ -60,7 +60,9 @@ class CacheInMemoryLarge(Rule):
             chain = model.chain(node)
             if not chain.steps or chain.steps[-1].call is not node:
                 chain = None
-        if chain is None:
+        if chain is None or (len(chain.steps) == 1 and isinstance(chain.origin, ast.Name)
+                             and call.function is not None and chain.origin.id in call.function.params):
+            self._check_helper_parameter(model, call, ctx)
             return
         upto = len(chain.steps) - 1  # the steps feeding this cache()
         before = chain.steps[:upto]
@@ -89,6 +91,43 @@ class CacheInMemoryLarge(Rule):
         ctx.report(attribute_name_node(node.func),
                    f"`cache()` without a filename keeps the whole dataset in memory, and {reason}; {advice}",
                    end_node=node)
+
+
+    def _check_helper_parameter(self, model, call, ctx) -> None:
+        """``def configure(ds): ds = ds.cache() ...`` called with the pipelines
+        of this file (``configure(train_ds)``): what the callers pass decides
+        what the helper caches (issue 16, class 4).  Reported on the cache once,
+        naming the first caller whose data is large."""
+        node = call.node
+        receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+        fn = call.function
+        if not isinstance(receiver, ast.Name) or fn is None or receiver.id not in fn.params:
+            return
+        b = model.binding_of(receiver)
+        if b is None or b.kind != "param" or b.scope is not fn.scope:
+            return
+        params = [p for p in fn.params if p not in ("self", "cls")] if fn.class_name else list(fn.params)
+        position = params.index(receiver.id) if receiver.id in params else None
+        threshold = ctx.settings.cache_bytes
+        for caller in model.callers(fn):
+            given = get_arg(caller.node, receiver.id, position)
+            value = value_of(model, given) if given is not None else None
+            if value is None or value.kind != "dataset":
+                continue
+            size, what = _value_bytes(value)
+            if size is not None:
+                if size < threshold:
+                    continue
+                reason = f"{what} is ~{describe_mb(size)} (threshold {describe_bytes(threshold)})"
+            else:
+                reason = _large_examples(value, threshold)
+                if reason is None:
+                    continue
+            ctx.report(attribute_name_node(node.func),
+                       f"`cache()` without a filename keeps the whole dataset in memory, and `{fn.name}()` is called "
+                       f"with `{model.text(given)}`: {reason}; cache to disk with "
+                       "`cache(\"/path/to/cache\")`", end_node=node)
+            return
 
 
 def _value_bytes(cached) -> tuple[Optional[int], str]:
