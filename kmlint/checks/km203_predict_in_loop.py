@@ -76,9 +76,11 @@ class PredictInLoop(Rule):
             varying = list(argument_values(helpers[0].node))
         else:
             varying = [data]
+        # a helper that draws a new random batch on every call (a replay buffer's sample)
+        drawn = bool(helpers) and _drawn_per_call(model, call.function, data)
         loop = innermost
         while loop is not None:
-            if any(model.depends_on_loop(v, loop) or _filled_in(model, v, loop) for v in varying) \
+            if (drawn or any(model.depends_on_loop(v, loop) or _filled_in(model, v, loop) for v in varying)) \
                     and not _few_iterations(model, loop, tiny) and not _trains_each_iteration(loop) \
                     and not (not helpers and _decodes(model, call, data, loop)):
                 return True
@@ -102,6 +104,40 @@ class PredictInLoop(Rule):
         changes = [edits.rename_attribute(model, node.func, "predict_on_batch"), *edits.keep_only_arguments(model, node, kept)]
         note = f"; drops {', '.join(dropped)}" if dropped else ""
         return Fix(UNSAFE, f"Use `predict_on_batch` (one batch, NumPy result{note})", edits=edits.flatten(changes))
+
+
+RANDOM_PREFIXES = ("numpy.random.", "random.", "tensorflow.random.")
+
+
+def _drawn_per_call(model, fn, data) -> bool:
+    """The helper's ``predict`` input is computed from a random draw made in
+    the helper (``idx = np.random.randint(len(buffer), size=n)``), directly or
+    through a function of this file it calls (``batch = sample(n)``): each
+    call predicts on a new batch, whatever its arguments."""
+    if fn is None:
+        return False
+    todo = list(names_in(data))
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or len(seen) > 20:
+            continue
+        seen.add(name)
+        for b in fn.scope.bindings.get(name, ()):
+            if b.value is None:
+                continue
+            for node in ast.walk(b.value):
+                if not isinstance(node, ast.Call):
+                    continue
+                if (model.qualname(node.func) or "").startswith(RANDOM_PREFIXES):
+                    return True
+                cs = model.call_of.get(id(node))
+                helper = model.function_called(cs) if cs is not None else None
+                if helper is not None and helper is not fn and any(
+                        (c.qualname or "").startswith(RANDOM_PREFIXES) for c in helper.calls):
+                    return True
+            todo.extend(names_in(b.value))
+    return False
 
 
 BUFFER_CONSTRUCTORS = {"numpy.zeros", "numpy.empty", "numpy.ones", "numpy.full"}

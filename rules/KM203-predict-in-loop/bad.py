@@ -59,3 +59,22 @@ series = x_test[0][np.newaxis, :50]
 for step_ahead in range(14):
     next_value = model.predict(series, verbose=0)  # expect: KM203
     series = np.concatenate([series, next_value.reshape(1, 1, -1)], axis=1)
+
+# a training step that predicts on a batch drawn at random from a replay
+# buffer, called once per episode: a new batch every call, whatever its argument
+replay_buffer = [np.load("transition.npy") for _ in range(1000)]
+
+
+def sample_experiences(batch_size):
+    indices = np.random.randint(len(replay_buffer), size=batch_size)
+    return np.stack([replay_buffer[i] for i in indices])
+
+
+def training_step(batch_size):
+    next_states = sample_experiences(batch_size)
+    next_q = model.predict(next_states, verbose=0)
+    model.train_on_batch(next_states, next_q)
+
+
+for episode in range(600):
+    training_step(32)  # expect: KM203
