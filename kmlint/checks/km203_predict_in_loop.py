@@ -46,7 +46,11 @@ class PredictInLoop(Rule):
         data = get_arg(call.node, "x", 0)
         if data is None or not model.is_keras_model(call.receiver):
             return
-        for innermost, helpers in model.loop_contexts(call):
+        contexts = model.loop_contexts(call)
+        if not contexts:
+            self._check_passed_function(model, call, data, ctx)
+            return
+        for innermost, helpers in contexts:
             if not self._per_iteration(model, call, data, innermost, helpers, ctx.settings.tiny_loop_iterations):
                 continue
             receiver = model.text(call.receiver)
@@ -61,6 +65,27 @@ class PredictInLoop(Rule):
                 message = (f"`{receiver}.predict()` is called once per loop iteration; every call builds a new "
                            f"data adapter and memory grows; {advice}")
                 ctx.report(call.node, message, self._fix(model, call, data))
+
+    def _check_passed_function(self, model, call, data, ctx) -> None:
+        """``def policy(obs): return model.predict(obs[None])`` handed to
+        ``run_episode(policy)``, which calls ``policy(obs)`` once per step of
+        its loop: calls through a function-valued parameter (issue 16, class 4)."""
+        fn = call.function
+        if fn is None or fn.class_name is not None or not model.depends_on_params(fn, data):
+            return
+        tiny = ctx.settings.tiny_loop_iterations
+        for site, through in _calls_through_parameters(model, fn):
+            loop = site.loops[-1] if site.loops else None
+            while loop is not None:
+                if any(model.depends_on_loop(a, loop) for a in argument_values(site.node)) \
+                        and not _few_iterations(model, loop, tiny) and not _trains_each_iteration(loop):
+                    receiver = model.text(call.receiver)
+                    ctx.report(call.node, f"`{fn.name}()` calls `{receiver}.predict()` and `{through.name}()` calls it "
+                               f"(as `{model.text(site.node.func)}`) once per loop iteration; every `predict` call "
+                               "builds a new data adapter and memory grows; call `predict_on_batch(x)` or "
+                               "`model(x, training=False)` per step instead", self._fix(model, call, data))
+                    return
+                loop = loop.parent
 
     @staticmethod
     def _per_iteration(model, call, data, innermost, helpers, tiny: int) -> bool:
@@ -104,6 +129,43 @@ class PredictInLoop(Rule):
         changes = [edits.rename_attribute(model, node.func, "predict_on_batch"), *edits.keep_only_arguments(model, node, kept)]
         note = f"; drops {', '.join(dropped)}" if dropped else ""
         return Fix(UNSAFE, f"Use `predict_on_batch` (one batch, NumPy result{note})", edits=edits.flatten(changes))
+
+
+def _calls_through_parameters(model, fn):
+    """(call site, function) pairs where ``fn`` is passed as an argument to a
+    function of this file that calls that parameter (``show(policy)`` ...
+    ``def show(policy): ... policy(obs)``)."""
+    out = []
+    for use in model.uses.get(fn.name, ()):
+        if use.kind != "load":
+            continue
+        b = model.binding_of(use.node)
+        if b is None or b.kind != "def" or b.function is not fn:
+            continue
+        parent = model.parent(use.node)
+        keyword = parent.arg if isinstance(parent, ast.keyword) else None
+        holder = model.parent(parent) if isinstance(parent, ast.keyword) else parent
+        if not isinstance(holder, ast.Call) or holder.func is use.node:
+            continue
+        cs = model.call_of.get(id(holder))
+        target = model.function_called(cs) if cs is not None else None
+        if target is None or target is fn:
+            continue
+        if keyword is None:
+            if use.node not in holder.args:
+                continue
+            position = holder.args.index(use.node)
+            params = [p for p in target.params if p not in ("self", "cls")] if target.class_name else target.params
+            if any(isinstance(a, ast.Starred) for a in holder.args[:position + 1]) or position >= len(params):
+                continue
+            keyword = params[position]
+        for site in target.calls:
+            func = site.node.func
+            if isinstance(func, ast.Name) and func.id == keyword:
+                pb = model.binding_of(func)
+                if pb is not None and pb.kind == "param" and pb.scope is target.scope:
+                    out.append((site, target))
+    return out
 
 
 RANDOM_PREFIXES = ("numpy.random.", "random.", "tensorflow.random.")

@@ -78,3 +78,18 @@ def training_step(batch_size):
 
 for episode in range(600):
     training_step(32)  # expect: KM203
+
+
+# a policy handed to an episode runner that calls it once per step
+def greedy_policy(obs):
+    return int(model.predict_on_batch(obs[np.newaxis])[0].argmax())  # expect: KM203
+
+
+def run_episode(policy, n_max_steps=200):
+    obs = np.load("start.npy")
+    for step in range(n_max_steps):
+        action = policy(obs)
+        obs = np.load(f"obs_{action}_{step}.npy")
+
+
+run_episode(greedy_policy)

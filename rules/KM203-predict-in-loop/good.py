@@ -111,3 +111,15 @@ def perturbation_rank(x, y):
         errors.append(float(np.mean((model.predict(x, verbose=0) - y) ** 2)))
         x[:, column] = hold
     return errors
+
+
+# a scoring function handed to a helper that calls it once, on the whole set
+def score_all(x):
+    return model.predict(x, verbose=0)
+
+
+def report(scorer, data):
+    print(scorer(data).mean())
+
+
+report(score_all, x_test)
