@@ -4,12 +4,14 @@ directly or through a helper of this file called from the loop."""
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 from typing import Optional
 
 from kmlint import edits
 from kmlint.semantics.names import argument_values
 from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
+from kmlint.semantics import project
 from kmlint.semantics.model import names_in
 from kmlint.semantics.names import get_arg
 from kmlint.semantics.sizes import int_value
@@ -44,7 +46,7 @@ class PredictInLoop(Rule):
         if not isinstance(call.node.func, ast.Attribute) or model.function_called(call) is not None:
             return
         data = get_arg(call.node, "x", 0)
-        if data is None or not model.is_keras_model(call.receiver):
+        if data is None or not (model.is_keras_model(call.receiver) or _project_model(model, call.receiver, ctx.path)):
             return
         contexts = model.loop_contexts(call)
         if not contexts:
@@ -129,6 +131,24 @@ class PredictInLoop(Rule):
         changes = [edits.rename_attribute(model, node.func, "predict_on_batch"), *edits.keep_only_arguments(model, node, kept)]
         note = f"; drops {', '.join(dropped)}" if dropped else ""
         return Fix(UNSAFE, f"Use `predict_on_batch` (one batch, NumPy result{note})", edits=edits.flatten(changes))
+
+
+KERAS_MODEL_BASES = {"keras.Model", "keras.Sequential"}
+
+
+def _project_model(model, receiver, path: str) -> bool:
+    """``model = VGG16(...)`` where ``VGG16`` is a class of another project
+    file that subclasses ``keras.Model`` (``from network import VGG16``)."""
+    if not isinstance(receiver, ast.Name) or not path:
+        return False
+    b = model.binding_of(receiver)
+    if b is None or b.kind != "assign" or b.path or not isinstance(b.value, ast.Call):
+        return False
+    found = project.imported_class(model, Path(path), b.value.func, model.dependencies)
+    if found is None:
+        return False
+    helper, cls, _ = found
+    return any(helper.qualname(base) in KERAS_MODEL_BASES for base in cls.bases)
 
 
 def _calls_through_parameters(model, fn):
