@@ -201,6 +201,10 @@ def _unbounded(model, chain, before) -> Optional[str]:
         for step in before:
             if step.method in ("interleave", "flat_map") and _creates_tfrecords(model, step):
                 return "it reads every TFRecord shard matched by `list_files` (a corpus, not a sample)"
+    if origin == "tensorflow.data.Dataset.from_tensor_slices" and _many_files(model, first_arg(chain.origin)):
+        for step in before:
+            if step.method in ("interleave", "flat_map") and _creates_tfrecords(model, step):
+                return "it reads the records of every TFRecord shard of a long file list (a corpus, not a sample)"
     return None
 
 
@@ -268,15 +272,32 @@ def _bounds_length(step) -> bool:
     return step.method == "apply" and isinstance(arg, ast.Call) and call_name(arg) == "assert_cardinality"
 
 
-def _many_files(model, arg) -> bool:
-    """A glob pattern or a glob call (directly or through a name)."""
+# a file list of at least this many shards is a corpus (ImageNet's train-00000-of-01024 ...)
+MANY_SHARDS = 16
+
+
+def _many_files(model, arg, depth: int = 0) -> bool:
+    """A glob pattern or a glob call, or a list of at least MANY_SHARDS file
+    names built by a comprehension (``[f"train-{i:05d}" for i in
+    range(1024)]``), directly, through a name or returned by a helper of
+    this file."""
     value = arg
     for _ in range(5):
         if not isinstance(value, ast.Name):
             break
         b = model.binding_of(value)
         value = b.value if b is not None and b.kind == "assign" and not b.path else None
+    if isinstance(value, (ast.ListComp, ast.GeneratorExp)) and value.generators:
+        it = value.generators[0].iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and it.args:
+            n = int_value(model, it.args[-1] if len(it.args) == 1 else it.args[1])
+            return n is not None and n >= MANY_SHARDS
+        return _many_files(model, it, depth + 1) if depth < 3 else False
     if isinstance(value, ast.Call):
+        cs = model.call_of.get(id(value))
+        fn = model.function_called(cs) if cs is not None else None
+        if fn is not None and depth < 3:
+            return bool(fn.returns) and any(_many_files(model, r, depth + 1) for r in fn.returns)
         return model.qualname(value.func) in GLOBS
     try:
         text = literal_value(value)

@@ -97,3 +97,14 @@ flower_train = tfds.load("tf_flowers", split="train[:80%]", as_supervised=True)
 digits_val = tfds.load("mnist", split="test[:10%]", as_supervised=True)
 flower_train = configure_for_performance(flower_train)
 digits_val = configure_for_performance(digits_val)
+
+
+# the records of a long list of TFRecord shards (a corpus): the list comes
+# from a helper that names 1024 shard files
+def shard_names(data_dir):
+    return [f"{data_dir}/train-{i:05d}-of-01024" for i in range(1024)]
+
+
+shards_ds = tf.data.Dataset.from_tensor_slices(shard_names("/data/imagenet"))
+shards_ds = shards_ds.interleave(tf.data.TFRecordDataset)
+shards_ds = shards_ds.cache()  # expect: KM101

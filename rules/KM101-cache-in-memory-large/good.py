@@ -98,3 +98,8 @@ def configure_for_performance(ds):
 
 
 small_mnist = configure_for_performance(tfds.load("mnist", split="train[:10%]"))
+
+
+# the records of a handful of TFRecord files: a sample, not a corpus
+few_shards = tf.data.Dataset.from_tensor_slices([f"sample-{i}.tfrecord" for i in range(4)])
+few_shards = few_shards.interleave(tf.data.TFRecordDataset).cache()
