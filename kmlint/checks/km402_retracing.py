@@ -88,6 +88,7 @@ class Retracing(Rule):
 
     def check_module(self, model, ctx) -> None:
         sequential: dict[int, list[tuple[CallSite, TfFunction]]] = {}
+        self._told: set[int] = set()  # caller arguments reported through a helper (one finding each)
         for cs in model.calls:
             if cs.node.func is None:
                 continue
@@ -204,6 +205,8 @@ class Retracing(Rule):
                 given = _argument_for(caller, helper, name)
                 if given is None:
                     continue
+                if id(given) in self._told:
+                    continue
                 for loop in reversed(caller.loops):
                     if not varies_in(model, given, loop):
                         continue
@@ -212,12 +215,14 @@ class Retracing(Rule):
                         continue
                     via = f"`{helper.name}()` passes its parameter `{name}` to the `tf.function` `{callee}`"
                     if is_python_scalar(model, given):
+                        self._told.add(id(given))
                         ctx.report(given, f"{via}, and this loop calls it with the Python number "
                                    f"`{model.text(given)}`, which changes on every iteration: each new value traces "
                                    "a new graph that stays in memory; pass a tensor (`tf.constant(...)` of the dtype "
                                    "the function computes in) or declare an `input_signature`")
                         return
                     if changes_shape(model, given, loop):
+                        self._told.add(id(given))
                         ctx.report(given, f"{via}, and this loop calls it with `{model.text(given)}`, whose shape "
                                    "changes on every iteration: each new shape traces a new graph that stays in "
                                    "memory; add `reduce_retracing=True` or an `input_signature` with `None` "
