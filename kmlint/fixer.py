@@ -606,10 +606,11 @@ def _lint_findings(text: str, shown: str, settings: Settings) -> list[Finding]:
 def fix_guarded(data: bytes, path: Path, shown: str, settings: Settings, unsafe: bool) -> FileFix:
     """``fix_bytes`` in a forked child: a native crash while fixing one file is
     that file's KM000, and the run goes on fixing the others."""
-    from kmlint.engine.runner import crashed_result, too_large, warm_up
+    from kmlint.engine.runner import crashed_result, over_budget, too_large, warm_up
 
-    if len(data) > settings.max_file_size > 0:
-        return FileFix(path, shown, original_bytes=data, findings=too_large(shown, settings, len(data)).findings)
+    size = over_budget(data, shown, settings)
+    if size is not None:
+        return FileFix(path, shown, original_bytes=data, findings=too_large(shown, settings, size, code_cells=shown.endswith(".ipynb")).findings)
     warm_up(settings, fixing=True)
     try:
         return guard.guarded(_fix_content, data, path, shown, settings, unsafe)
@@ -619,8 +620,10 @@ def fix_guarded(data: bytes, path: Path, shown: str, settings: Settings, unsafe:
 
 
 def fix_file(path: Path, shown: str, settings: Settings, *, unsafe: bool, write: bool) -> FileFix:
+    from kmlint.engine.runner import read_limit
+
     try:
-        data = read_regular(path, settings.max_file_size)
+        data = read_regular(path, read_limit(path, settings))
     except TooLarge as e:
         from kmlint.engine.runner import too_large
 

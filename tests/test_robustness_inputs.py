@@ -273,3 +273,40 @@ def test_files_over_the_size_budget_are_reported_not_parsed(tmp_path):
     assert "a.py:3:7: KM201" in r.stdout
     (tmp_path / "pyproject.toml").write_text('[tool.kmlint]\nmax-file-size = "1 MB"\n')
     assert "big.py" not in run_cli("check", ".", cwd=tmp_path).stdout
+
+
+def _notebook(code: str, output_bytes: int) -> str:
+    """A notebook of one code cell whose output (an embedded image) takes ``output_bytes``."""
+    output = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "A" * output_bytes}}
+    cell = {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": code, "outputs": [output]}
+    return json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+NOTEBOOK_CODE = "import tensorflow as tf\ngen = tf.keras.preprocessing.image.ImageDataGenerator()\nmodel.fit_generator(gen)\n"
+
+
+def test_a_notebooks_budget_counts_its_code_cells_not_its_outputs(tmp_path):
+    """Plots and images embedded in a notebook's outputs are never parsed: a
+    notebook with 3 kB of code and 40 kB of outputs is analysed under a 10 kB
+    budget; one whose code cells are over the budget is not."""
+    (tmp_path / "pyproject.toml").write_text('[tool.kmlint]\nmax-file-size = "10 kB"\n')
+    (tmp_path / "plots.ipynb").write_text(_notebook(NOTEBOOK_CODE, 40_000))
+    (tmp_path / "code.ipynb").write_text(_notebook(NOTEBOOK_CODE + "x = 1\n" * 3000, 10))
+    r = run_cli("check", ".", "--select", "KM201,KM901", cwd=tmp_path)
+    assert "plots.ipynb:cell 1:line 3:col 7: KM201" in r.stdout, r.stdout
+    assert "plots.ipynb:1:1: KM901" not in r.stdout
+    assert "code.ipynb:1:1: KM901 [parse-error] file too large to analyse: 17.7 kB of code cells is over the " \
+        "max-file-size budget of 9.8 kB" in r.stdout, r.stdout
+    # a notebook file over 16 times the budget is not even read
+    (tmp_path / "plots.ipynb").write_text(_notebook(NOTEBOOK_CODE, 200_000))
+    r = run_cli("check", ".", "--select", "KM201,KM901", cwd=tmp_path)
+    assert "plots.ipynb:1:1: KM901 [parse-error] file too large to analyse: 195.6 kB is over 16 times the " \
+        "max-file-size budget of 9.8 kB (a notebook's code cells count" in r.stdout, r.stdout
+
+
+def test_fix_of_a_notebook_with_large_outputs(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.kmlint]\nmax-file-size = "10 kB"\n')
+    nb = tmp_path / "plots.ipynb"
+    nb.write_text(_notebook(NOTEBOOK_CODE, 40_000))
+    r = run_cli("check", ".", "--select", "KM201", "--fix", cwd=tmp_path)
+    assert "fit_generator" not in json.loads(nb.read_text())["cells"][0]["source"], r.stdout + r.stderr

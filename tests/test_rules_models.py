@@ -219,3 +219,39 @@ def test_km204_advice_depends_on_whether_each_iteration_trains():
     (built,) = lint(builds, select=["KM204"])
     assert "does not stop the growth" in trained.message and "set_weights" in trained.message
     assert "does not stop" not in built.message and "call `clear_session()` at the top" in built.message
+
+
+def test_km203_model_class_imported_from_another_project_file(tmp_path):
+    """``model = VGG16(...)`` with ``class VGG16(keras.Model)`` in the
+    project's network.py: a Keras model, so predict per batch is KM203
+    (issue 16, class 4); a class there that is no Keras model is not."""
+    from kmlint.config import Settings
+    from kmlint.engine.linter import lint_text
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "network.py").write_text(src("""
+        from tensorflow import keras
+
+        class VGG16(keras.Model):
+            def call(self, x):
+                return x
+
+        class Scorer:
+            def predict(self, x):
+                return x
+    """))
+    script = tmp_path / "main.py"
+    script.write_text(src("""
+        import tensorflow as tf
+        from network import VGG16, Scorer
+
+        model = VGG16([32, 32, 3])
+        scorer = Scorer()
+        test_loader = tf.data.Dataset.range(100).batch(4)
+        for x in test_loader:
+            logits = model.predict(x)
+            scores = scorer.predict(x)
+    """))
+    result = lint_text(script.read_text(), str(script), Settings(select=["KM203"]))
+    assert [(f.line, f.code) for f in result.findings] == [(8, "KM203")]
+    assert str((tmp_path / "network.py").resolve()) in result.dependencies

@@ -283,3 +283,18 @@ def test_km402_successive_module_level_calls_with_new_python_numbers():
     found = lint(text, select=["KM402"])
     assert [(f.line, f.column) for f in found] == [(11, 6), (18, 17)]
     assert "`3` after `2`" in found[0].message and "`20` after `10`" in found[1].message
+
+
+def test_km402_helper_forwarding_to_two_tf_function_calls_is_one_finding():
+    """A helper passing its parameter to two calls of one tf.function, called
+    from a loop with the loop counter: one finding at the loop's argument."""
+    text = (
+        "import tensorflow as tf\n\n"
+        "@tf.function\n"
+        "def step(x, k):\n    return x * k\n\n"
+        "def helper(k):\n    return step(tf.zeros(2), k) + step(tf.ones(2), k)\n\n"
+        "for i in range(100):\n    helper(i)\n"
+    )
+    assert codes(text, select=["KM402"]) == [(11, "KM402")]
+    # a tensor built from the counter traces once
+    assert codes(text.replace("helper(i)", "helper(tf.constant(i))"), select=["KM402"]) == []

@@ -60,7 +60,9 @@ class CacheInMemoryLarge(Rule):
             chain = model.chain(node)
             if not chain.steps or chain.steps[-1].call is not node:
                 chain = None
-        if chain is None:
+        if chain is None or (len(chain.steps) == 1 and isinstance(chain.origin, ast.Name)
+                             and call.function is not None and chain.origin.id in call.function.params):
+            self._check_helper_parameter(model, call, ctx)
             return
         upto = len(chain.steps) - 1  # the steps feeding this cache()
         before = chain.steps[:upto]
@@ -89,6 +91,43 @@ class CacheInMemoryLarge(Rule):
         ctx.report(attribute_name_node(node.func),
                    f"`cache()` without a filename keeps the whole dataset in memory, and {reason}; {advice}",
                    end_node=node)
+
+
+    def _check_helper_parameter(self, model, call, ctx) -> None:
+        """``def configure(ds): ds = ds.cache() ...`` called with the pipelines
+        of this file (``configure(train_ds)``): what the callers pass decides
+        what the helper caches (issue 16, class 4).  Reported on the cache once,
+        naming the first caller whose data is large."""
+        node = call.node
+        receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+        fn = call.function
+        if not isinstance(receiver, ast.Name) or fn is None or receiver.id not in fn.params:
+            return
+        b = model.binding_of(receiver)
+        if b is None or b.kind != "param" or b.scope is not fn.scope:
+            return
+        params = [p for p in fn.params if p not in ("self", "cls")] if fn.class_name else list(fn.params)
+        position = params.index(receiver.id) if receiver.id in params else None
+        threshold = ctx.settings.cache_bytes
+        for caller in model.callers(fn):
+            given = get_arg(caller.node, receiver.id, position)
+            value = value_of(model, given) if given is not None else None
+            if value is None or value.kind != "dataset":
+                continue
+            size, what = _value_bytes(value)
+            if size is not None:
+                if size < threshold:
+                    continue
+                reason = f"{what} is ~{describe_mb(size)} (threshold {describe_bytes(threshold)})"
+            else:
+                reason = _large_examples(value, threshold)
+                if reason is None:
+                    continue
+            ctx.report(attribute_name_node(node.func),
+                       f"`cache()` without a filename keeps the whole dataset in memory, and `{fn.name}()` is called "
+                       f"with `{model.text(given)}`: {reason}; cache to disk with "
+                       "`cache(\"/path/to/cache\")`", end_node=node)
+            return
 
 
 def _value_bytes(cached) -> tuple[Optional[int], str]:
@@ -162,6 +201,10 @@ def _unbounded(model, chain, before) -> Optional[str]:
         for step in before:
             if step.method in ("interleave", "flat_map") and _creates_tfrecords(model, step):
                 return "it reads every TFRecord shard matched by `list_files` (a corpus, not a sample)"
+    if origin == "tensorflow.data.Dataset.from_tensor_slices" and _many_files(model, first_arg(chain.origin)):
+        for step in before:
+            if step.method in ("interleave", "flat_map") and _creates_tfrecords(model, step):
+                return "it reads the records of every TFRecord shard of a long file list (a corpus, not a sample)"
     return None
 
 
@@ -229,15 +272,32 @@ def _bounds_length(step) -> bool:
     return step.method == "apply" and isinstance(arg, ast.Call) and call_name(arg) == "assert_cardinality"
 
 
-def _many_files(model, arg) -> bool:
-    """A glob pattern or a glob call (directly or through a name)."""
+# a file list of at least this many shards is a corpus (ImageNet's train-00000-of-01024 ...)
+MANY_SHARDS = 16
+
+
+def _many_files(model, arg, depth: int = 0) -> bool:
+    """A glob pattern or a glob call, or a list of at least MANY_SHARDS file
+    names built by a comprehension (``[f"train-{i:05d}" for i in
+    range(1024)]``), directly, through a name or returned by a helper of
+    this file."""
     value = arg
     for _ in range(5):
         if not isinstance(value, ast.Name):
             break
         b = model.binding_of(value)
         value = b.value if b is not None and b.kind == "assign" and not b.path else None
+    if isinstance(value, (ast.ListComp, ast.GeneratorExp)) and value.generators:
+        it = value.generators[0].iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and it.args:
+            n = int_value(model, it.args[-1] if len(it.args) == 1 else it.args[1])
+            return n is not None and n >= MANY_SHARDS
+        return _many_files(model, it, depth + 1) if depth < 3 else False
     if isinstance(value, ast.Call):
+        cs = model.call_of.get(id(value))
+        fn = model.function_called(cs) if cs is not None else None
+        if fn is not None and depth < 3:
+            return bool(fn.returns) and any(_many_files(model, r, depth + 1) for r in fn.returns)
         return model.qualname(value.func) in GLOBS
     try:
         text = literal_value(value)

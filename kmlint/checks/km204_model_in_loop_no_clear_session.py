@@ -108,6 +108,32 @@ def _model_kept(model: SemanticModel, site: CallSite, built: CallSite, loop: Loo
     return False
 
 
+def _cleared_per_trial(model: SemanticModel, loop: Loop, clears: list) -> bool:
+    """The loop sits in a per-trial function (an objective handed to an
+    optimizer, or a function called from a loop) that calls
+    ``clear_session()`` after the loop, before it returns: the models of one
+    trial's folds are freed when the trial ends, so they do not pile up from
+    trial to trial (``def objective(...): for fold in ...: build(); fit()``
+    then ``clear_session(); return score``)."""
+    fn = loop.function
+    if fn is None or not any(c.function is fn and not c.loops and c.order > loop.end_order for c in clears):
+        return False
+    if any(c.loops for c in model.callers(fn)):
+        return True
+    for use in model.uses.get(fn.name, ()):
+        if use.kind != "load":
+            continue
+        b = model.binding_of(use.node)
+        if b is None or b.kind != "def" or b.function is not fn:
+            continue
+        parent = model.parent(use.node)
+        if isinstance(parent, ast.keyword):
+            parent = model.parent(parent)
+        if isinstance(parent, ast.Call) and parent.func is not use.node:
+            return True  # handed to an optimizer as its objective
+    return False
+
+
 @register
 class ModelInLoopNoClearSession(Rule):
     code = "KM204"
@@ -140,6 +166,8 @@ class ModelInLoopNoClearSession(Rule):
                 site = next((c for c in chain if loop in c.loops), cs)
                 around = set(site.loops)
                 if any(model.executes_in(c, lp) for c in clears for lp in around):
+                    continue
+                if _cleared_per_trial(model, loop, clears):
                     continue
                 if _model_kept(model, site, cs, loop):
                     continue

@@ -136,16 +136,41 @@ def _infinite_generator(model, expr, depth: int = 0) -> bool:
     if fn is None or not fn.yields:
         return False
     for y in fn.yields:
-        loop = None
+        loops = []
         for a in model.ancestors(y):
             if a is fn.node:
                 break
             if isinstance(a, LOOP_NODES):
-                loop = a
-                break
-        if not (isinstance(loop, ast.While) and _always_true(loop.test)):
+                loops.append(a)
+        if not loops:
+            return False
+        loop = loops[0]
+        if isinstance(loop, ast.While) and _always_true(loop.test):
+            continue
+        # a pass over the full batches only (`for i in range(n // bs)`) started
+        # again by `while True:` every epoch: no partial batch either
+        if not (_full_batches(model, loop) and len(loops) > 1 and isinstance(loops[1], ast.While)
+                and _always_true(loops[1].test)):
             return False
     return True
+
+
+def _full_batches(model, loop) -> bool:
+    """``for i in range(n // bs)``, directly or through a name bound once to
+    the floor division: every batch the loop makes is full."""
+    if not isinstance(loop, (ast.For, ast.AsyncFor)):
+        return False
+    it = loop.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+            and len(it.args) == 1 and not it.keywords):
+        return False
+    count = it.args[0]
+    if isinstance(count, ast.Name):
+        b = model.binding_of(count)
+        if b is None or b.kind != "assign" or b.path or len(b.scope.bindings.get(count.id, ())) != 1:
+            return False
+        count = b.value
+    return _is_floor_division(count)
 
 
 def _always_true(test) -> bool:

@@ -26,7 +26,7 @@ def _is_zero_or_none(expr: Optional[ast.expr]) -> bool:
         return False
 
 
-def changes_shape(model: SemanticModel, expr: ast.expr, loop: Loop) -> bool:
+def changes_shape(model: SemanticModel, expr: ast.expr, loop: Loop, depth: int = 0) -> bool:
     """``x[:i]`` / ``x[i:]`` with ``i`` changing per iteration, or an array
     constructor whose shape depends on the iteration.  Fixed-size windows such as
     ``x[i:i + 32]`` keep their shape."""
@@ -43,7 +43,30 @@ def changes_shape(model: SemanticModel, expr: ast.expr, loop: Loop) -> bool:
     if isinstance(expr, ast.Call) and model.qualname(expr.func) in ARRAY_CONSTRUCTORS:
         shape = get_arg(expr, "shape", 0) or get_arg(expr, "size")
         return shape is not None and varies_in(model, shape, loop)
+    if isinstance(expr, ast.Call) and model.qualname(expr.func) in SHAPE_SETTING:
+        keyword, position = SHAPE_SETTING[model.qualname(expr.func)]
+        shape = get_arg(expr, keyword, position)
+        return shape is not None and varies_in(model, shape, loop)
+    if isinstance(expr, ast.Name) and depth < 3:
+        # bound one line earlier in the loop: `img = tf.image.resize(img, shape)`
+        b = model.binding_of(expr)
+        if b is not None and b.kind == "assign" and not b.path and b.value is not None and loop in b.loops:
+            return changes_shape(model, b.value, loop, depth + 1)
     return False
+
+
+# TensorFlow ops whose output shape is set by an argument: (keyword, position)
+SHAPE_SETTING = {
+    "tensorflow.image.resize": ("size", 1),
+    "tensorflow.image.resize_with_pad": ("target_height", 1),
+    "tensorflow.image.resize_with_crop_or_pad": ("target_height", 1),
+    "tensorflow.reshape": ("shape", 1),
+    "tensorflow.zeros": ("shape", 0),
+    "tensorflow.ones": ("shape", 0),
+    "tensorflow.fill": ("dims", 0),
+    "tensorflow.random.uniform": ("shape", 0),
+    "tensorflow.random.normal": ("shape", 0),
+}
 
 
 def _arguments(call: ast.Call) -> list[ast.expr]:
@@ -65,13 +88,17 @@ class Retracing(Rule):
 
     def check_module(self, model, ctx) -> None:
         sequential: dict[int, list[tuple[CallSite, TfFunction]]] = {}
+        self._told: set[int] = set()  # caller arguments reported through a helper (one finding each)
         for cs in model.calls:
             if cs.node.func is None:
                 continue
-            if not cs.loops and cs.function is not None:
-                continue
             tf = callee_tf_function(model, cs)
             if tf is None or tf.has_input_signature or tf.reduces_retracing:
+                continue
+            if not cs.loops and cs.function is not None:
+                # in a helper: what its callers in loops pass for the parameters it forwards
+                if not inside_tf_function(model, cs.function):
+                    self._check_helper_callers(model, ctx, cs, tf)
                 continue
             if not cs.loops:
                 # module level (a script's or a notebook's successive calls)
@@ -79,28 +106,58 @@ class Retracing(Rule):
                 continue
             if inside_tf_function(model, cs.function):
                 continue  # a call traced inside another tf.function is inlined, not retraced
-            self._check_args(model, ctx, cs, tf)
+            if not self._check_args(model, ctx, cs, tf):
+                self._check_helper_callers(model, ctx, cs, tf)
         for calls in sequential.values():
             self._check_successive(model, ctx, sorted(calls, key=lambda c: (c[0].top_index, c[0].order)))
 
     def _check_successive(self, model: SemanticModel, ctx, calls: list) -> None:
-        """Successive calls of one tf.function with different Python numbers
-        for the same parameter (``f(1)`` ... ``f(2)``, often in consecutive
-        notebook cells): each new value traces another graph that stays."""
-        seen: dict[object, tuple] = {}  # parameter (position or keyword) -> first literal and its text
+        """Successive calls of one tf.function with new Python values or new
+        tensor shapes for the same parameter (``f(1)`` ... ``f(2)``,
+        ``f(tf.constant([[1., 2.]]))`` ... ``f(tf.constant([[1.], [2.]]))``,
+        ``f(tf.constant(1.))`` ... ``f([1, -1])``, often in consecutive notebook
+        cells): each new value or shape traces another graph that stays."""
+        numbers: dict[object, tuple] = {}  # parameter (position or keyword) -> first literal and its text
+        shapes: dict[object, list] = {}  # parameter -> tensor shapes passed so far
+        seen: dict[object, list] = {}  # parameter -> every signature passed so far
+        reported_number = False
         for cs, tf in calls:
+            callee = model.text(cs.node.func)
             for key, value in _literal_arguments(cs.node):
-                first = seen.setdefault(key, (value.value, model.text(value)))
-                if first[0] == value.value and type(first[0]) is type(value.value):
+                first = numbers.setdefault(key, (value.value, model.text(value)))
+                if reported_number or (first[0] == value.value and type(first[0]) is type(value.value)):
                     continue
-                callee = model.text(cs.node.func)
                 ctx.report(value, f"`{callee}` is a `tf.function` called with the Python number "
                            f"`{model.text(value)}` after `{first[1]}`: each new Python value traces another graph "
                            "that stays in memory; pass a tensor (`tf.constant(...)` of the dtype the function "
                            "computes in) or declare an `input_signature`", self._tensor_fix(model, value, cs, tf))
-                return
+                reported_number = True
+            told = False  # one finding per call
+            for key, value, signature in _signatures(model, cs.node):
+                earlier = seen.setdefault(key, [])
+                if told:
+                    earlier.append(signature)
+                    if signature[0] == "tensor":
+                        shapes.setdefault(key, []).append(signature[1])
+                    continue
+                if signature[0] == "tensor":
+                    known = shapes.setdefault(key, [])
+                    if known and signature[1] not in known:
+                        ctx.report(value, f"`{callee}` is a `tf.function` called with a tensor of shape "
+                                   f"{_shape_text(signature[1])} after {_shape_text(known[-1])}: each "
+                                   "new shape traces another graph that stays in memory; add "
+                                   "`reduce_retracing=True` or an `input_signature` with `None` dimensions",
+                                   self._relax_fix(model, tf))
+                        told = True
+                    known.append(signature[1])
+                elif signature[0] == "list" and earlier and signature not in earlier:
+                    ctx.report(value, f"`{callee}` is a `tf.function` called with the Python list "
+                               f"`{model.text(value)}`: a Python structure is part of the trace key, so each new "
+                               "value traces another graph that stays in memory; pass `tf.constant(...)`")
+                    told = True
+                earlier.append(signature)
 
-    def _check_args(self, model: SemanticModel, ctx, cs: CallSite, tf: TfFunction) -> None:
+    def _check_args(self, model: SemanticModel, ctx, cs: CallSite, tf: TfFunction) -> bool:
         callee = model.text(cs.node.func)
         for value in _arguments(cs.node):
             for loop in reversed(cs.loops):
@@ -115,13 +172,62 @@ class Retracing(Rule):
                                "graph that stays in memory; pass a tensor (`tf.constant(...)` of the dtype the "
                                "function computes in) or declare an `input_signature`",
                                self._tensor_fix(model, value, cs, tf))
-                    return
+                    return True
                 if changes_shape(model, value, loop):
                     ctx.report(value, f"`{callee}` is a `tf.function` called with `{model.text(value)}`, whose shape "
                                "changes on every iteration: each new shape traces a new graph that stays in memory; "
                                "add `reduce_retracing=True` or an `input_signature` with `None` dimensions",
                                self._relax_fix(model, tf))
-                    return
+                    return True
+        return False
+
+    def _check_helper_callers(self, model: SemanticModel, ctx, cs: CallSite, tf: TfFunction) -> None:
+        """``def pattern(index): ... step(image, index)`` called as
+        ``for index in range(64): pattern(index)``: the helper forwards its
+        parameter to the tf.function, so the caller's loop decides what the
+        tf.function gets (a new Python number or a new shape per iteration)."""
+        helper = cs.function
+        if helper is None:
+            return
+        forwarded = {}  # parameter name -> the argument of cs that is that parameter
+        for value in _arguments(cs.node):
+            if isinstance(value, ast.Name) and value.id in helper.params:
+                b = model.binding_of(value)
+                if b is not None and b.kind == "param" and b.scope is helper.scope:
+                    forwarded.setdefault(value.id, value)
+        if not forwarded:
+            return
+        callee = model.text(cs.node.func)
+        for caller in model.callers(helper):
+            if not caller.loops or caller.function is helper or inside_tf_function(model, caller.function):
+                continue
+            for name in forwarded:
+                given = _argument_for(caller, helper, name)
+                if given is None:
+                    continue
+                if id(given) in self._told:
+                    continue
+                for loop in reversed(caller.loops):
+                    if not varies_in(model, given, loop):
+                        continue
+                    n = model.known_iterations(loop)
+                    if n is not None and n <= ctx.settings.tiny_loop_iterations:
+                        continue
+                    via = f"`{helper.name}()` passes its parameter `{name}` to the `tf.function` `{callee}`"
+                    if is_python_scalar(model, given):
+                        self._told.add(id(given))
+                        ctx.report(given, f"{via}, and this loop calls it with the Python number "
+                                   f"`{model.text(given)}`, which changes on every iteration: each new value traces "
+                                   "a new graph that stays in memory; pass a tensor (`tf.constant(...)` of the dtype "
+                                   "the function computes in) or declare an `input_signature`")
+                        return
+                    if changes_shape(model, given, loop):
+                        self._told.add(id(given))
+                        ctx.report(given, f"{via}, and this loop calls it with `{model.text(given)}`, whose shape "
+                                   "changes on every iteration: each new shape traces a new graph that stays in "
+                                   "memory; add `reduce_retracing=True` or an `input_signature` with `None` "
+                                   "dimensions", self._relax_fix(model, tf))
+                        return
 
     @staticmethod
     def _tensor_fix(model: SemanticModel, value: ast.expr, cs: CallSite, tf: TfFunction) -> Optional[Fix]:
@@ -171,6 +277,16 @@ def _append_keyword(model: SemanticModel, call: ast.Call, text: str):
     if rest.lstrip().startswith(","):  # a trailing comma: the new argument goes after it
         return insertion(model, close[0], close[1], text)
     return edit(model, last.end_line, last.end_col, last.end_line, last.end_col, ", " + text)
+
+
+def _argument_for(call: CallSite, fn, name: str) -> Optional[ast.expr]:
+    """What ``call`` passes for the parameter ``name`` of ``fn`` (None when
+    not visible: defaults, ``*args``)."""
+    params = list(fn.params)
+    if fn.class_name is not None and params[:1] in (["self"], ["cls"]):
+        params = params[1:]
+    position = params.index(name) if name in params else None
+    return get_arg(call.node, name, position)
 
 
 def _parameter_for(cs: CallSite, fn, value: ast.expr) -> Optional[str]:
@@ -250,3 +366,61 @@ def _literal_arguments(call: ast.Call):
     for k in call.keywords:
         if k.arg is not None and isinstance(k.value, ast.Constant) and type(k.value.value) in (int, float):
             yield k.arg, k.value
+
+
+TENSOR_FROM_LITERAL = {"tensorflow.constant", "tensorflow.convert_to_tensor"}
+
+
+def _signatures(model: SemanticModel, call: ast.Call):
+    """(parameter key, argument, signature) for arguments whose trace key is
+    visible: ``("tensor", shape)`` for ``tf.constant(<nested literal list>)``,
+    ``("list", value)`` for a literal list or tuple of numbers,
+    ``("number", value)`` for a number literal."""
+    for i, a in enumerate(call.args):
+        if isinstance(a, ast.Starred):
+            return
+        signature = _signature(model, a)
+        if signature is not None:
+            yield i, a, signature
+    for k in call.keywords:
+        if k.arg is not None:
+            signature = _signature(model, k.value)
+            if signature is not None:
+                yield k.arg, k.value, signature
+
+
+def _signature(model: SemanticModel, value: ast.expr) -> Optional[tuple]:
+    if isinstance(value, ast.Constant) and type(value.value) in (int, float):
+        return ("number", value.value)
+    if isinstance(value, (ast.List, ast.Tuple)):
+        try:
+            literal = literal_value(value)
+        except ValueError:
+            return None
+        return ("list", repr(literal)) if _literal_shape(literal) is not None else None
+    if isinstance(value, ast.Call) and value.args and model.qualname(value.func) in TENSOR_FROM_LITERAL:
+        try:
+            literal = literal_value(value.args[0])
+        except ValueError:
+            return None
+        shape = _literal_shape(literal)
+        return ("tensor", shape) if shape is not None else None
+    return None
+
+
+def _literal_shape(value) -> Optional[tuple[int, ...]]:
+    """The shape of a nested list of numbers (None when ragged or not numbers)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return ()
+    if isinstance(value, (list, tuple)) and value:
+        inner = [_literal_shape(v) for v in value]
+        if inner[0] is None or any(s != inner[0] for s in inner):
+            return None
+        return (len(value), *inner[0])
+    return None
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"

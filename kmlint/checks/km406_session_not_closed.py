@@ -18,6 +18,44 @@ def _released(model: SemanticModel, name: str, call: CallSite) -> bool:
     binding = next((b for b in call.scope.bindings.get(name, ()) if b.value is call.node), None)
     if binding is None:
         return True  # cannot tell: do not flag
+    return _released_after(model, binding)
+
+
+def _handed_on(model: SemanticModel, call: ast.Call, arg: ast.expr, depth: int) -> bool:
+    """The session passed to a call: another owner may close it, unless the
+    callee is a function of this file whose parameter only uses it
+    (``def sample(sess, z): return sess.run(out, {z_in: z})``)."""
+    cs = model.call_of.get(id(call))
+    fn = model.function_called(cs) if cs is not None else None
+    if fn is None or depth >= 3:
+        return True
+    param = _parameter_of(fn, call, arg)
+    if param is None:
+        return True
+    binding = next((b for b in fn.scope.bindings.get(param, ()) if b.kind == "param"), None)
+    if binding is None:
+        return True
+    return _released_after(model, binding, depth + 1)
+
+
+def _parameter_of(fn, call: ast.Call, arg: ast.expr):
+    """The parameter of ``fn`` that ``arg`` (an argument of ``call``) binds."""
+    params = list(fn.params)
+    if fn.class_name is not None and params and params[0] in ("self", "cls"):
+        params = params[1:]
+    for i, a in enumerate(call.args):
+        if isinstance(a, ast.Starred):
+            return None
+        if a is arg:
+            return params[i] if i < len(params) else None
+    for k in call.keywords:
+        if k.value is arg:
+            return k.arg if k.arg in fn.params else None
+    return None
+
+
+def _released_after(model: SemanticModel, binding, depth: int = 0) -> bool:
+    name = binding.name
     for use in model.uses.get(name, ()):
         if use.kind != "load" or use.order <= binding.order:
             continue
@@ -30,7 +68,7 @@ def _released(model: SemanticModel, name: str, call: CallSite) -> bool:
         parent = call_parent(model, node)
         if isinstance(parent, ast.Attribute) and parent.value is node and parent.attr == "close":
             return True
-        if isinstance(parent, ast.Call) and parent.func is not node:
+        if isinstance(parent, ast.Call) and parent.func is not node and _handed_on(model, parent, node, depth):
             return True
         if isinstance(use.stmt, ast.Return) and use.stmt.value is node and statement_line(model, use.stmt) is not None:
             return True  # (a return in a one-line suite was not looked at by the libcst engine)

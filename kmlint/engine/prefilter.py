@@ -58,6 +58,18 @@ GENERIC_EVIDENCE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "keras_model": (tuple(sorted(GENERIC_MODEL_METHODS)), tuple(sorted(KERAS_COMPILE_KEYWORDS))),
 }
 _EVIDENCE_WORDS = {kind: frozenset(words) for kind, words in EVIDENCE.items()}
+# ... and, for code that uses them without importing them, the conventional
+# aliases the model resolves to those modules (model.UNBOUND_ALIASES), as
+# attribute accesses that start a dotted name (``tf.data``, not ``self.tf.x``
+# nor ``inp.shape``): a substring search, cheap where they do not occur
+_TF_ALIASES = ("tf.", "K.", "tfds.", "layers.")
+ALIAS_EVIDENCE: dict[str, tuple[str, ...]] = {
+    "tensorflow": _TF_ALIASES,
+    "numpy": ("np.",),
+    "array": ("np.", *_TF_ALIASES),
+    "dataset": _TF_ALIASES,
+    "keras_model": _TF_ALIASES,
+}
 
 
 def enabled() -> bool:
@@ -74,6 +86,9 @@ def has_evidence(kind: str, text: str) -> bool:
     text's words."""
     for word in _EVIDENCE_WORDS[kind]:
         if word in text and _whole_word(word, text):
+            return True
+    for prefix in ALIAS_EVIDENCE.get(kind, ()):
+        if prefix in text and _starts_name(prefix, text):
             return True
     generic = GENERIC_EVIDENCE.get(kind)
     if generic is not None and any(word in text and _whole_word(word, text) for word in generic[0]):
@@ -95,6 +110,18 @@ def _whole_word(word: str, text: str) -> bool:
         if not (before and _WORD_CHAR.match(before)) and not (after and _WORD_CHAR.match(after)):
             return True
         i = text.find(word, i + 1)
+    return False
+
+
+def _starts_name(prefix: str, text: str) -> bool:
+    """``prefix`` (``tf.``) occurs where a dotted name starts: not after a
+    word character or a dot."""
+    i = text.find(prefix)
+    while i >= 0:
+        before = text[i - 1] if i else ""
+        if not before or not (before == "." or _WORD_CHAR.match(before)):
+            return True
+        i = text.find(prefix, i + 1)
     return False
 
 

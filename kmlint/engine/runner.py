@@ -10,6 +10,7 @@ discovery order whatever the scheduling.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import signal
 from contextlib import contextmanager
@@ -89,17 +90,67 @@ def lint_path(path: Path, resolver: ConfigResolver, display: Optional[str] = Non
     return _lint_file(path, shown, resolver.for_file(path))[0]
 
 
+# A notebook's outputs (plots, logs, embedded images) are never parsed: the
+# budget counts its code cells, and its file may be this many times the budget.
+NOTEBOOK_FILE_FACTOR = 16
+
+
+def read_limit(path, settings: Settings) -> int:
+    """How many bytes may be read of a file before it is over budget unread."""
+    limit = settings.max_file_size
+    if limit > 0 and str(path).endswith(".ipynb"):
+        return limit * NOTEBOOK_FILE_FACTOR
+    return limit
+
+
+def code_size(data: bytes, display: str) -> int:
+    """The bytes the size budget counts: the whole file, or a notebook's code
+    cells (their UTF-8 source; a notebook that is not readable JSON counts
+    whole, and gets its own KM901 when parsed)."""
+    if not display.endswith(".ipynb"):
+        return len(data)
+    try:
+        nb = json.loads(data)
+    except (ValueError, RecursionError):
+        return len(data)
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if not isinstance(cells, list):
+        return len(data)
+    total = 0
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(part for part in source if isinstance(part, str))
+        if isinstance(source, str):
+            total += len(source.encode("utf-8", "surrogatepass"))
+    return total
+
+
+def over_budget(data: bytes, display: str, settings: Settings) -> Optional[int]:
+    """The counted size when it is over ``max-file-size`` (None when within)."""
+    limit = settings.max_file_size
+    if limit <= 0 or len(data) <= limit:
+        return None
+    size = code_size(data, display)
+    return size if size > limit else None
+
+
 def _lint_file(path: Path, display: str, settings: Settings) -> tuple[FileResult, Optional[str], Optional[list]]:
     """Read and lint one file; never raises.  Also returns the hash of the
     bytes that were linted (None when unreadable) and the file's stat
     signature taken before they were read (for the cache)."""
     signature = stat_signature(path)
     try:
-        data = read_regular(path, settings.max_file_size)
+        data = read_regular(path, read_limit(path, settings))
     except TooLarge as e:
         return too_large(display, settings, e.size), None, None
     except OSError as e:
         return FileResult(display, error=_read_error(path, e)), None, None
+    size = over_budget(data, display, settings)
+    if size is not None:
+        return too_large(display, settings, size, code_cells=display.endswith(".ipynb")), None, None
     with collector_paused(len(data) < PAUSE_COLLECTOR_BELOW):
         result = lint_data(data, display, settings)
     return result, content_hash(data), signature
@@ -154,11 +205,20 @@ def lint_data(data: bytes, display: str, settings: Settings) -> FileResult:
         return crashed_result(display, f"kmlint crashed on this file: {type(e).__name__}: {e}")
 
 
-def too_large(display: str, settings: Settings, size: int) -> FileResult:
+def too_large(display: str, settings: Settings, size: int, code_cells: bool = False) -> FileResult:
     """The size budget: a file over ``max-file-size`` is a finding, not a parse
-    (analysis memory grows ~1 GB per MB of source)."""
-    return _parse_error_result(display, settings, f"file too large to analyse: {_mb(size)} is over the "
-                               f"max-file-size budget of {_mb(settings.max_file_size)} (raise `max-file-size` "
+    (analysis memory grows ~1 GB per MB of source).  A notebook's budget
+    counts its code cells (``code_size``); its file may be up to
+    NOTEBOOK_FILE_FACTOR times the budget before it is not even read."""
+    budget = _mb(settings.max_file_size)
+    if code_cells:
+        what = f"{_mb(size)} of code cells is over the max-file-size budget of {budget}"
+    elif display.endswith(".ipynb"):
+        what = (f"{_mb(size)} is over {NOTEBOOK_FILE_FACTOR} times the max-file-size budget of {budget} "
+                f"(a notebook's code cells count, its outputs may take the rest)")
+    else:
+        what = f"{_mb(size)} is over the max-file-size budget of {budget}"
+    return _parse_error_result(display, settings, f"file too large to analyse: {what} (raise `max-file-size` "
                                f"in the configuration to analyse it)", 1, 1)
 
 
@@ -174,8 +234,9 @@ def lint_data_guarded(data: bytes, display: str, settings: Settings) -> FileResu
     """``lint_data`` in a forked child (``guard``): source from stdin (an
     editor's buffer) that crashes the parser is this file's KM000, not a
     dead kmlint.  The result is detached (no tree)."""
-    if len(data) > settings.max_file_size > 0:
-        return too_large(display, settings, len(data))
+    size = over_budget(data, display, settings)
+    if size is not None:
+        return too_large(display, settings, size, code_cells=display.endswith(".ipynb"))
     # one buffer: no warm-up (it pays off only when several children reuse it)
     try:
         return guard.guarded(_lint_data_detached, data, display, settings)
@@ -240,7 +301,7 @@ def run(paths: list[str], resolver: ConfigResolver, force_exclude: bool = False,
             digest: list = []
 
             def content(p=p, settings=settings, digest=digest):
-                digest.append(content_hash(read_regular(p, settings.max_file_size)))
+                digest.append(content_hash(read_regular(p, read_limit(p, settings))))
                 return digest[0]
 
             hit, hashed = cache.lookup(key, content, p)

@@ -173,14 +173,83 @@ def _resolve_callable(model: SemanticModel, expr: Optional[ast.expr], depth: int
         returned = model._helper_return(expr)
         if returned is not None:
             return _resolve_callable(model, returned, depth + 1)
+        call_method = _call_method(model, expr)
+        if call_method is not None:
+            return [call_method]  # an instance of a class of this file: its __call__ runs
         return [expr]  # an object built by a constructor (a layer, a Sequential, ...)
     return []
+
+
+def _call_method(model: SemanticModel, ctor: ast.Call) -> Optional[FunctionInfo]:
+    """``Preprocess(fmt, train=True)`` where ``class Preprocess`` of this file
+    defines ``__call__``: the method the instance runs when called."""
+    if not isinstance(ctor.func, ast.Name):
+        return None
+    b = model.binding_of(ctor.func)
+    if b is None or b.kind != "class" or not isinstance(b.node, ast.ClassDef):
+        return None
+    return next((f for f in model.functions if f.name == "__call__" and f.class_name == b.node.name
+                 and f.parent_scope.node is b.node), None)
+
+
+def _instance_flags(model: SemanticModel, ctor: ast.Call, cls: ast.ClassDef) -> dict[str, bool]:
+    """``self.<attr>`` set in ``__init__`` from a parameter that the
+    constructor call gives as a literal ``True``/``False``."""
+    init = next((f for f in model.functions if f.name == "__init__" and f.parent_scope.node is cls), None)
+    if init is None:
+        return {}
+    params = [p for p in init.params if p != "self"]
+    flags: dict[str, bool] = {}
+    for st in model.target_stores:
+        t = st.target
+        if st.function is not init or not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                                           and t.value.id == "self" and isinstance(st.value, ast.Name)):
+            continue
+        name = st.value.id
+        if name not in params:
+            continue
+        arg = get_arg(ctor, name, params.index(name))
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, bool):
+            flags[t.attr] = arg.value
+    return flags
+
+
+def _not_run(model: SemanticModel, cs: CallSite, fn: FunctionInfo, flags: dict[str, bool]) -> bool:
+    """The call sits in a branch of ``if self.<flag>:`` that the instance's
+    flags never take (``if self._train:`` on ``Preprocess(train=False)``)."""
+    if not flags:
+        return False
+    child: ast.AST = cs.node
+    for up in model.ancestors(cs.node):
+        if up is fn.node:
+            return False
+        if isinstance(up, ast.If):
+            test, negate = up.test, False
+            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                test, negate = test.operand, True
+            if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self" \
+                    and test.attr in flags:
+                taken = flags[test.attr] != negate
+                in_body = any(child is s for s in up.body)
+                if in_body != taken:
+                    return True
+        child = up
+    return False
 
 
 def _reach(model: SemanticModel, fn_expr: Optional[ast.expr]) -> _Reached:
     out = _Reached([], [])
     seen: set[int] = set()
     todo: list[tuple[object, bool, int]] = [(t, False, 0) for t in _resolve_callable(model, fn_expr)]
+    # an instance of a class of this file: the branches its constructor's flags rule out
+    flags: dict[str, bool] = {}
+    if isinstance(fn_expr, ast.Name):
+        b = model.binding_of(fn_expr)
+        fn_expr = b.value if b is not None and b.kind == "assign" and not b.path else fn_expr
+    if isinstance(fn_expr, ast.Call):
+        method = _call_method(model, fn_expr)
+        if method is not None and isinstance(method.parent_scope.node, ast.ClassDef):
+            flags = _instance_flags(model, fn_expr, method.parent_scope.node)
     while todo:
         target, eager, depth = todo.pop()
         if id(target) in seen or depth > 4:
@@ -191,6 +260,8 @@ def _reach(model: SemanticModel, fn_expr: Optional[ast.expr]) -> _Reached:
             continue
         fn: FunctionInfo = target  # type: ignore[assignment]
         for cs in fn.calls:
+            if fn.class_name is not None and _not_run(model, cs, fn, flags):
+                continue
             out.calls.append((cs, eager))
             q = _plain(model.qualname(cs.node.func))
             if q in _EAGER_WRAPPERS:

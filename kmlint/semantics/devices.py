@@ -16,7 +16,7 @@ import ast
 
 from kmlint.semantics import project
 from kmlint.semantics.model import DATASET_CONSTRUCTORS, CallSite, FunctionInfo, SemanticModel
-from kmlint.semantics.names import argument_values, canonical, get_arg, literal_value
+from kmlint.semantics.names import argument_values, get_arg, literal_value
 from kmlint.semantics.tensors import builds_keras_model, tf1_name, tf_op_name
 
 GROWTH_ENV = "TF_FORCE_GPU_ALLOW_GROWTH"
@@ -66,19 +66,9 @@ def _falsy_literal(arg: Optional[ast.expr]) -> bool:
 
 
 def _tf(model: SemanticModel, call: ast.Call) -> Optional[str]:
-    return tf1_name(unbound_alias(model.qualname(call.func)))
-
-
-def unbound_alias(q: Optional[str]) -> Optional[str]:
-    """``tf.config.x`` (``tf`` bound nowhere: ``qualname`` gives the text as it
-    is) -> ``tensorflow.config.x``; likewise ``K.`` (``keras.backend``)."""
-    if not q:
-        return q
-    head, dot, rest = q.partition(".")
-    full = UNBOUND_ALIASES.get(head) if dot else None
-    if full is None:
-        return q
-    return canonical(full + "." + rest)
+    """The callee's canonical name with TF1 spellings folded (``tf.``/``K.``
+    used without an import resolve in ``model.qualname``)."""
+    return tf1_name(model.qualname(call.func))
 
 
 def _last(q: Optional[str]) -> str:
@@ -122,10 +112,6 @@ def growth_evidence(model: SemanticModel) -> list[Evidence]:
 
 # --------------------------------------------------------------------------- GPU targeting
 
-# Unbound conventional aliases in snippets and cells without their imports
-# (issue 16, class 10): ``tf.config...`` with no ``import tensorflow as tf``.
-# (an unbound ``keras.`` already is the canonical spelling)
-UNBOUND_ALIASES = {"tf": "tensorflow", "K": "keras.backend"}
 # calls whose result is about GPUs but which target nothing by themselves:
 # they count only when their result configures or places work (RULES.md, 2026-12-04)
 GPU_CHECKS = DEVICE_LISTING | {"tensorflow.test.is_gpu_available", "tensorflow.test.gpu_device_name"}
@@ -521,9 +507,7 @@ def uses_tensorflow(model: SemanticModel) -> bool:
     anywhere (a snippet or cell without its imports)."""
     if model.is_imported("tensorflow"):
         return True
-    if not any(b for s in model.scopes for b in s.bindings.get("tf", ())):
-        return any(u.kind == "load" for u in model.uses.get("tf", ()))
-    return False
+    return model.unbound_alias("tf") is not None and any(u.kind == "load" for u in model.uses.get("tf", ()))
 
 
 # --------------------------------------------------------------------------- project-level GPU use

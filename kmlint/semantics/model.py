@@ -377,6 +377,11 @@ KERAS_COMPILE_KEYWORDS = frozenset({
 _IMPORT_WORD = re.compile(r"\bimport\b")
 # qualname() answers in keras_synonym() form (keras.models.load_model -> keras.load_model)
 _MODEL_CONSTRUCTORS = {keras_synonym(c) for c in MODEL_CONSTRUCTORS}
+# conventional aliases that resolve to their modules where the code uses them
+# without importing them (SemanticModel.unbound_alias)
+_STAR_IMPORT = re.compile(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+\(?[ \t]*\*", re.MULTILINE)
+UNBOUND_ALIASES = {"tf": "tensorflow", "np": "numpy", "keras": "keras", "K": "keras.backend",
+                   "tfds": "tensorflow_datasets", "layers": "keras.layers"}
 NON_KERAS_ML_MODULES = ("sklearn", "xgboost", "lightgbm", "catboost", "torch", "statsmodels", "jax", "flax")
 
 
@@ -638,7 +643,18 @@ class SemanticModel:
     # ---------------------------------------------------------------- imports
     @property
     def uses_tensorflow(self) -> bool:
-        return bool(self.imported_roots & {"tensorflow", "keras", "tensorflow_datasets", "tf_keras"})
+        """The file imports TensorFlow/Keras/TFDS, or (a snippet, a cell without
+        its imports) uses ``tf.``, ``keras.``, ``K.`` or ``tfds.`` unbound."""
+        if self.imported_roots & {"tensorflow", "keras", "tensorflow_datasets", "tf_keras"}:
+            return True
+        memo = self._memo.get("unbound_tensorflow")
+        if memo is None:
+            memo = self._memo["unbound_tensorflow"] = any(
+                (UNBOUND_ALIASES[alias].split(".")[0] in ("tensorflow", "keras", "tensorflow_datasets")
+                 and any(u.kind == "load" for u in self.uses.get(alias, ()))
+                 and self.unbound_alias(alias) is not None)
+                for alias in UNBOUND_ALIASES)
+        return memo
 
     @property
     def is_import_free(self) -> bool:
@@ -717,10 +733,29 @@ class SemanticModel:
         """The NameUse record of a Name node."""
         return self._use_of.get(id(name))
 
+    def unbound_alias(self, name: str) -> Optional[str]:
+        """The module a conventional alias (``tf``, ``np``, ``keras``, ``K``,
+        ``tfds``, ``layers``) stands for in code that uses it without importing
+        it (snippets, cells and half-written files; issue 16, class 10): only
+        when the name is bound nowhere in the file or notebook and no star
+        import could bind it."""
+        target = UNBOUND_ALIASES.get(name)
+        if target is None:
+            return None
+        bound = self._memo.get("bound_names")
+        if bound is None:
+            bound = {n for sc in self.scopes for n in sc.bindings}
+            if "import" in self.source and _STAR_IMPORT.search(self.source):
+                bound = set(UNBOUND_ALIASES)  # a star import may bind any of them
+            self._memo["bound_names"] = bound
+        return None if name in bound else target
+
     def qualname(self, expr: Optional[ast.AST], order: Optional[int] = None) -> Optional[str]:
         """Canonical dotted name of an expression with import aliases resolved.
-        Unresolved bare names are returned as they are (fragments without imports);
-        names bound locally to something other than an import return None."""
+        Conventional aliases used without an import resolve to their modules
+        (``unbound_alias``); other unresolved bare names are returned as they
+        are (fragments without imports); names bound locally to something other
+        than an import return None."""
         if expr is None:
             return None
         dotted = dotted_name(expr)
@@ -738,6 +773,10 @@ class SemanticModel:
                 full = b.imported + ("." + rest if rest else "")
                 return keras_synonym(canonical(full))
             return None
+        if head in UNBOUND_ALIASES:
+            module = self.unbound_alias(head)
+            if module is not None:
+                dotted = module + ("." + rest if rest else "")
         return keras_synonym(canonical(dotted))
 
     def resolves_to(self, expr: Optional[ast.AST], candidates: Iterable[str]) -> bool:
@@ -958,6 +997,15 @@ class SemanticModel:
                         q = self.qualname(b.value.func)  # type: ignore[attr-defined]
                         if q in DATASET_CONSTRUCTORS and not _is_info_element(b.value, q, b.path):  # type: ignore[arg-type]
                             return done(b.value, q)
+                return done(expr)
+            if type(expr) is ast.Subscript and type(expr.value) is _Name:  # type: ignore[attr-defined]
+                # `ds, info = tfds.load(name, with_info=True)` then `ds["train"]`:
+                # one split of the dict of datasets the constructor returns
+                b = self.binding_of(expr.value)  # type: ignore[attr-defined]
+                if b is not None and b.kind == "assign" and type(b.value) is _Call:
+                    q = self.qualname(b.value.func)  # type: ignore[attr-defined]
+                    if q in DATASET_CONSTRUCTORS and not _is_info_element(b.value, q, b.path):  # type: ignore[arg-type]
+                        return done(b.value, q)
                 return done(expr)
             break
         return done(expr)

@@ -14,6 +14,7 @@ from typing import Optional
 _PREFIXES = (
     ("tensorflow.python.keras.", "keras."),
     ("tensorflow.compat.v2.keras.", "keras."),
+    ("tensorflow.compat.v1.keras.", "keras."),  # the same tf.keras in TF 2 (import tensorflow.compat.v1 as tf)
     ("tensorflow.keras.", "keras."),
     ("tf_keras.", "keras."),
     ("keras.api._v2.keras.", "keras."),
@@ -23,6 +24,8 @@ _PREFIXES = (
 _WHOLE = {
     "tensorflow.keras": "keras",
     "tensorflow.python.keras": "keras",
+    "tensorflow.compat.v1.keras": "keras",
+    "tensorflow.compat.v2.keras": "keras",
     "tf_keras": "keras",
     "keras.src": "keras",
 }

@@ -337,3 +337,30 @@ def called_function(model: SemanticModel, importer: Path, call, deps: set[str], 
         if b.kind == "def" and b.function is not None:
             return helper, b.function, helper_file
     return None
+
+
+def imported_class(model: SemanticModel, importer: Path, func: ast.expr, deps: set[str],
+                   index: Optional[ProjectIndex] = None):
+    """The class of another project file that ``func`` names (``VGG16`` after
+    ``from network import VGG16``), as (that file's model, its ClassDef, its
+    path); None otherwise.  The file is added to ``deps`` when consulted."""
+    if index is None:
+        index = getattr(model, "project_index", None)
+    q = model.qualname(func)
+    if not q or not importer.is_file():
+        return None
+    modules = imported_project_modules(model, importer, index)
+    if not any(q == t or q.startswith(t + ".") for t in modules):
+        return None
+    found = resolve(importer, q, index)
+    if found is None:
+        return None
+    helper_file, rest = found
+    deps.add(str(helper_file.resolve()))
+    helper = load(helper_file, index)
+    if helper is None or len(rest) != 1:
+        return None
+    for b in helper.module_scope.bindings.get(rest[0], ()):
+        if b.kind == "class" and isinstance(b.node, ast.ClassDef):
+            return helper, b.node, helper_file
+    return None

@@ -13,7 +13,7 @@ from typing import Optional
 
 import ast
 
-from kmlint.semantics.model import MODEL_CONSTRUCTORS, CallSite, FunctionInfo, Loop, SemanticModel, names_in
+from kmlint.semantics.model import MODEL_CONSTRUCTORS, CallSite, FunctionInfo, Loop, SemanticModel, names_in, unpack_value
 from kmlint.semantics.names import argument_values, get_arg, literal_value
 
 # --------------------------------------------------------------------------- tf ops
@@ -327,6 +327,11 @@ def tensor_value(model: SemanticModel, expr: Optional[ast.expr], depth: int = 0)
             return None
         if b.kind in ("assign", "annassign", "walrus") and not b.path:
             return tensor_value(model, b.value, depth + 1)
+        if b.kind == "assign" and b.path:
+            # `loss, acc = tf.reduce_mean(ls), tf.reduce_mean(accs)`: the element itself
+            element = unpack_value(b.value, b.path)
+            if element is not None:
+                return tensor_value(model, element, depth + 1)
         if b.kind == "assign" and b.path and isinstance(b.value, ast.Call):
             whole = tensor_value(model, b.value, depth + 1)
             if whole is not None:

@@ -89,3 +89,17 @@ val_vectors = val_reviews.map(lambda x, y: (wide(x), y))
 classifier = keras.Sequential([keras.layers.Dense(1)])
 classifier.fit(texts.map(lambda x, y: (wide(x), y)).cache("/scratch/train.cache"),
                validation_data=val_vectors.cache(), epochs=10)
+
+
+# a helper that caches what its callers give it: here only small data
+def configure_for_performance(ds):
+    ds = ds.cache()
+    return ds.shuffle(buffer_size=1000).batch(32)
+
+
+small_mnist = configure_for_performance(tfds.load("mnist", split="train[:10%]"))
+
+
+# the records of a handful of TFRecord files: a sample, not a corpus
+few_shards = tf.data.Dataset.from_tensor_slices([f"sample-{i}.tfrecord" for i in range(4)])
+few_shards = few_shards.interleave(tf.data.TFRecordDataset).cache()

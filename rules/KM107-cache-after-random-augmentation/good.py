@@ -43,3 +43,20 @@ seeded = paths.map(load).cache()
 # Keras random layers inside a model, not in the input pipeline.
 model = keras.Sequential([layers.RandomFlip("horizontal"), layers.Conv2D(8, 3)])
 pipeline = paths.map(load).cache().batch(32)
+
+
+# a callable object whose random branch its constructor turns off
+class Preprocess:
+    def __init__(self, size, train):
+        self._size = size
+        self._train = train
+
+    def __call__(self, image, label):
+        image = tf.cast(image, tf.float32)
+        if self._train:
+            image = tf.image.random_flip_left_right(image)
+        return image, label
+
+
+test_images = tf.data.Dataset.from_tensor_slices((tf.zeros((10, 32, 32, 3)), tf.zeros(10)))
+test_images = test_images.map(Preprocess(32, train=False)).cache()

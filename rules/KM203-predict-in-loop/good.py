@@ -79,3 +79,47 @@ for step in range(10):
     step_probs = model.predict([x_test, tokens], verbose=0)
     next_tokens = step_probs[:, -1].argmax(axis=-1)
     tokens = np.concatenate([tokens, next_tokens[:, None]], axis=1)
+
+# A decode loop over the whole batch, one step per position of the output
+# sequence (its length is a dimension of the targets, not a count of examples).
+targets = np.load("targets.npy")
+max_output_length = targets.shape[1]
+decoded = np.zeros((len(x_test), 1), dtype="int32")
+for position in range(max_output_length):
+    position_probs = model.predict([x_test, decoded], verbose=0)
+    decoded = np.concatenate([decoded, position_probs[:, -1:].argmax(axis=-1)], axis=1)
+
+
+# `ds.take(num)` where `num` is a parameter with a small default, and every
+# call of the helper passes a small number
+def show_predictions(dataset, num=1):
+    for image, mask in dataset.take(num):
+        shown = model.predict(image, verbose=0)
+
+
+show_predictions(test_ds, 3)
+show_predictions(test_ds)
+
+
+# permutation importance: a column of the data set is shuffled in place, and
+# every call predicts on the whole data set (not a buffer filled per batch)
+def perturbation_rank(x, y):
+    errors = []
+    for column in range(x.shape[1]):
+        hold = np.array(x[:, column])
+        np.random.shuffle(x[:, column])
+        errors.append(float(np.mean((model.predict(x, verbose=0) - y) ** 2)))
+        x[:, column] = hold
+    return errors
+
+
+# a scoring function handed to a helper that calls it once, on the whole set
+def score_all(x):
+    return model.predict(x, verbose=0)
+
+
+def report(scorer, data):
+    print(scorer(data).mean())
+
+
+report(score_all, x_test)

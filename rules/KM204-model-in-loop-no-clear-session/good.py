@@ -94,3 +94,22 @@ for depth in range(12):
 patience_cases = [0, 1, 2, 3]
 for patience in patience_cases:
     probe = keras.Sequential()
+
+
+# an optimizer's objective that cross-validates each trial and clears the
+# session before it returns: one trial's fold models are freed with the trial
+def objective(units, dropout):
+    fold_scores = []
+    for train_idx, val_idx in np.array_split(np.arange(600), 10):
+        fold_model = build_model(units)
+        fold_model.fit(x[train_idx], y[train_idx], epochs=2, verbose=0)
+        fold_scores.append(fold_model.evaluate(x[val_idx], y[val_idx], verbose=0))
+    keras.backend.clear_session()
+    return -float(np.mean(fold_scores))
+
+
+def maximize(f, trials):
+    return max(f(units=u, dropout=0.2) for u in trials)
+
+
+best = maximize(f=objective, trials=[8, 16, 32])

@@ -89,3 +89,22 @@ model.fit(
 )
 batches_per_pass = num_samples // batch_size
 model.evaluate(batches(x_test, y_test, batch_size), steps=batches_per_pass // 10)
+
+
+# a generator that makes only full batches (`range(n // size)`) and starts a
+# new shuffled pass when they are used up: the floor drops nothing
+def full_batches(x, y, size):
+    while True:
+        order = np.random.permutation(len(x))
+        num_batches = len(x) // size
+        for i in range(num_batches):
+            rows = order[i * size:(i + 1) * size]
+            yield x[rows], y[rows]
+
+
+model.fit(
+    full_batches(x_test, y_test, batch_size),
+    steps_per_epoch=num_samples // batch_size,
+    validation_data=full_batches(x_test, y_test, batch_size),
+    validation_steps=num_samples // batch_size,
+)

@@ -41,3 +41,24 @@ def logged_step(xb, yb):
 for epoch in range(20):
     for xb, yb in train_ds:
         logged_step(xb, yb)  # expect: KM303
+
+
+# an epoch's mean unpacked from a tuple of reductions, kept across all epochs
+train_history, val_history = [], []
+for epoch in range(20):
+    step_losses, step_maes = [], []
+    for xb, yb in train_ds:
+        step_losses.append(train_step(xb, yb))
+        step_maes.append(val_mae(yb, model(xb)))
+    epoch_loss, epoch_mae = tf.reduce_mean(step_losses), tf.reduce_mean(step_maes)
+    train_history.append(epoch_loss)  # expect: KM303
+
+# a TF1-style alias (`import tensorflow.compat.v1 as tf`) names the same Keras metrics
+import tensorflow.compat.v1 as tf1
+
+v1_mean = tf1.keras.metrics.Mean()
+v1_results = []
+for epoch in range(20):
+    for xb, yb in train_ds:
+        v1_mean.update_state(train_step(xb, yb))
+    v1_results.append(v1_mean.result())  # expect: KM303

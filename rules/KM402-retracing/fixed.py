@@ -58,3 +58,49 @@ def power(x, k):
 
 squares = power(sequence, 2)
 cubes = power(sequence, tf.constant(3))  # expect: KM402
+
+# successive calls with tensors of a new shape, or a Python list after a tensor
+@tf.function(reduce_retracing=True)
+def cube(x):
+    return x ** 3
+
+
+cube(tf.constant([[1.0, 2.0]]))
+cube(tf.constant([[3.0, 4.0], [5.0, 6.0]]))  # expect: KM402
+cube(tf.constant(2.0))  # expect: KM402
+cube([1.0, -1.0])  # expect: KM402
+
+
+# a helper forwarding its parameter to a tf.function, called in a loop with a
+# Python number that changes on every iteration (a notebook cell per step)
+@tf.function(reduce_retracing=True)
+def ascent_step(image, index, rate):
+    with tf.GradientTape() as tape:
+        tape.watch(image)
+        loss = tf.reduce_mean(model(image)[..., index])
+    return image + rate * tape.gradient(loss, image)
+
+
+def filter_pattern(index):
+    image = tf.random.uniform((1, 10, 8))
+    for _ in range(30):
+        image = ascent_step(image, index, 10.0)
+    return image
+
+
+patterns = []
+for filter_index in range(64):
+    patterns.append(filter_pattern(filter_index))  # expect: KM402
+
+
+# ... or with an image resized to a new shape one line earlier
+def ascent_loop(image, iterations):
+    for _ in range(iterations):
+        image = ascent_step(image, 0, 0.01)
+    return image
+
+
+dream = tf.random.uniform((1, 64, 64, 8))
+for octave_shape in [(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (96, 96)]:
+    dream = tf.image.resize(dream, octave_shape)
+    dream = ascent_loop(dream, 20)  # expect: KM402

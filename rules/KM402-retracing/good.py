@@ -69,3 +69,40 @@ def power(x, k):
 
 first = power(tf.zeros((2, 2)), 2)
 again = power(tf.ones((2, 2)), 2)
+
+
+# successive calls with tensors of one shape trace once
+@tf.function
+def cube(x):
+    return x ** 3
+
+
+cube(tf.constant([[1.0, 2.0]]))
+cube(tf.constant([[3.0, 4.0]]))
+cube(tf.constant([[5.0, 6.0]]))
+
+
+# a helper forwarding a tensor built from the loop's number: one trace
+@tf.function
+def scaled(x, k):
+    return x * k
+
+
+def apply_scaled(x, k):
+    return scaled(x, k)
+
+
+for k in range(64):
+    apply_scaled(tf.zeros((2, 2)), tf.constant(k, tf.float32))
+
+# a helper forwarding an image that keeps its shape
+def repeat_scaled(image, times):
+    for _ in range(times):
+        image = scaled(image, 0.5)
+    return image
+
+
+frame = tf.zeros((1, 32, 32, 3))
+for step in range(64):
+    frame = frame + 1.0
+    frame = repeat_scaled(frame, 3)

@@ -24,3 +24,12 @@ def restore(saver, path):
 
 def default_session_scope(target):
     return tf.compat.v1.Session(target=target).as_default()  # expect: KM406
+
+
+# handed only to a helper of this file that runs it: nobody closes it
+def run_batch(session, batch):
+    return session.run(out, feed_dict={x: batch})
+
+
+shared_sess = tf.compat.v1.Session()  # expect: KM406
+print(run_batch(shared_sess, np.ones((2, 4))))
