@@ -35,7 +35,7 @@ from kmlint.config import Settings
 from kmlint.engine.linter import FileResult, _fast_syntax_error, lint_bytes, lint_text
 from kmlint.engine.notebooks import NotebookSource, cell_text
 from kmlint.engine import guard
-from kmlint.engine.paths import TooLarge, printable, read_regular
+from kmlint.engine.paths import TooLarge, analysed_size, printable, read_limit, read_regular
 from kmlint.findings import SAFE, UNSAFE, Finding
 from kmlint.edits import split_lines
 
@@ -608,8 +608,10 @@ def fix_guarded(data: bytes, path: Path, shown: str, settings: Settings, unsafe:
     that file's KM000, and the run goes on fixing the others."""
     from kmlint.engine.runner import crashed_result, too_large, warm_up
 
-    if len(data) > settings.max_file_size > 0:
-        return FileFix(path, shown, original_bytes=data, findings=too_large(shown, settings, len(data)).findings)
+    size = analysed_size(data, shown, settings.max_file_size)
+    if size > settings.max_file_size > 0:
+        return FileFix(path, shown, original_bytes=data,
+                       findings=too_large(shown, settings, size, notebook=size != len(data)).findings)
     warm_up(settings, fixing=True)
     try:
         return guard.guarded(_fix_content, data, path, shown, settings, unsafe)
@@ -620,7 +622,7 @@ def fix_guarded(data: bytes, path: Path, shown: str, settings: Settings, unsafe:
 
 def fix_file(path: Path, shown: str, settings: Settings, *, unsafe: bool, write: bool) -> FileFix:
     try:
-        data = read_regular(path, settings.max_file_size)
+        data = read_regular(path, read_limit(path, settings.max_file_size))
     except TooLarge as e:
         from kmlint.engine.runner import too_large
 

@@ -25,7 +25,7 @@ from kmlint.engine.cache import ResultCache, cache_dir_for, content_hash
 from kmlint.engine.discovery import DiscoveryProblem, discover
 from kmlint.engine import guard
 from kmlint.engine.linter import INTERNAL_ERROR, FileResult, _parse_error_result, lint_bytes
-from kmlint.engine.paths import NotRegularFile, TooLarge, read_regular, resolved
+from kmlint.engine.paths import NotRegularFile, TooLarge, analysed_size, read_limit, read_regular, resolved
 from kmlint.engine import session as session_mod
 from kmlint.findings import Finding
 
@@ -86,11 +86,14 @@ def _lint_file(path: Path, display: str, settings: Settings) -> tuple[FileResult
     """Read and lint one file; never raises.  Also returns the hash of the
     bytes that were linted (None when unreadable)."""
     try:
-        data = read_regular(path, settings.max_file_size)
+        data = read_regular(path, read_limit(path, settings.max_file_size))
     except TooLarge as e:
         return too_large(display, settings, e.size), None
     except OSError as e:
         return FileResult(display, error=_read_error(path, e)), None
+    size = analysed_size(data, path, settings.max_file_size)
+    if size > settings.max_file_size > 0:
+        return too_large(display, settings, size, notebook=size != len(data)), None
     with collector_paused(len(data) < PAUSE_COLLECTOR_BELOW):
         result = lint_data(data, display, settings)
     return result, content_hash(data)
@@ -139,10 +142,12 @@ def lint_data(data: bytes, display: str, settings: Settings) -> FileResult:
         return crashed_result(display, f"kmlint crashed on this file: {type(e).__name__}: {e}")
 
 
-def too_large(display: str, settings: Settings, size: int) -> FileResult:
+def too_large(display: str, settings: Settings, size: int, notebook: bool = False) -> FileResult:
     """The size budget: a file over ``max-file-size`` is a finding, not a parse
-    (analysis memory grows ~1 GB per MB of source)."""
-    return _parse_error_result(display, settings, f"file too large to analyse: {_mb(size)} is over the "
+    (analysis memory grows ~1 GB per MB of source).  A notebook is measured by
+    its code cells (``notebook``: the size given is theirs)."""
+    what = f"its code cells hold {_mb(size)}, which is" if notebook else f"{_mb(size)} is"
+    return _parse_error_result(display, settings, f"file too large to analyse: {what} over the "
                                f"max-file-size budget of {_mb(settings.max_file_size)} (raise `max-file-size` "
                                f"in the configuration to analyse it)", 1, 1)
 
@@ -159,8 +164,9 @@ def lint_data_guarded(data: bytes, display: str, settings: Settings) -> FileResu
     """``lint_data`` in a forked child (``guard``): source from stdin (an
     editor's buffer) that crashes the parser is this file's KM000, not a
     dead kmlint.  The result is detached (no tree)."""
-    if len(data) > settings.max_file_size > 0:
-        return too_large(display, settings, len(data))
+    size = analysed_size(data, display, settings.max_file_size)
+    if size > settings.max_file_size > 0:
+        return too_large(display, settings, size, notebook=size != len(data))
     # one buffer: no warm-up (it pays off only when several children reuse it)
     try:
         return guard.guarded(_lint_data_detached, data, display, settings)
@@ -215,7 +221,7 @@ def run(paths: list[str], resolver: ConfigResolver, force_exclude: bool = False,
         cache = caches.setdefault(directory, ResultCache(directory))
         try:
             key = cache.key(p, display, settings)
-            hit = cache.get(key, content_hash(read_regular(p, settings.max_file_size)))
+            hit = cache.get(key, content_hash(read_regular(p, read_limit(p, settings.max_file_size))))
         except (OSError, TooLarge):
             key, hit = None, None  # the task reports why it cannot be read
         except Exception:  # noqa: BLE001 - a cache bug costs the cache, not the run
