@@ -40,3 +40,17 @@ def test_rl_episode_lists_are_fine_through_the_tape_or_the_clear():
                            "    if True:\n        for t in range(50):")
     assert codes(no_tape, select=["KM303"]) == []  # cleared every episode
     assert codes(no_tape.replace("    log_probs.clear()\n", ""), select=["KM303"]) != []
+
+
+# Look-alikes of the audit sweep of issue 16 (eval/AUDIT.md): the detail that
+# makes each one fine, undone, makes the rule fire again (one or more findings).
+@pytest.mark.parametrize("code,before,after", [
+    # repeat() before batch(): no partial batch exists; batch().repeat() ends each pass with one
+    ("KM205", "shuffle(1000).repeat().batch(batch_size)", "shuffle(1000).batch(batch_size).repeat()"),
+])
+def test_audit_lookalike_is_clean_only_because_of_its_detail(code, before, after):
+    good = _good(code)
+    assert before in good
+    assert codes(good, select=[code]) == []
+    found = [c for _, c in codes(good.replace(before, after), select=[code])]
+    assert found and set(found) == {code}

@@ -10,6 +10,7 @@ from kmlint import edits
 from kmlint.findings import SAFE, UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.names import get_arg, literal_value
+from kmlint.semantics.datasets import is_endless_repeat
 from kmlint.semantics.sizes import int_value
 
 # method -> the keyword arguments that count evaluation steps (never steps_per_epoch)
@@ -54,6 +55,8 @@ class StepsFloorDivision(Rule):
             division, via = self._floor_division(model, value)
             if division is None or _divides_exactly(model, division) or _drops_remainder(model, call):
                 continue
+            if _repeated_before_batching(model, _data_argument(call, keyword)):
+                continue  # endless data batched across pass boundaries: there is no partial batch
             if _divided_again(model, division):
                 continue  # `n // bs // 4`: a deliberate fraction of the batches each time
             if _infinite_generator(model, _data_argument(call, keyword)):
@@ -186,6 +189,20 @@ def _drops_remainder(model, call) -> bool:
                 except ValueError:
                     return True  # unknown: do not flag
     return False
+
+
+def _repeated_before_batching(model, data) -> bool:
+    """``ds.repeat().batch(bs)``: the data repeats endlessly before it is
+    batched, so every batch is full (batches run across the end of a pass)
+    and there is no last partial batch to drop; ``ceil`` would only evaluate
+    wrapped-around examples twice.  ``ds.batch(bs).repeat()`` still ends
+    every pass with a partial batch."""
+    if data is None:
+        return False
+    steps = model.chain(data).steps
+    repeats = [i for i, step in enumerate(steps) if step.method == "repeat" and is_endless_repeat(step)]
+    batches = [i for i, step in enumerate(steps) if step.method in ("batch", "padded_batch")]
+    return bool(repeats and batches) and min(repeats) < min(batches)
 
 
 def _only_step_uses(model, name: ast.Name) -> bool:

@@ -89,3 +89,12 @@ model.fit(
 )
 batches_per_pass = num_samples // batch_size
 model.evaluate(batches(x_test, y_test, batch_size), steps=batches_per_pass // 10)
+
+# endless data batched across the pass boundary (`repeat()` before `batch()`): every
+# batch is full, so there is no partial batch to drop and `ceil` would only count
+# wrapped-around examples twice
+looping = tf.data.Dataset.from_tensor_slices((x_test, y_test)).shuffle(1000).repeat().batch(batch_size)
+model.fit(looping, steps_per_epoch=num_samples // batch_size, epochs=2,
+          validation_data=looping, validation_steps=num_samples // batch_size)
+eval_steps = num_samples // batch_size
+model.evaluate(looping, steps=eval_steps)
