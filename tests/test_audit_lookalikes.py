@@ -47,6 +47,12 @@ def test_rl_episode_lists_are_fine_through_the_tape_or_the_clear():
 @pytest.mark.parametrize("code,before,after", [
     # repeat() before batch(): no partial batch exists; batch().repeat() ends each pass with one
     ("KM205", "shuffle(1000).repeat().batch(batch_size)", "shuffle(1000).batch(batch_size).repeat()"),
+    # a 4-element list named once; 8 elements are no longer a handful
+    ("KM203", "strengths = [0.0, 0.05, 0.1, 0.2]", "strengths = [0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]"),
+    # take(count): every call passes a small count; one call with 300 makes it a real loop
+    ("KM203", "show_some(peek_ds, 3)", "show_some(peek_ds, 300)"),
+    # decoding the whole data set together; one sample decoded per call is per-item prediction
+    ("KM203", "encoded = x_test.reshape(len(x_test), -1)", "encoded = x_test[0][np.newaxis]"),
 ])
 def test_audit_lookalike_is_clean_only_because_of_its_detail(code, before, after):
     good = _good(code)

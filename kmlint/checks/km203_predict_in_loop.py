@@ -11,8 +11,9 @@ from kmlint.semantics.names import argument_values
 from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import names_in
-from kmlint.semantics.names import get_arg
-from kmlint.semantics.sizes import int_value
+from kmlint.semantics.names import call_name, get_arg
+from kmlint.semantics.values import value_of
+from kmlint.semantics.sizes import int_value, iteration_bound
 
 # `for i in range(0, n, step)` with a step this large is chunked inference of
 # a whole data set (a handful of calls), not per-item prediction.
@@ -102,7 +103,7 @@ class PredictInLoop(Rule):
 
 
 def _few_iterations(model, loop, tiny: int) -> bool:
-    n = model.literal_iterations(loop)
+    n = iteration_bound(model, loop)
     if n is not None and n <= tiny:
         return True
     it = loop.iter
@@ -119,12 +120,14 @@ def _decodes(model, call, data, loop) -> bool:
     the previous predictions, not picked by the loop variable, so every call
     gets the whole data set (``probs = model.predict([x_test, tokens]);
     tokens = extend(tokens, probs)``)."""
-    n = model.known_iterations(loop)
-    if n is None or n > DECODE_STEPS:
+    n = iteration_bound(model, loop)
+    if n is not None and n > DECODE_STEPS:
         return False
     varying = names_in(data) & loop.variant_names
     if not varying or varying & loop.targets:
         return False
+    if n is None and not _whole_data_alongside(model, data, loop):
+        return False  # an unknown number of steps: only a decode over the whole data set is bounded by it
     bound = [b for bs in loop.scope.bindings.values() for b in bs if loop in b.loops and b.name not in loop.targets]
     holder = call.stmt
     fed = {b.name for b in bound if b.stmt is holder}  # out = model.predict(...)
@@ -136,6 +139,62 @@ def _decodes(model, call, data, loop) -> bool:
                 fed.add(b.name)
                 changed = True
     return varying <= fed
+
+
+def _whole_data_alongside(model, data, loop) -> bool:
+    """``model.predict([X, decoded])`` where ``X`` is made before the loop and
+    is not one item: each step predicts on the whole data set (a batch of
+    inputs decoded together, ``for t in range(max_len)`` over the output
+    length), so the calls are as few as the output is long.  One sentence or
+    sample (``tokenizer([text])``, ``x[np.newaxis]``) is per-item decoding."""
+    parts = data.elts if isinstance(data, (ast.List, ast.Tuple)) else [data]
+    fixed = [p for p in parts if not isinstance(p, ast.Starred) and not (names_in(p) & loop.variant_names)]
+    return bool(fixed) and not any(_one_item(model, p) for p in fixed)
+
+
+def _one_item(model, expr, depth: int = 0) -> bool:
+    """Made from a one-element list (``tok([s])``, ``np.array([x])``), by adding
+    a leading axis (``x[np.newaxis]``, ``x[None]``, ``expand_dims(x, 0)``), or
+    known to hold one row."""
+    if isinstance(expr, ast.Name) and depth < 3:
+        b = model.binding_of(expr)
+        if b is not None and b.kind == "assign" and not b.path and b.value is not None:
+            return _one_item(model, b.value, depth + 1)
+        if b is not None and b.kind == "param" and b.scope.function is not None:
+            # a helper's parameter: one item when some call of the helper passes one
+            return any(_one_item(model, v, depth + 1) for v in _passed(model, b.scope.function, expr.id))
+        return False
+    if isinstance(expr, ast.Call):
+        first = expr.args[0] if expr.args else None
+        if isinstance(first, (ast.List, ast.Tuple)) and len(first.elts) == 1:
+            return True
+        if call_name(expr) == "expand_dims":
+            return True
+    if isinstance(expr, ast.Subscript):
+        index = expr.slice.elts[0] if isinstance(expr.slice, ast.Tuple) and expr.slice.elts else expr.slice
+        if (isinstance(index, ast.Constant) and index.value is None) or \
+                (isinstance(index, ast.Attribute) and index.attr == "newaxis"):
+            return True
+    v = value_of(model, expr)
+    return v.kind == "array" and bool(v.shape) and v.shape[0] == 1
+
+
+def _passed(model, fn, name: str) -> list:
+    """What the calls of ``fn`` in this file pass for its parameter ``name``."""
+    if isinstance(fn.node, ast.Lambda):
+        return []
+    names = [a.arg for a in (*fn.node.args.posonlyargs, *fn.node.args.args)]
+    index = names.index(name) if name in names else None
+    if index is not None and fn.class_name is not None:
+        index -= 1  # `self` is not passed at the call
+    out = []
+    for cs in model.callers(fn):
+        value = next((k.value for k in cs.node.keywords if k.arg == name), None)
+        if value is None and index is not None and 0 <= index < len(cs.node.args):
+            value = cs.node.args[index]
+        if value is not None and not isinstance(value, ast.Starred):
+            out.append(value)
+    return out
 
 
 def _trains_each_iteration(loop) -> bool:

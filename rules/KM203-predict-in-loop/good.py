@@ -79,3 +79,36 @@ for step in range(10):
     step_probs = model.predict([x_test, tokens], verbose=0)
     next_tokens = step_probs[:, -1].argmax(axis=-1)
     tokens = np.concatenate([tokens, next_tokens[:, None]], axis=1)
+
+
+# A handful of cases named once (enumerate of a 4-element list): 4 calls.
+strengths = [0.0, 0.05, 0.1, 0.2]
+for i, strength in enumerate(strengths):
+    noisy = x_val + strength * np.random.normal(size=x_val.shape).astype("float32")
+    noisy_preds = model.predict(noisy[:8], verbose=0)
+
+
+# A helper that shows a few batches: `take(count)` with a small default, and
+# every call in the file passes a small count.
+def show_some(dataset, count=1):
+    for images, labels in dataset.take(count):
+        shown = model.predict(images, verbose=0)
+
+
+show_some(peek_ds)
+show_some(peek_ds, 3)
+
+
+# Decoding the whole data set together over an output length the code does not
+# state: each step predicts on every input at once, so the calls are as few as
+# the output is long.
+def decode_all(inputs, out_len):
+    decoded = np.zeros((len(inputs), 1), dtype="int32")
+    for position in range(out_len):
+        probs = model.predict([inputs, decoded], verbose=0)
+        decoded = np.concatenate([decoded, probs[:, -1:].argmax(axis=-1)], axis=1)
+    return decoded
+
+
+encoded = x_test.reshape(len(x_test), -1)
+decode_all(encoded, y_val.shape[1])
