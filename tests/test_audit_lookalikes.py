@@ -25,7 +25,7 @@ def _good(code: str) -> str:
     ("KM204", "patience_cases = [0, 1, 2, 3]", "patience_cases = [0, 1, 2, 3, 4, 5, 6]"),
     ("KM305", "while accepted.shape[0] < 1000:", "for _ in range(100):"),
     ("KM304", "shard = np.load(handle)", "shard = np.load('data/shard_0.npy')"),
-    ("KM302", "(2, 7, 3) if conv else (2, 3)", "(2, 7, 3) if conv else (200000, 3)"),
+    ("KM302", "(2, 7, 3) if conv else (2, 3)", "(2, 7, 3) if conv else (20000000, 3)"),
 ])
 def test_lookalike_is_clean_only_because_of_its_detail(code, before, after):
     good = _good(code)
@@ -55,6 +55,9 @@ def test_rl_episode_lists_are_fine_through_the_tape_or_the_clear():
     ("KM203", "encoded = x_test.reshape(len(x_test), -1)", "encoded = x_test[0][np.newaxis]"),
     # one gradient list entry per tower (2 towers); 16 towers are no longer a handful
     ("KM303", "num_towers = 2\n", "num_towers = 16\n"),
+    # the 10000-image test split is 63 MB as float64, under float64-min-bytes; CIFAR-10's is 246 MB
+    ("KM302", "probe.evaluate(t_test / 255.0, t_test_labels)",
+     "probe.evaluate(keras.datasets.cifar10.load_data()[1][0] / 255.0, t_test_labels)"),
 ])
 def test_audit_lookalike_is_clean_only_because_of_its_detail(code, before, after):
     good = _good(code)
