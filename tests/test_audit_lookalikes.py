@@ -55,6 +55,8 @@ def test_rl_episode_lists_are_fine_through_the_tape_or_the_clear():
     ("KM203", "encoded = x_test.reshape(len(x_test), -1)", "encoded = x_test[0][np.newaxis]"),
     # one gradient list entry per tower (2 towers); 16 towers are no longer a handful
     ("KM303", "num_towers = 2\n", "num_towers = 16\n"),
+    # a strategy over virtual CPUs targets no GPU; one GPU among its devices does
+    ("KM501", 'devices=["cpu:0", "cpu:1"]', 'devices=["cpu:0", "gpu:0"]'),
     # the 10000-image test split is 63 MB as float64, under float64-min-bytes; CIFAR-10's is 246 MB
     ("KM302", "probe.evaluate(t_test / 255.0, t_test_labels)",
      "probe.evaluate(keras.datasets.cifar10.load_data()[1][0] / 255.0, t_test_labels)"),
