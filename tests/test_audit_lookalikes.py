@@ -8,7 +8,7 @@ import pytest
 
 from kmlint.docs import dossier_dir
 from kmlint.registry import get_rule
-from tests.helpers import codes
+from tests.helpers import codes, lint
 
 
 def _good(code: str) -> str:
@@ -69,3 +69,46 @@ def test_audit_lookalike_is_clean_only_because_of_its_detail(code, before, after
     assert codes(good, select=[code]) == []
     found = [c for _, c in codes(good.replace(before, after), select=[code])]
     assert found and set(found) == {code}
+
+
+KFOLD = """
+import numpy as np
+from tensorflow import keras
+
+x, y = np.load("x.npy"), np.load("y.npy")
+k = FOLDS
+scores = []
+for i in range(k):
+    model = keras.Sequential([keras.Input((13,)), keras.layers.Dense(64), keras.layers.Dense(1)])
+    model.compile("rmsprop", "mse")
+    model.fit(x, y, epochs=5, verbose=0)
+    scores.append(model.evaluate(x, y, verbose=0))
+"""
+
+FORECAST = """
+import numpy as np
+from tensorflow import keras
+
+model = keras.models.load_model("forecaster.keras")
+series = np.load("series.npy")[:1]
+for step_ahead in range(STEPS):
+    y_next = model.predict(series[:, step_ahead:])[:, np.newaxis, :]
+    series = np.concatenate([series, y_next], axis=1)
+"""
+
+
+@pytest.mark.parametrize("source,code,few", [
+    (KFOLD, "KM204", "only 4 iterations here"),
+    (FORECAST, "KM203", "only 10 calls here"),
+])
+def test_short_known_loops_say_why_they_still_matter(source, code, few):
+    """The audit judged 4-fold loops of small models (KM204) and a 10-step
+    forecast (KM203) of little value: they are still reported (real code
+    grows), and the message says the count and why it still matters; a
+    long loop's message does not."""
+    small = source.replace("FOLDS", "4").replace("STEPS", "10")
+    found = [f for f in lint(small, select=[code]) if f.code == code]
+    assert len(found) == 1 and few in found[0].message
+    large = source.replace("FOLDS", "400").replace("STEPS", "1000")
+    found = [f for f in lint(large, select=[code]) if f.code == code]
+    assert len(found) == 1 and "only" not in found[0].message

@@ -13,7 +13,7 @@ from kmlint.registry import Rule, register
 from kmlint.semantics.model import names_in
 from kmlint.semantics.names import call_name, get_arg
 from kmlint.semantics.values import value_of
-from kmlint.semantics.sizes import int_value, iteration_bound
+from kmlint.semantics.sizes import int_value, iteration_bound, total_iterations
 
 # `for i in range(0, n, step)` with a step this large is chunked inference of
 # a whole data set (a handful of calls), not per-item prediction.
@@ -25,6 +25,8 @@ TRAINING_CALLS = {"fit", "fit_generator", "train_on_batch"}
 # an autoregressive decode loop of at most this many known steps, each call
 # predicting on the whole data set, is not per-item prediction
 DECODE_STEPS = 16
+# a known loop count this small gets a message saying why it still matters
+FEW_CALLS = 20
 
 
 @register
@@ -51,6 +53,11 @@ class PredictInLoop(Rule):
             receiver = model.text(call.receiver)
             advice = ("collect the inputs and call `predict` once, or use `predict_on_batch(x)` / "
                       "`model(x, training=False)` inside loops")
+            bound = total_iterations(model, innermost)
+            if bound is not None and bound <= FEW_CALLS:
+                # a short loop (a test's few cases, a 10-step forecast): say why it still matters
+                advice = (f"only {bound} calls here, but each one also pays for a new data adapter and "
+                          f"iterator, far slower than `model(x, training=False)` on one small input; {advice}")
             if helpers:
                 helper = model.function_called(helpers[0])
                 message = (f"`{helper.name}()` calls `{receiver}.predict()` and is called once per loop iteration; "

@@ -10,6 +10,7 @@ from kmlint import edits
 from kmlint.semantics.names import is_argument_of
 from kmlint.semantics.blocks import call_parent
 from kmlint.findings import UNSAFE, Fix
+from kmlint.semantics.sizes import total_iterations
 from kmlint.registry import Rule, register
 from kmlint.semantics import project
 from kmlint.semantics.model import CallSite, Loop, SemanticModel
@@ -108,6 +109,10 @@ def _model_kept(model: SemanticModel, site: CallSite, built: CallSite, loop: Loo
     return False
 
 
+# a known loop count this small gets a message saying why it still matters
+FEW_ITERATIONS = 10
+
+
 @register
 class ModelInLoopNoClearSession(Rule):
     code = "KM204"
@@ -159,9 +164,15 @@ class ModelInLoopNoClearSession(Rule):
                               "build and compile the model once before the loop and reset it per trial "
                               "(`model.set_weights(initial_weights)` and the optimizer's variables), or run each "
                               "trial in its own process")
+                bound = total_iterations(model, loop)
+                few = ""
+                if bound is not None and bound <= FEW_ITERATIONS:
+                    # a 4- or 5-fold loop of small models: say why it still matters
+                    few = (f" (only {bound} iterations here, but all {bound} models stay in memory at the end, "
+                           "which counts once the models are large)")
                 ctx.report(site.node, f"{what} on every iteration of this loop and nothing calls "
                            "`keras.backend.clear_session()` in it: Keras keeps each model's layers and graph state, so "
-                           f"memory grows with every iteration; {advice}",
+                           f"memory grows with every iteration{few}; {advice}",
                            self._fix(model, loop))
 
     @staticmethod

@@ -505,6 +505,19 @@ def iteration_bound(model, loop) -> Optional[int]:
     return _iterable_bound(model, loop.iter, loop.function, 0)
 
 
+def total_iterations(model, loop) -> Optional[int]:
+    """How many times the body of ``loop`` runs in all: the product of the
+    bounds of the loop and of every loop around it (None when one is unknown)."""
+    total = 1
+    while loop is not None:
+        n = iteration_bound(model, loop)
+        if n is None:
+            return None
+        total *= n
+        loop = loop.parent
+    return total
+
+
 def _iterable_bound(model, it, fn, depth: int) -> Optional[int]:
     if it is None or depth > 3:
         return None
