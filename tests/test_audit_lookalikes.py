@@ -57,6 +57,8 @@ def test_rl_episode_lists_are_fine_through_the_tape_or_the_clear():
     ("KM303", "num_towers = 2\n", "num_towers = 16\n"),
     # one row of two numbers per step; a whole encoded batch per step is a real array
     ("KM305", "[(started, elapsed)]", "encoder(tf.zeros((512, 64)))"),
+    # two literal phases; a loop over 100 steps grows the graph every step
+    ("KM405", 'enumerate(["test", "train"])', "enumerate(range(100))"),
     # a strategy over virtual CPUs targets no GPU; one GPU among its devices does
     ("KM501", 'devices=["cpu:0", "cpu:1"]', 'devices=["cpu:0", "gpu:0"]'),
     # the 10000-image test split is 63 MB as float64, under float64-min-bytes; CIFAR-10's is 246 MB
