@@ -8,7 +8,7 @@ import pytest
 
 from kmlint.docs import dossier_dir
 from kmlint.registry import get_rule
-from tests.helpers import codes, lint
+from tests.helpers import codes, lint, notebook
 
 
 def _good(code: str) -> str:
@@ -114,3 +114,14 @@ def test_short_known_loops_say_why_they_still_matter(source, code, few):
     large = source.replace("FOLDS", "400").replace("STEPS", "1000")
     found = [f for f in lint(large, select=[code]) if f.code == code]
     assert len(found) == 1 and "only" not in found[0].message
+
+
+def test_unclosed_session_in_a_notebook_says_why_it_matters():
+    """The audit judged notebooks' one long-lived session of little value by
+    the letter 'until the process exits': in a notebook the message says the
+    kernel outlives the cells and a re-run opens another session."""
+    cell = "import tensorflow.compat.v1 as tf\nsess = tf.Session()\nprint(sess.run(tf.constant(1)))\n"
+    found = [f for f in lint(notebook(cell), path="demo.ipynb", select=["KM406"]) if f.code == "KM406"]
+    assert len(found) == 1 and "kernel restarts" in found[0].message
+    found = [f for f in lint(cell, select=["KM406"]) if f.code == "KM406"]
+    assert len(found) == 1 and "process exits" in found[0].message
