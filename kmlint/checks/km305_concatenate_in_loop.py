@@ -114,7 +114,7 @@ class ConcatenateInLoop(Rule):
             return  # the grown array is needed whole each iteration (e.g. autoregressive decoding)
         if self._final_bytes_known_tiny(model, call, how, grown, n):
             return  # e.g. a 10x10 grid of tiles: the copies cost nothing worth a change
-        if self._pieces_known_small(model, call, how, grown):
+        if self._pieces_known_small(model, call, how, grown) and self._only_small_growth(model, call, target):
             return  # a row of a few numbers per iteration (timing logs, counters): no memory to speak of
         reported = model._memo.setdefault("km305_reported", set())
         if (target, id(loop)) in reported:
@@ -172,6 +172,21 @@ class ConcatenateInLoop(Rule):
                 continue
             v = value_of(model, piece)
             if v.kind != "array" or v.nbytes is None or v.nbytes > SMALL_PIECE:
+                return False
+        return True
+
+    def _only_small_growth(self, model, call: CallSite, target: str) -> bool:
+        """No other concatenation in this function grows the same array by
+        more than a small row: ``names`` grown by whole batches per step and by
+        one ``[["epoch"]]`` row per epoch is copied whole every epoch."""
+        for other in model.calls:
+            if other is call or other.function is not call.function or other.name not in self.calls:
+                continue
+            how = GROWERS.get(model.qualname(other.node.func) or "")
+            if how is None or self._assigned_target(other) != target:
+                continue
+            grown = [p for p in _grown_parts(other.node, how) if dotted_name(p) == target]
+            if grown and not self._pieces_known_small(model, other, how, grown):
                 return False
         return True
 
