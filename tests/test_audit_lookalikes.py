@@ -59,6 +59,11 @@ def test_rl_episode_lists_are_fine_through_the_tape_or_the_clear():
     ("KM305", "[(started, elapsed)]", "encoder(tf.zeros((512, 64)))"),
     # two literal phases; a loop over 100 steps grows the graph every step
     ("KM405", 'enumerate(["test", "train"])', "enumerate(range(100))"),
+    # unit-test fixtures sized by the test's cases; the same code outside a test is data
+    ("KM302", "class DenseShapesTest(unittest.TestCase):", "class DenseShapes:"),
+    ("KM203", "class ChannelwiseTest(unittest.TestCase):\n    def test_channels_match(self):",
+     "class Channelwise:\n    def channels_match(self):"),
+    ("KM204", "class WidthsTest(unittest.TestCase):\n    def test_widths(self):", "class Widths:\n    def widths(self):"),
     # a strategy over virtual CPUs targets no GPU; one GPU among its devices does
     ("KM501", 'devices=["cpu:0", "cpu:1"]', 'devices=["cpu:0", "gpu:0"]'),
     # the 10000-image test split is 63 MB as float64, under float64-min-bytes; CIFAR-10's is 246 MB

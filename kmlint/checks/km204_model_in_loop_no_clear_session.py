@@ -8,7 +8,7 @@ from typing import Optional
 
 from kmlint import edits
 from kmlint.semantics.names import is_argument_of
-from kmlint.semantics.blocks import call_parent
+from kmlint.semantics.blocks import call_parent, in_test_function
 from kmlint.findings import UNSAFE, Fix
 from kmlint.semantics.sizes import total_iterations
 from kmlint.registry import Rule, register
@@ -165,6 +165,8 @@ class ModelInLoopNoClearSession(Rule):
                               "(`model.set_weights(initial_weights)` and the optimizer's variables), or run each "
                               "trial in its own process")
                 bound = total_iterations(model, loop)
+                if (bound is None or bound <= FEW_ITERATIONS) and in_test_function(model, site.node):
+                    continue  # a unit test looping over its few cases
                 few = ""
                 if bound is not None and bound <= FEW_ITERATIONS:
                     # a 4- or 5-fold loop of small models: say why it still matters

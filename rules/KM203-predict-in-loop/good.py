@@ -1,3 +1,5 @@
+import unittest
+
 import numpy as np
 import tensorflow as tf
 from sklearn.ensemble import RandomForestClassifier
@@ -112,3 +114,12 @@ def decode_all(inputs, out_len):
 
 encoded = x_test.reshape(len(x_test), -1)
 decode_all(encoded, y_val.shape[1])
+
+
+# A unit test looping over its channels: fixtures, not data
+
+class ChannelwiseTest(unittest.TestCase):
+    def test_channels_match(self):
+        signal = np.random.rand(2, 100, x_test.shape[-1]).astype("float32")
+        singles = [model.predict(signal[..., c:c + 1], verbose=0) for c in range(signal.shape[-1])]
+        self.assertEqual(len(singles), signal.shape[-1])

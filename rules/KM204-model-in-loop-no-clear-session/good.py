@@ -1,3 +1,5 @@
+import unittest
+
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
@@ -94,3 +96,12 @@ for depth in range(12):
 patience_cases = [0, 1, 2, 3]
 for patience in patience_cases:
     probe = keras.Sequential()
+
+
+# A unit test building one small model per parameter case
+
+class WidthsTest(unittest.TestCase):
+    def test_widths(self):
+        for width in self.widths:
+            probe = keras.Sequential([keras.Input((4,)), keras.layers.Dense(width)])
+            self.assertEqual(probe.output_shape[-1], width)

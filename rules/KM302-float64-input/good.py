@@ -1,3 +1,5 @@
+import unittest
+
 import numpy as np
 import tensorflow as tf
 from sklearn.linear_model import LinearRegression
@@ -125,3 +127,13 @@ t_val = t_test[:1000].astype(float)
 probe.evaluate(t_val, t_test_labels[:1000])
 probe.evaluate(t_test / 255.0, t_test_labels)
 probe.predict(np.random.rand(256, 28, 28))
+
+
+# A unit test's fixture: random data shaped by the test's parameters, fed to a
+# one-layer model (the audit found dozens in Keras' own tests)
+
+class DenseShapesTest(unittest.TestCase):
+    def check_shapes(self, input_shape):
+        layer_model = keras.Sequential([keras.layers.Dense(3)])
+        out = layer_model.predict(np.random.rand(*input_shape))
+        self.assertEqual(out.shape[-1], 3)
