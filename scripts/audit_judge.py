@@ -207,16 +207,17 @@ def cmd_score(args: argparse.Namespace) -> int:
         for r in rows:
             print(f"{r['rule']:7} {r['findings']:5} {r['unjudged']:5} {r['right']:5} {r['little_value']:4} "
                   f"{r['wrong']:5} {100 * r['fp_rate']:5.1f}%  {r['gone'] or ''}")
+    out = sys.stderr if args.markdown else sys.stdout  # keep the table alone on stdout
     unjudged = [f for f, j in pairs if j is None]
     if unjudged:
-        print(f"\n{len(unjudged)} finding(s) not judged yet:")
+        print(f"\n{len(unjudged)} finding(s) not judged yet:", file=out)
         for f in unjudged:
             cell = f" cell {f['cell']}" if f["cell"] is not None else ""
             print(f"  {f['rule']} {f['package']}=={f['version'][:12]} {f['path']}{cell}:{f['line']}: "
-                  f"{f['message'][:120]}")
+                  f"{f['message'][:120]}", file=out)
     over = [r["rule"] for r in rows if r["fp_rate"] > args.max_fp]
     if over:
-        print(f"\nFP rate over {100 * args.max_fp:.0f}%: {', '.join(over)}")
+        print(f"\nFP rate over {100 * args.max_fp:.0f}%: {', '.join(over)}", file=out)
     return 1 if unjudged or over else 0
 
 
