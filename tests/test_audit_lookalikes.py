@@ -47,6 +47,8 @@ def test_rl_episode_lists_are_fine_through_the_tape_or_the_clear():
 @pytest.mark.parametrize("code,before,after", [
     # repeat() before batch(): no partial batch exists; batch().repeat() ends each pass with one
     ("KM205", "shuffle(1000).repeat().batch(batch_size)", "shuffle(1000).batch(batch_size).repeat()"),
+    # only full batches per pass (a floor count); a ceil count yields a partial last batch
+    ("KM205", "n_batches = len(x) // size", "n_batches = math.ceil(len(x) / size)"),
     # a 4-element list named once; 8 elements are no longer a handful
     ("KM203", "strengths = [0.0, 0.05, 0.1, 0.2]", "strengths = [0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]"),
     # take(count): every call passes a small count; one call with 300 makes it a real loop

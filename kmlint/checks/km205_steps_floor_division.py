@@ -139,16 +139,39 @@ def _infinite_generator(model, expr, depth: int = 0) -> bool:
     if fn is None or not fn.yields:
         return False
     for y in fn.yields:
-        loop = None
+        loops = []
         for a in model.ancestors(y):
             if a is fn.node:
                 break
             if isinstance(a, LOOP_NODES):
-                loop = a
-                break
-        if not (isinstance(loop, ast.While) and _always_true(loop.test)):
+                loops.append(a)
+        if not loops:
             return False
+        if isinstance(loops[0], ast.While) and _always_true(loops[0].test):
+            continue
+        # `while True: for i in range(len(x) // bs): yield x[i * bs:(i + 1) * bs]`:
+        # each pass yields only the full batches (a floor count), then wraps
+        if len(loops) >= 2 and _full_batches_only(model, loops[0]) and any(
+                isinstance(lp, ast.While) and _always_true(lp.test) for lp in loops[1:]):
+            continue
+        return False
     return True
+
+
+def _full_batches_only(model, loop) -> bool:
+    """``for i in range(n // size)``, also through a name bound once to such a
+    floor division: the loop yields whole batches only."""
+    if not isinstance(loop, (ast.For, ast.AsyncFor)):
+        return False
+    it = loop.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+            and len(it.args) == 1 and not it.keywords):
+        return False
+    count = it.args[0]
+    if isinstance(count, ast.Name):
+        b = model.binding_of(count)
+        count = b.value if b is not None and b.kind in ("assign", "annassign") and not b.path else None
+    return _is_floor_division(count)
 
 
 def _always_true(test) -> bool:
