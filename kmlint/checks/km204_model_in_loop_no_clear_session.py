@@ -113,6 +113,14 @@ def _model_kept(model: SemanticModel, site: CallSite, built: CallSite, loop: Loo
 FEW_ITERATIONS = 10
 
 
+def _cleared_after(clears, loop) -> bool:
+    """The function holding ``loop`` calls ``clear_session()`` itself, after
+    the loop and outside any loop (once per call of the function: a per-trial
+    function that clears before it returns)."""
+    fn = loop.function
+    return fn is not None and any(c.function is fn and not c.loops and c.order > loop.end_order for c in clears)
+
+
 @register
 class ModelInLoopNoClearSession(Rule):
     code = "KM204"
@@ -167,6 +175,8 @@ class ModelInLoopNoClearSession(Rule):
                 bound = total_iterations(model, loop)
                 if (bound is None or bound <= FEW_ITERATIONS) and in_test_function(model, site.node):
                     continue  # a unit test looping over its few cases
+                if bound is not None and bound <= FEW_ITERATIONS and _cleared_after(clears, loop):
+                    continue  # a trial function: its few models (bootstrap splits) are cleared before it returns
                 few = ""
                 if bound is not None and bound <= FEW_ITERATIONS:
                     # a 4- or 5-fold loop of small models: say why it still matters

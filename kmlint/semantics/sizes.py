@@ -542,7 +542,34 @@ def _iterable_bound(model, it, fn, depth: int) -> Optional[int]:
         return _int_bound(model, it.args[0], fn)
     if isinstance(func, ast.Attribute) and func.attr == "take" and len(it.args) == 1:
         return _int_bound(model, it.args[0], fn)
+    if isinstance(func, ast.Attribute) and func.attr == "split":
+        return _splitter_count(model, func.value)
     return None
+
+
+# scikit-learn cross-validators: default n_splits (documented defaults, scikit-learn >= 0.22)
+SPLITTER_DEFAULTS = {"KFold": 5, "StratifiedKFold": 5, "GroupKFold": 5, "TimeSeriesSplit": 5,
+                     "ShuffleSplit": 10, "StratifiedShuffleSplit": 10, "GroupShuffleSplit": 5}
+
+
+def _splitter_count(model, expr, depth: int = 0) -> Optional[int]:
+    """``KFold(n_splits=4)`` (or a name bound to it): the number of splits
+    that ``.split(...)`` yields."""
+    if isinstance(expr, ast.Name) and depth < 3:
+        b = model.binding_of(expr)
+        if b is not None and b.kind == "assign" and not b.path and b.value is not None:
+            return _splitter_count(model, b.value, depth + 1)
+        return None
+    if not isinstance(expr, ast.Call):
+        return None
+    q = model.qualname(expr.func) or ""
+    if not q.startswith("sklearn."):
+        return None
+    name = q.rsplit(".", 1)[-1]
+    if name not in SPLITTER_DEFAULTS:
+        return None
+    given = get_arg(expr, "n_splits", 0)
+    return int_value(model, given) if given is not None else SPLITTER_DEFAULTS[name]
 
 
 def _int_bound(model, expr, fn) -> Optional[int]:
