@@ -55,6 +55,7 @@ def test_rl_episode_lists_are_fine_through_the_tape_or_the_clear():
     ("KM203", "show_some(peek_ds, 3)", "show_some(peek_ds, 300)"),
     # decoding the whole data set together; one sample decoded per call is per-item prediction
     ("KM203", "encoded = x_test.reshape(len(x_test), -1)", "encoded = x_test[0][np.newaxis]"),
+    ("KM203", "encoded = x_test.reshape(len(x_test), -1)", "encoded = x_test[7:7 + 1].reshape(1, -1)"),
     # one gradient list entry per tower (2 towers); 16 towers are no longer a handful
     ("KM303", "num_towers = 2\n", "num_towers = 16\n"),
     # one row of two numbers per step; a whole encoded batch per step is a real array

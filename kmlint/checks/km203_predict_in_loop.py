@@ -180,13 +180,30 @@ def _one_item(model, expr, depth: int = 0) -> bool:
             return True
         if call_name(expr) == "expand_dims":
             return True
+        if isinstance(expr.func, ast.Attribute) and expr.func.attr in ("reshape", "astype", "copy"):
+            if expr.func.attr == "reshape" and isinstance(first, ast.Constant) and first.value == 1:
+                return True  # x.reshape(1, -1)
+            return _one_item(model, expr.func.value, depth + 1)
     if isinstance(expr, ast.Subscript):
         index = expr.slice.elts[0] if isinstance(expr.slice, ast.Tuple) and expr.slice.elts else expr.slice
         if (isinstance(index, ast.Constant) and index.value is None) or \
                 (isinstance(index, ast.Attribute) and index.attr == "newaxis"):
             return True
+        if isinstance(index, ast.Slice) and _one_row_slice(index):
+            return True  # x[i:i + 1]
     v = value_of(model, expr)
     return v.kind == "array" and bool(v.shape) and v.shape[0] == 1
+
+
+def _one_row_slice(index: ast.Slice) -> bool:
+    """``a:a + 1`` (also ``:1``): one row."""
+    lower, upper = index.lower, index.upper
+    if index.step is not None or upper is None:
+        return False
+    if lower is None:
+        return isinstance(upper, ast.Constant) and upper.value == 1
+    return (isinstance(upper, ast.BinOp) and isinstance(upper.op, ast.Add) and isinstance(upper.right, ast.Constant)
+            and upper.right.value == 1 and ast.dump(upper.left) == ast.dump(lower))
 
 
 def _passed(model, fn, name: str) -> list:
