@@ -187,7 +187,8 @@ def check(ctx, paths, select, ignore, extend_select, preview, output_format, out
             if fixing:
                 from kmlint.fixer import fix_run
 
-                result, fixes = fix_run(paths, resolver, unsafe=unsafe_fixes, write=not diff, force_exclude=force_exclude)
+                result, fixes = fix_run(paths, resolver, unsafe=unsafe_fixes, write=not diff, force_exclude=force_exclude,
+                                        use_cache=not no_cache, jobs=jobs if jobs is not None else base.jobs)
             else:
                 result = run(paths, resolver, force_exclude=force_exclude, use_cache=not no_cache,
                              jobs=jobs if jobs is not None else base.jobs)

@@ -8,6 +8,7 @@ above each linted file applies (like Ruff); command-line options override it.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass, field, fields, replace
@@ -28,7 +29,7 @@ class ConfigError(Exception):
     pass
 
 
-_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?i?B)?\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*((?:[KMGT]i?)?B)?\s*$", re.IGNORECASE)
 _UNITS = {
     None: 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
     "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40,
@@ -144,6 +145,44 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "output-format": ("output_format", _str),
 }
 SELECTOR_KEYS = ("select", "ignore", "extend-select")
+# ``extend`` is read before the other keys (it names the file they apply on)
+EXTEND_KEY = "extend"
+
+# What each key means: the configuration reference of the docs site and the
+# JSON schema of ``[tool.kmlint]`` (kmlint/kmlint.schema.json) are generated
+# from this table, ``KEYS`` and the defaults of ``Settings``
+# (tests/test_config_schema.py keeps the three in step).
+KEY_DOCS: dict[str, str] = {
+    "extend": "Inherit another config file (a path relative to this file, e.g. `\"../pyproject.toml\"`); "
+              "this file's keys apply on top: `select` starts the selection afresh, `ignore`, `extend-select` "
+              "and `extend-exclude` add to the inherited lists, other keys replace.",
+    "select": "Rules to enable: codes (`KM201`), prefixes (`KM2`), names (`predict-in-loop`) or `ALL`. "
+              "Default: every stable rule.",
+    "ignore": "Rules to disable (codes, prefixes, names or `ALL`), applied after `select` and `extend-select`.",
+    "extend-select": "Rules to enable on top of `select`.",
+    "per-file-ignores": "Rules to disable in the files matching a glob (relative to this file's directory), "
+                        "e.g. `{ \"tests/*\" = [\"KM203\"] }`.",
+    "exclude": "Glob patterns of files and directories to skip; replaces the default list "
+               "(`.git`, virtual environments, `build`, `dist`, `__pycache__`, `node_modules`, ...).",
+    "extend-exclude": "Glob patterns to skip in addition to `exclude`.",
+    "respect-gitignore": "Skip what `.gitignore`, `.git/info/exclude` and git's global excludes file ignore.",
+    "preview": "Enable preview rules.",
+    "large-tensor-bytes": "KM301: arrays and tensors at least this large are flagged when kept alive through "
+                          "training. A size: bytes, or a string such as `\"100MB\"` or `\"1GiB\"`.",
+    "cache-bytes": "KM101: an in-memory `Dataset.cache()` of data estimated at least this large is flagged.",
+    "shuffle-buffer-bytes": "KM104: a shuffle buffer holding at least this much data is flagged.",
+    "from-tensor-slices-bytes": "KM106: `Dataset.from_tensor_slices` on an array at least this large is flagged.",
+    "prefetch-batches": "KM105: a `prefetch` buffer of more batches than this is flagged.",
+    "tiny-loop-iterations": "KM203: literal loops this short (or shorter) are not flagged.",
+    "max-file-size": "Files larger than this are reported (KM901 \"too large to analyse\") instead of "
+                     "analysed; `0` means no limit.",
+    "cache-dir": "Directory of the result cache, relative to this file's directory (default `.kmlint_cache`).",
+    "jobs": "Worker processes; `0` or unset: one per core (never more than the cores or the files).",
+    "baseline": "A baseline file (written by `--write-baseline`), relative to this file: only findings "
+                "not recorded there are reported.",
+    "output-format": "The default `--output-format` (`full`, `text`, `concise`, `json`, `json-lines`, "
+                     "`sarif`, `github`, `gitlab`, `junit`).",
+}
 
 
 def _read_toml(path: Path) -> dict:
@@ -219,12 +258,12 @@ def _layer(parent: Settings, updates: dict) -> dict:
 
 def apply_table(settings: Settings, table: dict, path: Path, *, _chain: tuple[Path, ...] = ()) -> Settings:
     where = "[tool.kmlint]" if path.name == "pyproject.toml" else "kmlint config"
-    extended = "extend" in table
+    extended = EXTEND_KEY in table
     if extended:
-        settings = _extended(settings, table["extend"], path, _chain)
+        settings = _extended(settings, table[EXTEND_KEY], path, _chain)
     updates = {}
     for key, value in table.items():
-        if key == "extend":
+        if key == EXTEND_KEY:
             continue
         if key not in KEYS:
             raise ConfigError(f"{path}: unknown key '{key}' in {where}")
@@ -272,6 +311,7 @@ class ConfigResolver:
         self.explicit = load_config_file(explicit) if explicit else None
         self.overrides = overrides or {}
         self._by_dir: dict[Path, Settings] = {}
+        self._by_given: dict[str, Settings] = {}  # a directory as given (absolute) -> its settings
 
     def _with_overrides(self, s: Settings) -> Settings:
         ov = dict(self.overrides)
@@ -289,7 +329,15 @@ class ConfigResolver:
         return replace(s, **ov) if ov else s
 
     def for_dir(self, directory: Path) -> Settings:
-        directory = directory.resolve()
+        given = str(directory) if directory.is_absolute() else os.path.join(os.getcwd(), str(directory))
+        known = self._by_given.get(given)
+        if known is not None:
+            return known
+        found = self._for_resolved_dir(directory.resolve())
+        self._by_given[given] = found
+        return found
+
+    def _for_resolved_dir(self, directory: Path) -> Settings:
         if self.explicit is not None:
             return self._by_dir.setdefault(Path("/"), self._with_overrides(self.explicit))
         if directory in self._by_dir:

@@ -8,7 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-DOCS_BASE_URL = "https://github.com/kmlint/kmlint/blob/main/rules/"
+# Where the documentation site (scripts/docs_site.py, MkDocs) is meant to be
+# served: a GitHub Pages address of the project.  It is NOT published yet; the
+# site builds locally with `python scripts/docs_site.py build`.  Each rule has
+# a page at rules/<CODE>-<name>/ there (SARIF helpUri, LSP codeDescription).
+DOCS_BASE_URL = "https://kmlint.github.io/kmlint/"
 
 
 def dossier_root() -> Path:
@@ -51,8 +55,13 @@ def readme_sections(text: str) -> dict[str, str]:
     return sections
 
 
+def rule_page(rule) -> str:
+    """The rule's page on the docs site, relative to the site's root."""
+    return f"rules/{rule.code}-{rule.name}/"
+
+
 def rule_url(rule) -> str:
-    return f"{DOCS_BASE_URL}{rule.code}-{rule.name}/README.md"
+    return DOCS_BASE_URL + rule_page(rule)
 
 
 def rules_table() -> str:
@@ -110,8 +119,8 @@ def catalog_source() -> str:
     return "\n".join(out) + "\n"
 
 
-def update_catalog(path: Path) -> bool:
-    text = catalog_source()
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` to a generated file unless it already holds it; True when written."""
     try:
         old = path.read_text(encoding="utf-8")
     except OSError:
@@ -122,10 +131,18 @@ def update_catalog(path: Path) -> bool:
     return False
 
 
-if __name__ == "__main__":  # python -m kmlint.docs  -> refresh README.md's rule table and kmlint/catalog.py
-    import sys
+def update_catalog(path: Path) -> bool:
+    return write_if_changed(path, catalog_source())
+
+
+if __name__ == "__main__":  # python -m kmlint.docs  -> refresh README.md's rule table, kmlint/catalog.py
+    import sys                # and kmlint/kmlint.schema.json
+
+    from kmlint.config_schema import SCHEMA_PATH, update_schema
 
     changed = update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
     print("README.md updated" if changed else "README.md already up to date")
     changed = update_catalog(Path(__file__).with_name("catalog.py"))
     print("kmlint/catalog.py updated" if changed else "kmlint/catalog.py already up to date")
+    changed = update_schema(SCHEMA_PATH)
+    print("kmlint/kmlint.schema.json updated" if changed else "kmlint/kmlint.schema.json already up to date")

@@ -671,34 +671,45 @@ def _diff(old: str, new: str, name: str) -> str:
 # ----------------------------------------------------------------- a whole run
 
 
-def fix_run(paths: list[str], resolver, *, unsafe: bool, write: bool, force_exclude: bool = False):
+def fix_run(paths: list[str], resolver, *, unsafe: bool, write: bool, force_exclude: bool = False,
+            use_cache: bool = True, jobs: Optional[int] = None):
     """Fix (or with ``write=False`` only compute the fixes of) every file the
-    check would lint.  Returns the run's remaining findings and each file's fix."""
-    from kmlint.engine.discovery import discover
-    from kmlint.engine.runner import RunResult, crashed_result, display_path
+    check would lint.  Returns the run's remaining findings and each file's fix.
 
-    run = RunResult()
+    The files are first checked by the same runner as ``kmlint check`` (the
+    worker pool and the result cache): a file whose findings offer no fix of
+    the allowed applicability is done, so ``--fix`` on a large project costs
+    what a check costs; only the files with fixes to apply are fixed (each in
+    a guarded child, re-linted after every pass)."""
+    from kmlint.engine.discovery import DiscoveryProblem
+    from kmlint.engine.runner import RunResult, crashed_result, run as check_run
+
+    checked = check_run(paths, resolver, force_exclude=force_exclude, use_cache=use_cache, jobs=jobs)
+    allowed = _Allowed({SAFE, UNSAFE} if unsafe else {SAFE}, None)
+    out = RunResult(problems=checked.problems)
     fixes: list[FileFix] = []
     cleaned: set[str] = set()
-    for path in discover(paths, resolver, run.problems, force_exclude):
-        shown = display_path(path)
+    for path, res in zip(checked.paths, checked.results):
+        shown = res.path
         if write and str(path.parent) not in cleaned:
             cleaned.add(str(path.parent))
             clean_leftovers(path.parent)  # what a kmlint killed while writing left behind
-        try:
-            fix = fix_file(path, shown, resolver.for_file(path), unsafe=unsafe, write=write)
-        except Exception as e:  # an engine bug must cost one file, not the run
-            fix = FileFix(path, shown, findings=crashed_result(shown, f"kmlint crashed fixing this file: "
-                                                                      f"{type(e).__name__}: {e}").findings)
-        if fix.outcome is None and fix.error:  # unreadable
-            from kmlint.engine.discovery import DiscoveryProblem
-
-            run.problems.append(DiscoveryProblem(shown, fix.error))
-            continue
+        if not any(f in allowed for f in res.findings):
+            fix = FileFix(path, shown, findings=list(res.findings))  # nothing to apply: the check's result
+        else:
+            try:
+                fix = fix_file(path, shown, resolver.for_file(path), unsafe=unsafe, write=write)
+            except Exception as e:  # an engine bug must cost one file, not the run
+                fix = FileFix(path, shown, findings=crashed_result(shown, f"kmlint crashed fixing this file: "
+                                                                          f"{type(e).__name__}: {e}").findings)
+            if fix.outcome is None and fix.error:  # unreadable since the check
+                out.problems.append(DiscoveryProblem(shown, fix.error))
+                continue
         fixes.append(fix)
-        run.files += 1
-        run.findings.extend(fix.findings)
-        run.internal_errors += sum(1 for f in fix.findings if f.code == "KM000")
-        run.results.append(FileResult(shown, fix.findings))
-    run.findings.sort(key=lambda f: f.sort_key)
-    return run, fixes
+        out.files += 1
+        out.findings.extend(fix.findings)
+        out.internal_errors += sum(1 for f in fix.findings if f.code == "KM000")
+        out.results.append(FileResult(shown, fix.findings))
+        out.paths.append(path)
+    out.findings.sort(key=lambda f: f.sort_key)
+    return out, fixes

@@ -65,8 +65,11 @@ def plain_capabilities() -> types.ClientCapabilities:
 
 
 async def initialize(client: LanguageClient, root: Path = ROOT, debounce_ms: Optional[int] = None,
-                     caps: Optional[types.ClientCapabilities] = None) -> types.InitializeResult:
-    options = {"debounceMs": debounce_ms} if debounce_ms is not None else None
+                     caps: Optional[types.ClientCapabilities] = None, run: Optional[str] = None) -> types.InitializeResult:
+    options = {"debounceMs": debounce_ms} if debounce_ms is not None else {}
+    if run is not None:
+        options["run"] = run  # "onType" or "onSave" (the VS Code extension's kmlint.run)
+    options = options or None
     return await client.initialize_session(types.InitializeParams(
         capabilities=caps or capabilities(), root_uri=root.as_uri(), initialization_options=options))
 

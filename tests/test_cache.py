@@ -252,3 +252,58 @@ def test_concurrent_cli_runs_agree(project):
     again = run_cli("check", "--output-format", "json", ".", cwd=project)
     assert again.stdout.encode() == outs[0][0]
     assert len(json.loads(again.stdout)) == 1 + sum(i % 3 for i in range(30))
+
+
+def _age(path: Path, seconds: int = 3600) -> None:
+    old = path.stat().st_mtime - seconds
+    os.utime(path, (old, old))
+
+
+def test_an_old_unchanged_file_is_not_read_on_a_warm_run(project, monkeypatch):
+    """A file whose stat signature (mtime, ctime, size, inode) is the entry's
+    is taken as unchanged: the warm run neither reads nor hashes it."""
+    for name in ("train.py", "clean.py"):
+        _age(project / name)
+    time_ns = cache_mod.time.time_ns
+    # ctime cannot be set back: let the clock run ahead instead (the rule asks for a 2 s old change)
+    monkeypatch.setattr(cache_mod.time, "time_ns", lambda: time_ns() + 10 * cache_mod.RACY_NS)
+    first = check()
+    hashed: list = []
+    real = runner.content_hash
+    monkeypatch.setattr(runner, "content_hash", lambda data: hashed.append(data) or real(data))
+    assert check() == first
+    assert hashed == []
+
+
+def test_a_fresh_file_is_always_hashed_and_a_rewrite_with_the_old_mtime_is_seen(project, monkeypatch):
+    time_ns = cache_mod.time.time_ns
+    monkeypatch.setattr(cache_mod.time, "time_ns", lambda: time_ns() + 10 * cache_mod.RACY_NS)
+    train = project / "train.py"
+    _age(train)
+    mtime = train.stat().st_mtime_ns
+    assert [f["code"] for f in check()] == ["KM201"]
+    # same size, mtime set back to what it was: ctime still changes
+    train.write_text(BAD.replace("fit_generator", "fit_generatoR"))
+    os.utime(train, ns=(mtime, mtime))
+    assert [f["code"] for f in check()] == []
+    # a file changed just now (within RACY_NS) gets no signature: the next run hashes it
+    monkeypatch.setattr(cache_mod.time, "time_ns", time_ns)
+    train.write_text(BAD)
+    assert cache_mod.stat_signature(train) is None
+    assert [f["code"] for f in check()] == ["KM201"]
+
+
+def test_a_checkout_that_only_touches_files_refreshes_their_signatures(project, monkeypatch):
+    time_ns = cache_mod.time.time_ns
+    monkeypatch.setattr(cache_mod.time, "time_ns", lambda: time_ns() + 10 * cache_mod.RACY_NS)
+    first = check()
+    for name in ("train.py", "clean.py"):
+        _age(project / name, 7200)  # new signatures, same content
+    counter = LintCounter(monkeypatch)
+    assert check() == first  # hashed, found unchanged, entries given the new signatures
+    assert counter.paths == []
+    hashed: list = []
+    real = runner.content_hash
+    monkeypatch.setattr(runner, "content_hash", lambda data: hashed.append(data) or real(data))
+    assert check() == first
+    assert hashed == []

@@ -85,3 +85,29 @@ def test_deep_nesting_is_a_parse_error_not_a_crash(tmp_path):
     # intact statements are still analysed (lists.py's first line)
     assert got == [("deep.py", "KM901"), ("lists.py", "KM201"), ("lists.py", "KM901"), ("ok.py", "KM201")]
     assert "nested" in json.loads(r.stdout)[0]["message"]
+
+
+def test_one_component_patterns_match_exactly_as_gitignore_does():
+    """The excludes made only of one-component names and globs are matched
+    without pathspec (start-up); on random patterns and paths the answers
+    are pathspec's GitIgnoreSpec's."""
+    import random
+
+    import pathspec
+
+    from kmlint.engine.discovery import DEFAULT_EXCLUDES, NameSpec, _spec
+
+    assert isinstance(_spec(DEFAULT_EXCLUDES), NameSpec)
+    assert not isinstance(_spec(["/build", "!keep.py"]), NameSpec)  # anchored, negated: pathspec's job
+    rng = random.Random(15)
+    alphabet = "ab.*?-_"
+    for _ in range(300):
+        patterns = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))) + rng.choice(["", "/"])
+                    for _ in range(rng.randint(1, 3))]
+        ours = _spec(patterns)
+        theirs = pathspec.GitIgnoreSpec.from_lines(patterns)
+        for _ in range(20):
+            parts = ["".join(rng.choice("ab._-") for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(1, 3))]
+            parts = [p for p in parts if p.strip(".")] or ["a"]  # no "." or ".." names in real paths
+            path = "/".join(parts) + rng.choice(["", "/"])
+            assert ours.match_file(path) == theirs.match_file(path), (patterns, path)

@@ -276,3 +276,46 @@ def test_a_fix_on_a_line_read_differently_is_not_applied_and_says_why(tmp_path):
     assert json.loads(path.read_text()) == nb
     assert r.stderr.count("kmlint: warning: magic.ipynb: the fix for KM201 at cell 1, line 2 spans notebook "
                           "cells or IPython magics; not applied") == 1
+
+
+def test_fix_runs_through_the_checks_pool_and_cache(tmp_path, monkeypatch):
+    """`--fix` first checks like `kmlint check` (worker pool, result cache):
+    files without an applicable fix are not linted again, and only the file
+    with a fix is rewritten."""
+    from kmlint.engine import runner
+
+    clean = "import tensorflow as tf\n\nmodel = tf.keras.Sequential()\nmodel.fit(x, y)\n"
+    for i in range(runner.MIN_FILES_FOR_POOL + 2):
+        (tmp_path / f"clean{i}.py").write_text(clean, encoding="utf-8")
+    fixable = "import tensorflow as tf\n\n\n@tf.function(experimental_relax_shapes=True)\ndef f(x):\n    return x\n"
+    (tmp_path / "relax.py").write_text(fixable, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    pools: list[int] = []
+    real_pool = runner._pool
+
+    def recording(workers):
+        pools.append(workers)
+        return real_pool(workers)
+
+    monkeypatch.setattr(runner, "_pool", recording)
+    r = CliRunner().invoke(main, ["check", "--fix", "--select", "KM403", "-j", "2", "."])
+    assert r.exit_code == 0, r.output
+    assert "reduce_retracing=True" in (tmp_path / "relax.py").read_text(encoding="utf-8")
+    assert all((tmp_path / f"clean{i}.py").read_text(encoding="utf-8") == clean
+               for i in range(runner.MIN_FILES_FOR_POOL + 2))
+    assert pools == [min(2, runner.default_jobs())]  # the check's pool
+    entries = list((tmp_path / ".kmlint_cache").rglob("*.json"))
+    assert len(entries) == runner.MIN_FILES_FOR_POOL + 3  # every file went through the cache
+    # a second --fix finds the untouched files in the cache: only the rewritten one is linted
+    log = tmp_path.parent / f"{tmp_path.name}-linted.txt"
+    real_lint_file = runner._lint_file
+
+    def logging_lint_file(path, *a, **k):  # runs in a forked child too: log to a file
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{path.name}\n")
+        return real_lint_file(path, *a, **k)
+
+    monkeypatch.setattr(runner, "_lint_file", logging_lint_file)
+    r = CliRunner().invoke(main, ["check", "--fix", "--select", "KM403", "-j", "2", "."])
+    assert r.exit_code == 0, r.output
+    assert log.read_text(encoding="utf-8").split() == ["relax.py"]

@@ -354,3 +354,23 @@ async def test_a_buffer_that_kills_the_parser_does_not_kill_the_server(client: L
     assert [d.code for d in await next_publish(client, uri, 2)] == ["KM201"]
     (fix,) = [a for a in await code_actions(client, uri, line_range(1)) if a.title.startswith("KM201")]
     assert apply_edits(BAD, edits_by_uri(fix.edit)[uri]) == CLEAN
+
+
+@pytest_lsp.fixture(config=server_config(), scope="module")
+async def on_save_client(lsp_client: LanguageClient):
+    await initialize(lsp_client, debounce_ms=0, run="onSave")  # the VS Code extension's "kmlint.run": "onSave"
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_run_on_save_lints_on_open_and_save_not_on_typing(on_save_client: LanguageClient, tmp_path):
+    client = on_save_client
+    uri = open_python(client, tmp_path / "saved.py", BAD)
+    (diag,) = await next_publish(client, uri, 1)
+    assert diag.code == "KM201"
+    since = len(client.published)
+    replace_all(client, uri, 2, CLEAN)
+    await asyncio.sleep(1.0)  # linting on type (debounce 0) would have published by now
+    assert [p for p in client.published[since:] if p.uri == uri] == []
+    client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    assert await next_publish(client, uri, 2, since=since) == []

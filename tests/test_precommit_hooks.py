@@ -1,11 +1,13 @@
 """Both pre-commit hooks through the real ``pre-commit``: a temporary git
 repository uses a snapshot of this checkout (working tree included) as its
-hook repository.  pre-commit pip-installs kmlint into its own environment,
+hook repository, pinned by the README's own snippet: its ``rev`` is the
+release tag ``v<version>``, created in the snapshot as it is at a release.  pre-commit pip-installs kmlint into its own environment,
 so these are integration tests (marked ``integration``); they run in the
 normal suite."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -32,9 +34,18 @@ def _git(cwd: Path, *args: str) -> str:
     return out.stdout.strip()
 
 
-def _snapshot_of_checkout(dest: Path) -> str:
+def readme_precommit_config() -> dict:
+    """The README's pre-commit snippet, parsed."""
+    import yaml
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8").split("## Pre-commit", 1)[1]
+    return yaml.safe_load(text.split("```yaml\n", 1)[1].split("```", 1)[0])
+
+
+def _snapshot_of_checkout(dest: Path, tag: str) -> str:
     """Commit this checkout's current files (tracked and new, not ignored)
-    into a fresh repository; returns the commit to use as ``rev``."""
+    into a fresh repository and tag it (annotated, as a release is); returns
+    the commit."""
     files = _git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z").split("\0")
     for name in filter(None, files):
         src = ROOT / name
@@ -44,6 +55,7 @@ def _snapshot_of_checkout(dest: Path) -> str:
     _git(dest, "init", "-q")
     _git(dest, "add", "-A")
     _git(dest, "commit", "-q", "-m", "snapshot")
+    _git(dest, "tag", "-a", tag, "-m", f"kmlint {tag}")
     return _git(dest, "rev-parse", "HEAD")
 
 
@@ -52,11 +64,16 @@ def project(tmp_path_factory):
     base = tmp_path_factory.mktemp("precommit")
     hooks = base / "hooks"
     hooks.mkdir()
-    rev = _snapshot_of_checkout(hooks)
+    config = readme_precommit_config()
+    (repo,) = config["repos"]
+    _snapshot_of_checkout(hooks, repo["rev"])
     proj = base / "project"
     proj.mkdir()
-    (proj / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {hooks}\n    rev: {rev}\n    hooks:\n      - id: kmlint\n      - id: kmlint-fix\n")
+    # the README's snippet, with the repository's URL replaced by the snapshot
+    # and its commented-out alternative hook switched on
+    repo["repo"] = str(hooks)
+    repo["hooks"].append({"id": "kmlint-fix"})
+    (proj / ".pre-commit-config.yaml").write_text(json.dumps(config))  # YAML reads JSON
     (proj / "bad.py").write_text(BAD)
     (proj / "to_fix.py").write_text(BAD)
     (proj / "clean.py").write_text(CLEAN)
@@ -72,6 +89,16 @@ def project(tmp_path_factory):
                               text=True, env=env, timeout=900)
 
     return proj, run
+
+
+def test_readme_pins_the_release_tag_of_this_version():
+    from kmlint import __version__
+
+    (repo,) = readme_precommit_config()["repos"]
+    assert repo["rev"] == f"v{__version__}"
+    assert [h["id"] for h in repo["hooks"]] == ["kmlint"]
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert "- id: kmlint\n" in hooks and "- id: kmlint-fix\n" in hooks
 
 
 def test_kmlint_hook_fails_on_a_finding_and_passes_a_clean_file(project):

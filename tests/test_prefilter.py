@@ -135,3 +135,45 @@ def test_predicates_only_hold_where_their_evidence_words_occur(monkeypatch):
     for path in CORPUS:
         lint_bytes(path.read_bytes(), path.name, settings, prefilter=False)
     assert violations == []
+
+
+# A query builder's `compile` (SQLAlchemy, Django, `re`) is no Keras model:
+# in a file that imports something and no TensorFlow, `x.compile(...)` counts
+# as evidence only with one of Keras' own compile keywords.
+SQL_LIKE = b"""import sqlalchemy as sa
+
+def render(statements, dialect):
+    out = []
+    for stmt in statements:
+        out.append(stmt.compile(dialect=dialect))
+    return out[: len(out) // 2]
+"""
+
+
+def test_a_query_builders_compile_does_not_make_a_keras_file():
+    settings = Settings()
+    assert not prefilter.has_evidence("keras_model", SQL_LIKE.decode())
+    res = lint_bytes(SQL_LIKE, "queries.py", settings)
+    assert res.skipped and res.findings == []
+    # the same text as a fragment (no import at all) or with Keras' keywords is a model again
+    fragment = SQL_LIKE.replace(b"import sqlalchemy as sa\n", b"")
+    assert prefilter.has_evidence("keras_model", fragment.decode())
+    keras_like = SQL_LIKE.replace(b"compile(dialect=dialect)", b"compile(optimizer='adam', loss='mse')")
+    assert prefilter.has_evidence("keras_model", keras_like.decode())
+    assert not lint_bytes(keras_like, "train.py", settings).skipped
+
+
+def test_the_model_reads_compile_as_the_prefilter_does():
+    from kmlint.semantics.model import build_model
+    from kmlint.syntax import parse
+
+    def receiver_is_model(source: bytes) -> bool:
+        text = source.decode()
+        model = build_model(parse(text), text)
+        call = model.calls_by_name["compile"][0]
+        return model.is_keras_model(call.receiver)
+
+    assert not receiver_is_model(SQL_LIKE)
+    assert receiver_is_model(SQL_LIKE.replace(b"import sqlalchemy as sa\n", b""))
+    assert receiver_is_model(SQL_LIKE.replace(b"compile(dialect=dialect)", b"compile(loss='mse')"))
+    assert receiver_is_model(SQL_LIKE.replace(b"import sqlalchemy as sa", b"import tensorflow as tf"))

@@ -1,8 +1,13 @@
-"""Build the VS Code extension into a .vsix: ``npm ci``, ``tsc``, ``vsce package``.
+"""Build the VS Code extension into a .vsix: ``npm ci``, then ``vsce package``,
+whose ``vscode:prepublish`` step type-checks the sources (``tsc --noEmit``) and
+bundles the client code with esbuild into ``out/extension.js`` (the language
+client included; ``vscode`` stays external), so the .vsix carries one
+JavaScript file and no node_modules.
 
     python editors/vscode/build.py [--out kmlint.vsix]
 
-Needs Node.js 20+ and npm (the npm registry, or a warm npm cache).
+Needs Node.js 20+ and npm (the npm registry, or a warm npm cache); esbuild's
+platform binary comes from the registry as its optional dependency.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ def build(out: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         sys.exit("build.py: npm not found; install Node.js 20 or later")
-    for args in (["ci", "--no-audit", "--no-fund"], ["run", "compile"], ["exec", "--", "vsce", "package", "--out", str(out)]):
+    for args in (["ci", "--no-audit", "--no-fund"],
+                 ["exec", "--", "vsce", "package", "--no-dependencies", "--out", str(out)]):
         subprocess.run([npm, *args], cwd=HERE, check=True)
     return out
 

@@ -19,9 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
+import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, Union
 
 import kmlint
 from kmlint.config import Settings
@@ -29,7 +31,7 @@ from kmlint.engine.paths import node_state, path_bytes, read_regular, resolved
 from kmlint.findings import Edit, Finding, Fix
 
 CACHE_DIR_NAME = ".kmlint_cache"
-FORMAT = "2"  # bump when the entry layout changes
+FORMAT = "3"  # bump when the entry layout changes
 
 
 def cache_dir_for(settings: Settings) -> Path:
@@ -65,6 +67,33 @@ def code_fingerprint() -> str:
     return _CODE_FINGERPRINT
 
 
+# A file changed less than this long ago may change again within the same
+# timestamp tick (file systems with coarse times): its signature is not trusted.
+RACY_NS = 2_000_000_000
+
+
+def stat_signature(path) -> Optional[list[int]]:
+    """``[mtime_ns, ctime_ns, size, inode]`` of a regular file, taken before
+    its content is read, when its last change is old enough to trust (git's
+    "racily clean" rule); None otherwise.  A warm run whose entry has the
+    file's current signature skips reading and hashing it (ctime changes on
+    every write, even when the mtime is set back)."""
+    sig = _signature_now(path)
+    if sig is None or time.time_ns() - max(sig[0], sig[1]) < RACY_NS:
+        return None
+    return sig
+
+
+def _signature_now(path) -> Optional[list[int]]:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+
+
 def _file_hash(path: str) -> Optional[str]:
     """A dependency's state: its content hash, "<dir>" for a directory (a
     missing module ``utils`` that became a package), None when absent or
@@ -77,45 +106,71 @@ class ResultCache:
     def __init__(self, directory: Path):
         self.directory = directory
         self.writable = True
+        self._fingerprints: dict[int, tuple[Settings, str]] = {}  # one run's settings objects
 
     def key(self, path: Path, display: str, settings: Settings) -> str:
-        text = "\0".join((code_fingerprint(), settings.fingerprint(), _absolute(str(path)), display))
+        known = self._fingerprints.get(id(settings))
+        if known is None or known[0] is not settings:
+            known = self._fingerprints[id(settings)] = (settings, settings.fingerprint())
+        text = "\0".join((code_fingerprint(), known[1], _absolute(str(path)), display))
         return hashlib.sha256(path_bytes(text)).hexdigest()  # a file name may hold surrogate escapes
 
     def _entry(self, key: str) -> Path:
         return self.directory / "v1" / key[:2] / f"{key}.json"
 
-    def get(self, key: str, digest: str):
-        """The cached FileResult when the entry matches ``digest`` and none of
-        its dependencies changed, else None (every output format is served by
-        one entry: fixes carry their located edits)."""
+    def get(self, key: str, digest: Union[str, Callable[[], str]], path=None):
+        """The cached FileResult when the entry matches the content's
+        ``digest`` and none of its dependencies changed, else None (every
+        output format is served by one entry: fixes carry their located
+        edits).  With ``path``, a file whose stat signature is the entry's is
+        taken as unchanged without ``digest`` (a callable then) being computed."""
+        return self.lookup(key, digest, path)[0]
+
+    def lookup(self, key: str, digest: Union[str, Callable[[], str]], path=None):
+        """``(result or None, whether the content had to be hashed)``."""
         from kmlint.engine.linter import FileResult
 
+        hashed = False
         try:
             data = json.loads(read_regular(self._entry(key)).decode("utf-8"))
-            if not isinstance(data, dict) or data["content"] != digest:
-                return None
+            if not isinstance(data, dict):
+                return None, hashed
+            sig = data.get("signature")
+            if sig is None or path is None or _signature_now(path) != sig:
+                hashed = True
+                if data["content"] != (digest() if callable(digest) else digest):
+                    return None, hashed
             deps = data["dependencies"]
-            if not isinstance(deps, dict):
-                return None
+            dep_sigs = data.get("dependency_signatures") or {}
+            if not isinstance(deps, dict) or not isinstance(dep_sigs, dict):
+                return None, hashed
             for dep, dep_hash in deps.items():
+                dep_sig = dep_sigs.get(dep)
+                if dep_sig is not None and _signature_now(dep) == dep_sig:
+                    continue
                 if _file_hash(dep) != dep_hash:
-                    return None
+                    return None, hashed
             r = data["result"]
             if not isinstance(r, dict) or not isinstance(r["findings"], list) or not isinstance(r["path"], str):
                 return None
             findings = [_finding(f) for f in r["findings"]]
-            return FileResult(r["path"], findings, _int(r["internal_errors"]), _bool(r["skipped"]), None, list(deps))
+            return FileResult(r["path"], findings, _int(r["internal_errors"]), _bool(r["skipped"]), None,
+                              list(deps)), hashed
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError):
-            return None  # absent, half-written by a crashed older version, or foreign: a miss
+            return None, hashed  # absent, half-written by a crashed older version, or foreign: a miss
 
-    def put(self, key: str, digest: str, result) -> None:
+    def put(self, key: str, digest: str, result, signature: Optional[list[int]] = None) -> None:
+        """Record ``result`` for content ``digest``; ``signature``: the file's
+        ``stat_signature`` taken before that content was read."""
         if not self.writable or result.error or result.internal_errors:
             return  # crashes are reported again on every run, never cached
         dependencies = {_absolute(dep): None for dep in result.dependencies}
+        dep_sigs = {dep: stat_signature(dep) for dep in dependencies}  # before the hashes are taken
         entry = {
             "content": digest,
+            "signature": signature,
             "dependencies": {dep: _file_hash(dep) for dep in dependencies},
+            "dependency_signatures": dep_sigs,
             "result": {
                 "path": result.path,
                 "findings": [_finding_json(f) for f in result.findings],

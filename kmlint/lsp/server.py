@@ -1,7 +1,8 @@
 """``kmlint server``: the language server (LSP over stdio, built on pygls).
 
 Lints the unsaved buffer on open, on change (debounced) and on save and
-publishes diagnostics.  A notebook is linted as one module, its code cells
+publishes diagnostics (with the initialization option ``"run": "onSave"``,
+like Ruff's ``lint.run``, only on open and save).  A notebook is linted as one module, its code cells
 joined in order as the CLI does, and its diagnostics are published per cell.
 Linting happens in a worker process (kmlint.lsp.worker), from immutable
 snapshots, so the event loop keeps answering the editor; a result for a buffer
@@ -96,6 +97,7 @@ class KmlintServer(LanguageServer):
             protocol_cls=KmlintProtocol,
         )
         self.debounce = DEFAULT_DEBOUNCE_SECONDS
+        self.lint_on_type = True  # initialization option "run": "onType" (default) or "onSave"
         self._worker: Optional[ProcessPoolExecutor] = None
         self._text_documents: set[str] = set()  # open Python documents we lint
         self._pending: dict[str, asyncio.Task] = {}
@@ -409,6 +411,11 @@ def initialize(ls: KmlintServer, params: types.InitializeParams) -> None:
     debounce_ms = options.get("debounceMs")
     if isinstance(debounce_ms, (int, float)) and not isinstance(debounce_ms, bool) and debounce_ms >= 0:
         ls.debounce = debounce_ms / 1000
+    run = options.get("run")
+    if run in ("onType", "onSave"):
+        ls.lint_on_type = run == "onType"
+    elif run is not None:
+        ls.log_error(f"unknown initialization option run={run!r} (expected 'onType' or 'onSave'); linting on type")
 
 
 @server.feature(types.INITIALIZED)
@@ -443,7 +450,7 @@ def did_open(ls: KmlintServer, params: types.DidOpenTextDocumentParams) -> None:
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: KmlintServer, params: types.DidChangeTextDocumentParams) -> None:
-    if params.text_document.uri in ls._text_documents:
+    if params.text_document.uri in ls._text_documents and ls.lint_on_type:
         ls.schedule(params.text_document.uri, ls.debounce, again=False)
 
 
@@ -467,7 +474,8 @@ def notebook_did_open(ls: KmlintServer, params: types.DidOpenNotebookDocumentPar
 
 @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
 def notebook_did_change(ls: KmlintServer, params: types.DidChangeNotebookDocumentParams) -> None:
-    ls.schedule(params.notebook_document.uri, ls.debounce, again=False)
+    if ls.lint_on_type:
+        ls.schedule(params.notebook_document.uri, ls.debounce, again=False)
 
 
 @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)

@@ -55,6 +55,9 @@ class ProjectIndex:
         self._roots: dict[Path, tuple[float, Path]] = {}
         self._module_files: dict[tuple[Path, tuple[str, ...]], tuple[float, Optional[Path], Optional[Path]]] = {}
         self._dirs: dict[str, tuple[float, Path]] = {}
+        self._files: dict[str, tuple[float, Path]] = {}  # a path as given -> resolved (not symlinks)
+        # (importing directory, dotted name) -> candidate (file, resolved file, attribute path)s
+        self._lookups: dict[tuple[str, str], tuple[float, list]] = {}
         self._models: "OrderedDict[str, tuple[tuple[int, int], Optional[SemanticModel]]]" = OrderedDict()
 
     def forget(self) -> None:
@@ -62,6 +65,8 @@ class ProjectIndex:
         self._roots.clear()
         self._module_files.clear()
         self._dirs.clear()
+        self._files.clear()
+        self._lookups.clear()
         self._models.clear()
 
     # ------------------------------------------------------------ paths
@@ -69,11 +74,23 @@ class ProjectIndex:
         """``path.resolve()``, resolving each directory once (a file that is
         not itself a symlink resolves to its resolved directory plus its
         name); raises OSError as ``resolve`` does."""
+        key = str(path)
+        if not path.is_absolute():
+            key = os.path.join(os.getcwd(), key)
+        now = self.clock()
+        known = self._files.get(key)
+        if known is not None and now - known[0] < self.remember:
+            return known[1]
         name = path.name
         if not name or name in (".", "..") or os.path.islink(path):
             return path.resolve()
+        if len(self._files) > 65536:
+            self._files.clear()
+        self._files[key] = (now, self._resolved_in_dir(path, name, now))
+        return self._files[key][1]
+
+    def _resolved_in_dir(self, path: Path, name: str, now: float) -> Path:
         parent = str(path.parent) if path.is_absolute() else os.path.join(os.getcwd(), str(path.parent))
-        now = self.clock()
         cached = self._dirs.get(parent)
         if cached is not None and now - cached[0] < self.remember:
             return cached[1] / name
@@ -190,22 +207,42 @@ def _search(importer: Path, dotted: str, idx: ProjectIndex) -> tuple[int, list[s
     return level, parts, [importer.parent] if importer.parent == root else [importer.parent, root]
 
 
-def resolve(importer: Path, dotted: str, index: Optional[ProjectIndex] = None) -> Optional[tuple[Path, list[str]]]:
+def resolve(importer: Path, dotted: str, index: Optional[ProjectIndex] = None,
+            itself: Optional[Path] = None) -> Optional[tuple[Path, list[str]]]:
     """The project file a dotted name lives in, and the attribute path left
-    inside it: ``utils.gpu.setup_gpu`` -> (``<root>/utils/gpu.py``, ["setup_gpu"])."""
+    inside it: ``utils.gpu.setup_gpu`` -> (``<root>/utils/gpu.py``, ["setup_gpu"]).
+    ``itself``: the importer's resolved path, when the caller knows it."""
     idx = _index(index)
+    candidates = _candidates(importer, dotted, idx)
+    if candidates:
+        if itself is None:
+            itself = idx.resolved(importer)
+        for f, real, rest in candidates:
+            if real != itself:
+                return f, list(rest)
+    return None
+
+
+def _candidates(importer: Path, dotted: str, idx: ProjectIndex) -> list:
+    """The module files an import of ``dotted`` from ``importer``'s directory
+    may name, best first (the importer itself is excluded by ``resolve``);
+    remembered per directory like the module files they come from."""
+    key = (str(importer.parent), dotted)
+    now = idx.clock()
+    cached = idx._lookups.get(key)
+    if cached is not None and now - cached[0] < idx.remember:
+        return cached[1]
     level, parts, bases = _search(importer, dotted, idx)
-    itself: Optional[Path] = None
+    found = []
     for base in bases:
         for k in range(len(parts), -1 if level else 0, -1):
             f, real = idx.module_file(base, parts[:k])
-            if f is None:
-                continue
-            if itself is None:
-                itself = idx.resolved(importer)
-            if real != itself:
-                return f, parts[k:]
-    return None
+            if f is not None:
+                found.append((f, real, tuple(parts[k:])))
+    if len(idx._lookups) > 65536:
+        idx._lookups.clear()
+    idx._lookups[key] = (now, found)
+    return found
 
 
 def missing_module_paths(importer: Path, dotted: str, index: Optional[ProjectIndex] = None) -> list[str]:

@@ -45,16 +45,23 @@ class Span(NamedTuple):
 class LineIndex:
     """Line starts of a source text and the byte -> code point conversion."""
 
-    __slots__ = ("source", "starts", "_lines", "_ascii")
+    __slots__ = ("source", "_starts", "_lines", "_ascii")
 
     def __init__(self, source: str):
         self.source = source
-        starts = [0]
-        for m in _LINE_BREAK.finditer(source):
-            starts.append(m.end())
-        self.starts = starts
+        self._starts: Optional[list[int]] = None  # made on first use: most files report nothing
         self._lines: Optional[list[str]] = None
         self._ascii = source.isascii()
+
+    @property
+    def starts(self) -> list[int]:
+        """The offset of each line's first character."""
+        if self._starts is None:
+            starts = [0]
+            for m in _LINE_BREAK.finditer(self.source):
+                starts.append(m.end())
+            self._starts = starts
+        return self._starts
 
     @property
     def line_count(self) -> int:

@@ -2,17 +2,14 @@
 // kmlint) for Python files and Jupyter notebooks.  Everything else (diagnostics,
 // fixes, suppressions, hover docs, config reload) is the server's.
 
-import * as fs from "fs";
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions } from "vscode-languageclient/node";
+import { resolveServerCommand } from "./command";
 
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel | undefined;
 
-interface ServerCommand {
-  command: string;
-  args: string[];
-}
+const RESTART_ON = ["kmlint.enable", "kmlint.run", "kmlint.path", "kmlint.interpreter", "kmlint.args", "kmlint.debounceMs"];
 
 // The interpreter selected in the Python extension, if it is installed.
 async function selectedInterpreter(resource?: vscode.Uri): Promise<string[] | undefined> {
@@ -40,27 +37,29 @@ async function selectedInterpreter(resource?: vscode.Uri): Promise<string[] | un
   return undefined;
 }
 
-// Like the Ruff and Pylint extensions: an explicit executable, else an
-// interpreter (configured, else the Python extension's), else `kmlint` on PATH.
-async function serverCommand(config: vscode.WorkspaceConfiguration, resource?: vscode.Uri): Promise<ServerCommand> {
-  const extra = config.get<string[]>("args", []);
-  const executable = config.get<string[]>("path", []).find((candidate) => fs.existsSync(candidate));
-  if (executable) {
-    return { command: executable, args: ["server", ...extra] };
-  }
-  const configured = config.get<string[]>("interpreter", []);
-  const interpreter = configured.length > 0 ? configured : await selectedInterpreter(resource);
-  if (interpreter && interpreter.length > 0) {
-    return { command: interpreter[0], args: [...interpreter.slice(1), "-m", "kmlint", "server", ...extra] };
-  }
-  return { command: "kmlint", args: ["server", ...extra] };
-}
-
 async function start(): Promise<void> {
   const resource = vscode.workspace.workspaceFolders?.[0]?.uri;
   const config = vscode.workspace.getConfiguration("kmlint", resource);
-  const { command, args } = await serverCommand(config, resource);
-  output?.appendLine(`kmlint: starting ${command} ${args.join(" ")}`);
+  if (!config.get<boolean>("enable", true)) {
+    output?.appendLine("kmlint: disabled (kmlint.enable is false)");
+    return;
+  }
+  const selected = await selectedInterpreter(resource);
+  const found = await resolveServerCommand({
+    path: config.get<string[]>("path", []),
+    interpreter: config.get<string[]>("interpreter", []),
+    args: config.get<string[]>("args", []),
+    selected,
+  });
+  if (!found) {
+    void vscode.window.showErrorMessage(
+      `kmlint: not found in the selected Python interpreter${selected ? ` (${selected.join(" ")})` : ""} ` +
+        "nor on the PATH. Install it with its language server (pip install 'kmlint[lsp]') or set kmlint.path / kmlint.interpreter.",
+    );
+    return;
+  }
+  const { command, args, source } = found;
+  output?.appendLine(`kmlint: starting ${command} ${args.join(" ")} (from ${source})`);
   const serverOptions: ServerOptions = { command, args, options: { cwd: resource?.fsPath } };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
@@ -69,7 +68,10 @@ async function start(): Promise<void> {
       { scheme: "vscode-notebook-cell", language: "python" },
     ],
     outputChannel: output,
-    initializationOptions: { debounceMs: config.get<number>("debounceMs", 150) },
+    initializationOptions: {
+      debounceMs: config.get<number>("debounceMs", 150),
+      run: config.get<string>("run", "onType"),
+    },
   };
   client = new LanguageClient("kmlint", "kmlint", serverOptions, clientOptions);
   try {
@@ -97,7 +99,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     output,
     vscode.commands.registerCommand("kmlint.restart", restart),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (["kmlint.path", "kmlint.interpreter", "kmlint.args", "kmlint.debounceMs"].some((s) => event.affectsConfiguration(s))) {
+      if (RESTART_ON.some((s) => event.affectsConfiguration(s))) {
         void restart();
       }
     }),
