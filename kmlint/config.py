@@ -101,6 +101,8 @@ class Settings:
     from_tensor_slices_bytes: int = 100 * 10**6
     prefetch_batches: int = 64
     tiny_loop_iterations: int = 5
+    # KM302: float64 data smaller than this is not worth a finding (halving it saves < 32 MiB)
+    float64_min_bytes: int = 64 * 2**20
     # engine
     # files larger than this are reported (KM901 "too large to analyse") instead
     # of parsed: analysis memory grows ~1 GB per MB of source (0 = no limit)
@@ -135,6 +137,7 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "from-tensor-slices-bytes": ("from_tensor_slices_bytes", parse_size),
     "prefetch-batches": ("prefetch_batches", _pos_int),
     "tiny-loop-iterations": ("tiny_loop_iterations", _pos_int),
+    "float64-min-bytes": ("float64_min_bytes", parse_size),
     "max-file-size": ("max_file_size", parse_size),
     "cache-dir": ("cache_dir", _str),
     "jobs": ("jobs", _pos_int),
@@ -171,6 +174,8 @@ KEY_DOCS: dict[str, str] = {
     "from-tensor-slices-bytes": "KM106: `Dataset.from_tensor_slices` on an array at least this large is flagged.",
     "prefetch-batches": "KM105: a `prefetch` buffer of more batches than this is flagged.",
     "tiny-loop-iterations": "KM203: literal loops this short (or shorter) are not flagged.",
+    "float64-min-bytes": "KM302: float64 data of known size below this many bytes is not reported "
+                         "(a per-batch generator buffer keeps a 1 MB floor).",
     "max-file-size": "Files larger than this are reported (KM901 \"too large to analyse\") instead of "
                      "analysed; `0` means no limit.",
     "cache-dir": "Directory of the result cache, relative to this file's directory (default `.kmlint_cache`).",

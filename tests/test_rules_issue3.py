@@ -327,7 +327,7 @@ def test_km302_division_of_a_slice_and_a_reshape_of_uint8_data():
         from tensorflow import keras
         (x_train, y_train), _ = keras.datasets.cifar10.load_data()
         model = keras.Sequential()
-        model.fit(x_train[:1000] / 255, y_train[:1000])
+        model.fit(x_train[:10000] / 255, y_train[:10000])  # 246 MB as float64
     """
     fs = found(src, "KM302")
     assert [f.line for f in fs] == [5] and "fed to `model.fit`" in fs[0].message
@@ -355,9 +355,9 @@ def test_km302_known_tiny_arrays_are_noise_unknown_sizes_count():
         model = keras.Sequential()
         model.fit(np.ones((4, 3)), y)
         model.fit(np.ones((n, 3)), y)
-        model.fit(np.ones((1000, 1000)), y)
+        model.fit(np.ones((10000, 1000)), y)
     """
-    assert lines(src, "KM302") == [6, 7]
+    assert lines(src, "KM302") == [6, 7]  # 80 MB: over float64-min-bytes (64 MiB)
 
 
 def test_km302_numpy_only_helper_generator_is_not_a_batch_generator():

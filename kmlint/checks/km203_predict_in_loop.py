@@ -13,9 +13,10 @@ from kmlint.findings import UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics import project
 from kmlint.semantics.model import names_in
-from kmlint.semantics.names import get_arg
-from kmlint.semantics.sizes import int_value
 from kmlint.semantics.values import value_of
+from kmlint.semantics.blocks import in_test_function
+from kmlint.semantics.names import call_name, get_arg
+from kmlint.semantics.sizes import int_value, iteration_bound, total_iterations
 
 # `for i in range(0, n, step)` with a step this large is chunked inference of
 # a whole data set (a handful of calls), not per-item prediction.
@@ -28,6 +29,8 @@ WHOLE_TRAINING_CALLS = {"fit", "fit_generator"}
 # an autoregressive decode loop of at most this many known steps, each call
 # predicting on the whole data set, is not per-item prediction
 DECODE_STEPS = 16
+# a known loop count this small gets a message saying why it still matters
+FEW_CALLS = 20
 
 
 @register
@@ -58,6 +61,13 @@ class PredictInLoop(Rule):
             receiver = model.text(call.receiver)
             advice = ("collect the inputs and call `predict` once, or use `predict_on_batch(x)` / "
                       "`model(x, training=False)` inside loops")
+            bound = total_iterations(model, innermost)
+            if (bound is None or bound <= FEW_CALLS) and in_test_function(model, call.node):
+                continue  # a unit test looping over its few cases
+            if bound is not None and bound <= FEW_CALLS:
+                # a short loop (a test's few cases, a 10-step forecast): say why it still matters
+                advice = (f"only {bound} calls here, but each one also pays for a new data adapter and "
+                          f"iterator, far slower than `model(x, training=False)` on one small input; {advice}")
             if helpers:
                 helper = model.function_called(helpers[0])
                 message = (f"`{helper.name}()` calls `{receiver}.predict()` and is called once per loop iteration; "
@@ -254,9 +264,7 @@ def _is_buffer(model, name: ast.Name) -> bool:
 
 
 def _few_iterations(model, loop, tiny: int) -> bool:
-    n = model.literal_iterations(loop)
-    if n is None:
-        n = _taken(model, loop.iter)
+    n = iteration_bound(model, loop)
     if n is not None and n <= tiny:
         return True
     it = loop.iter
@@ -278,7 +286,7 @@ def _decodes(model, call, data, loop) -> bool:
     n = model.known_iterations(loop)
     if n is not None and n > DECODE_STEPS:
         return False
-    if n is None and not _over_positions(model, loop):
+    if n is None and not (_over_positions(model, loop) or _whole_data_alongside(model, data, loop)):
         return False  # unknown steps (`while not done:`, `range(length)`): an agent's or a generator's loop
     if _single_example(model, data, call.loops):
         return False  # one sequence extended step by step: per-item prediction, whatever the step count
@@ -369,6 +377,77 @@ def _one_row(model, expr, loops, depth: int = 0, seen: Optional[set] = None) -> 
         return (axis is not None and axis >= 1 and isinstance(parts, (ast.List, ast.Tuple)) and bool(parts.elts)
                 and _one_row(model, parts.elts[0], loops, depth + 1, seen))
     return False
+def _whole_data_alongside(model, data, loop) -> bool:
+    """``model.predict([X, decoded])`` where ``X`` is made before the loop and
+    is not one item: each step predicts on the whole data set (a batch of
+    inputs decoded together, ``for t in range(max_len)`` over the output
+    length), so the calls are as few as the output is long.  One sentence or
+    sample (``tokenizer([text])``, ``x[np.newaxis]``) is per-item decoding."""
+    parts = data.elts if isinstance(data, (ast.List, ast.Tuple)) else [data]
+    fixed = [p for p in parts if not isinstance(p, ast.Starred) and not (names_in(p) & loop.variant_names)]
+    return bool(fixed) and not any(_one_item(model, p) for p in fixed)
+
+
+def _one_item(model, expr, depth: int = 0) -> bool:
+    """Made from a one-element list (``tok([s])``, ``np.array([x])``), by adding
+    a leading axis (``x[np.newaxis]``, ``x[None]``, ``expand_dims(x, 0)``), or
+    known to hold one row."""
+    if isinstance(expr, ast.Name) and depth < 3:
+        b = model.binding_of(expr)
+        if b is not None and b.kind == "assign" and not b.path and b.value is not None:
+            return _one_item(model, b.value, depth + 1)
+        if b is not None and b.kind == "param" and b.scope.function is not None:
+            # a helper's parameter: one item when some call of the helper passes one
+            return any(_one_item(model, v, depth + 1) for v in _passed(model, b.scope.function, expr.id))
+        return False
+    if isinstance(expr, ast.Call):
+        first = expr.args[0] if expr.args else None
+        if isinstance(first, (ast.List, ast.Tuple)) and len(first.elts) == 1:
+            return True
+        if call_name(expr) == "expand_dims":
+            return True
+        if isinstance(expr.func, ast.Attribute) and expr.func.attr in ("reshape", "astype", "copy"):
+            if expr.func.attr == "reshape" and isinstance(first, ast.Constant) and first.value == 1:
+                return True  # x.reshape(1, -1)
+            return _one_item(model, expr.func.value, depth + 1)
+    if isinstance(expr, ast.Subscript):
+        index = expr.slice.elts[0] if isinstance(expr.slice, ast.Tuple) and expr.slice.elts else expr.slice
+        if (isinstance(index, ast.Constant) and index.value is None) or \
+                (isinstance(index, ast.Attribute) and index.attr == "newaxis"):
+            return True
+        if isinstance(index, ast.Slice) and _one_row_slice(index):
+            return True  # x[i:i + 1]
+    v = value_of(model, expr)
+    return v.kind == "array" and bool(v.shape) and v.shape[0] == 1
+
+
+def _one_row_slice(index: ast.Slice) -> bool:
+    """``a:a + 1`` (also ``:1``): one row."""
+    lower, upper = index.lower, index.upper
+    if index.step is not None or upper is None:
+        return False
+    if lower is None:
+        return isinstance(upper, ast.Constant) and upper.value == 1
+    return (isinstance(upper, ast.BinOp) and isinstance(upper.op, ast.Add) and isinstance(upper.right, ast.Constant)
+            and upper.right.value == 1 and ast.dump(upper.left) == ast.dump(lower))
+
+
+def _passed(model, fn, name: str) -> list:
+    """What the calls of ``fn`` in this file pass for its parameter ``name``."""
+    if isinstance(fn.node, ast.Lambda):
+        return []
+    names = [a.arg for a in (*fn.node.args.posonlyargs, *fn.node.args.args)]
+    index = names.index(name) if name in names else None
+    if index is not None and fn.class_name is not None:
+        index -= 1  # `self` is not passed at the call
+    out = []
+    for cs in model.callers(fn):
+        value = next((k.value for k in cs.node.keywords if k.arg == name), None)
+        if value is None and index is not None and 0 <= index < len(cs.node.args):
+            value = cs.node.args[index]
+        if value is not None and not isinstance(value, ast.Starred):
+            out.append(value)
+    return out
 
 
 def _trains_each_iteration(loop) -> bool:

@@ -8,8 +8,9 @@ from typing import Optional
 
 from kmlint import edits
 from kmlint.semantics.names import is_argument_of
-from kmlint.semantics.blocks import call_parent
+from kmlint.semantics.blocks import call_parent, in_test_function
 from kmlint.findings import UNSAFE, Fix
+from kmlint.semantics.sizes import total_iterations
 from kmlint.registry import Rule, register
 from kmlint.semantics import project
 from kmlint.semantics.model import CallSite, Loop, SemanticModel
@@ -132,6 +133,16 @@ def _cleared_per_trial(model: SemanticModel, loop: Loop, clears: list) -> bool:
         if isinstance(parent, ast.Call) and parent.func is not use.node:
             return True  # handed to an optimizer as its objective
     return False
+# a known loop count this small gets a message saying why it still matters
+FEW_ITERATIONS = 10
+
+
+def _cleared_after(clears, loop) -> bool:
+    """The function holding ``loop`` calls ``clear_session()`` itself, after
+    the loop and outside any loop (once per call of the function: a per-trial
+    function that clears before it returns)."""
+    fn = loop.function
+    return fn is not None and any(c.function is fn and not c.loops and c.order > loop.end_order for c in clears)
 
 
 @register
@@ -167,8 +178,9 @@ class ModelInLoopNoClearSession(Rule):
                 around = set(site.loops)
                 if any(model.executes_in(c, lp) for c in clears for lp in around):
                     continue
-                if _cleared_per_trial(model, loop, clears):
-                    continue
+                trial_bound = total_iterations(model, loop)
+                if (trial_bound is None or trial_bound <= FEW_ITERATIONS) and _cleared_per_trial(model, loop, clears):
+                    continue  # a trial's few folds, freed when the trial ends
                 if _model_kept(model, site, cs, loop):
                     continue
                 reported.add(id(loop))
@@ -187,9 +199,19 @@ class ModelInLoopNoClearSession(Rule):
                               "build and compile the model once before the loop and reset it per trial "
                               "(`model.set_weights(initial_weights)` and the optimizer's variables), or run each "
                               "trial in its own process")
+                bound = total_iterations(model, loop)
+                if (bound is None or bound <= FEW_ITERATIONS) and in_test_function(model, site.node):
+                    continue  # a unit test looping over its few cases
+                if bound is not None and bound <= ctx.settings.tiny_loop_iterations and _cleared_after(clears, loop):
+                    continue  # a trial function: its few models (bootstrap splits) are cleared before it returns
+                few = ""
+                if bound is not None and bound <= FEW_ITERATIONS:
+                    # a 4- or 5-fold loop of small models: say why it still matters
+                    few = (f" (only {bound} iterations here, but all {bound} models stay in memory at the end, "
+                           "which counts once the models are large)")
                 ctx.report(site.node, f"{what} on every iteration of this loop and nothing calls "
                            "`keras.backend.clear_session()` in it: Keras keeps each model's layers and graph state, so "
-                           f"memory grows with every iteration; {advice}",
+                           f"memory grows with every iteration{few}; {advice}",
                            self._fix(model, loop))
 
     @staticmethod

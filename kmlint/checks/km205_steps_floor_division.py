@@ -10,6 +10,7 @@ from kmlint import edits
 from kmlint.findings import SAFE, UNSAFE, Fix
 from kmlint.registry import Rule, register
 from kmlint.semantics.names import get_arg, literal_value
+from kmlint.semantics.datasets import is_endless_repeat
 from kmlint.semantics.sizes import int_value
 
 # method -> the keyword arguments that count evaluation steps (never steps_per_epoch)
@@ -54,6 +55,8 @@ class StepsFloorDivision(Rule):
             division, via = self._floor_division(model, value)
             if division is None or _divides_exactly(model, division) or _drops_remainder(model, call):
                 continue
+            if _repeated_before_batching(model, _data_argument(call, keyword)):
+                continue  # endless data batched across pass boundaries: there is no partial batch
             if _divided_again(model, division):
                 continue  # `n // bs // 4`: a deliberate fraction of the batches each time
             if _infinite_generator(model, _data_argument(call, keyword)):
@@ -144,20 +147,20 @@ def _infinite_generator(model, expr, depth: int = 0) -> bool:
                 loops.append(a)
         if not loops:
             return False
-        loop = loops[0]
-        if isinstance(loop, ast.While) and _always_true(loop.test):
+        if isinstance(loops[0], ast.While) and _always_true(loops[0].test):
             continue
-        # a pass over the full batches only (`for i in range(n // bs)`) started
-        # again by `while True:` every epoch: no partial batch either
-        if not (_full_batches(model, loop) and len(loops) > 1 and isinstance(loops[1], ast.While)
-                and _always_true(loops[1].test)):
-            return False
+        # `while True: for i in range(len(x) // bs): yield x[i * bs:(i + 1) * bs]`:
+        # each pass yields only the full batches (a floor count), then wraps
+        if len(loops) >= 2 and _full_batches_only(model, loops[0]) and any(
+                isinstance(lp, ast.While) and _always_true(lp.test) for lp in loops[1:]):
+            continue
+        return False
     return True
 
 
-def _full_batches(model, loop) -> bool:
-    """``for i in range(n // bs)``, directly or through a name bound once to
-    the floor division: every batch the loop makes is full."""
+def _full_batches_only(model, loop) -> bool:
+    """``for i in range(n // size)``, also through a name bound once to such a
+    floor division: the loop yields whole batches only."""
     if not isinstance(loop, (ast.For, ast.AsyncFor)):
         return False
     it = loop.iter
@@ -167,9 +170,7 @@ def _full_batches(model, loop) -> bool:
     count = it.args[0]
     if isinstance(count, ast.Name):
         b = model.binding_of(count)
-        if b is None or b.kind != "assign" or b.path or len(b.scope.bindings.get(count.id, ())) != 1:
-            return False
-        count = b.value
+        count = b.value if b is not None and b.kind in ("assign", "annassign") and not b.path else None
     return _is_floor_division(count)
 
 
@@ -211,6 +212,20 @@ def _drops_remainder(model, call) -> bool:
                 except ValueError:
                     return True  # unknown: do not flag
     return False
+
+
+def _repeated_before_batching(model, data) -> bool:
+    """``ds.repeat().batch(bs)``: the data repeats endlessly before it is
+    batched, so every batch is full (batches run across the end of a pass)
+    and there is no last partial batch to drop; ``ceil`` would only evaluate
+    wrapped-around examples twice.  ``ds.batch(bs).repeat()`` still ends
+    every pass with a partial batch."""
+    if data is None:
+        return False
+    steps = model.chain(data).steps
+    repeats = [i for i, step in enumerate(steps) if step.method == "repeat" and is_endless_repeat(step)]
+    batches = [i for i, step in enumerate(steps) if step.method in ("batch", "padded_batch")]
+    return bool(repeats and batches) and min(repeats) < min(batches)
 
 
 def _only_step_uses(model, name: ast.Name) -> bool:

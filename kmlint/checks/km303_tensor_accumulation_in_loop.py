@@ -7,6 +7,7 @@ from typing import Optional
 
 from kmlint.edits import replace
 from kmlint.findings import UNSAFE, Fix
+from kmlint.semantics.sizes import iteration_bound
 from kmlint.registry import Rule, register
 from kmlint.semantics.blocks import call_parent, enclosing_statements
 from kmlint.semantics.model import Binding, CallSite, Loop, SemanticModel, unpack_value
@@ -56,6 +57,8 @@ class TensorAccumulationInLoop(Rule):
                 continue  # reset inside an enclosing loop (per step / per epoch), or not a training loop
             if _reset_in(model, lst, across) or _in_gradient_tape(model, call) or _reduced_after(model, lst, across[0]):
                 continue
+            if _few_iterations(model, across, ctx.settings.tiny_loop_iterations):
+                continue  # one tensor per GPU tower, per test case...: a handful, nothing accumulates
             where = f"`{site.name}()` appends" if site is not call else "appends"
             ctx.report(site.node, f"{where} {tensor.what} to `{receiver.id}`, which lives across training steps: "
                        "every step's tensor (and its device memory) stays referenced; append a Python number "
@@ -68,6 +71,18 @@ class TensorAccumulationInLoop(Rule):
             return None
         text = model.text(value)
         return Fix(UNSAFE, f"Append `float({text})`", edits=[replace(model, value, f"float({text})")])
+
+
+def _few_iterations(model: SemanticModel, loops: list[Loop], tiny: int) -> bool:
+    """Every loop the list outlives has a known bound and together they run at
+    most ``tiny`` times (``for i in range(num_gpus)`` with ``num_gpus = 4``)."""
+    total = 1
+    for lp in loops:
+        n = iteration_bound(model, lp)
+        if n is None:
+            return False
+        total *= n
+    return total <= tiny
 
 
 def _reset_in(model: SemanticModel, lst: Binding, loops: list[Loop]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from kmlint.semantics.sizes import iteration_bound
 from kmlint.registry import Rule, register
 from kmlint.semantics.model import CallSite, Loop, SemanticModel
 from kmlint.semantics.tensors import creates_graph_op, is_session, tf1_name
@@ -53,6 +54,9 @@ class GraphGrowthInSessionLoop(Rule):
                     continue  # a finalized graph raises instead of growing
                 if any(tf1_name(model.qualname(cs.node.func)) in FRESH_GRAPH for cs in loop.calls):
                     continue
+                n = iteration_bound(model, loop)
+                if n is not None and n <= ctx.settings.tiny_loop_iterations:
+                    continue  # `for phase in ["test", "train"]`: the graph grows by a handful of ops, once
                 found = _op_in_loop(model, loop)
                 if found is None:
                     continue

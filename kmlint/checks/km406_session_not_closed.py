@@ -113,5 +113,7 @@ class SessionNotClosed(Rule):
             return
         if _released(model, targets[0].id, call):
             return
-        ctx.report(node, "this `Session` is never closed: it keeps its graph's resources and device memory until the "
-                   "process exits; use `with tf.compat.v1.Session() as sess:` or call `sess.close()`")
+        until = ("the kernel restarts (a notebook's kernel outlives the cells that use the session, and every "
+                 "re-run of this cell opens another one)" if model.is_notebook else "the process exits")
+        ctx.report(node, "this `Session` is never closed: it keeps its graph's resources and device memory until "
+                   f"{until}; use `with tf.compat.v1.Session() as sess:` or call `sess.close()`")

@@ -4,6 +4,7 @@ reading regular files only."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 from pathlib import Path
@@ -63,6 +64,41 @@ class TooLarge(Exception):
     def __init__(self, size: int):
         super().__init__(size)
         self.size = size
+
+
+# A notebook's bytes are mostly its outputs (embedded images, tables), which are
+# never analysed: the size budget applies to its code cells, and the file itself
+# may be up to this many times the budget.
+NOTEBOOK_RAW_FACTOR = 32
+
+
+def read_limit(path, budget: int) -> int:
+    """The most bytes to read of ``path`` for a ``max-file-size`` of ``budget``."""
+    if budget > 0 and os.fspath(path).endswith(".ipynb"):
+        return budget * NOTEBOOK_RAW_FACTOR
+    return budget
+
+
+def analysed_size(data: bytes, name, budget: int) -> int:
+    """The size that counts against the budget: the file's bytes, or for a
+    notebook over the budget, the UTF-8 bytes of its code cells (a notebook
+    that is not valid JSON counts whole)."""
+    if not (budget > 0 and len(data) > budget and os.fspath(name).endswith(".ipynb")):
+        return len(data)
+    try:
+        nb = json.loads(data)
+        cells = nb.get("cells") if isinstance(nb, dict) else None
+        if not isinstance(cells, list):
+            return len(data)
+        size = 0
+        for cell in cells:
+            if isinstance(cell, dict) and cell.get("cell_type") == "code":
+                src = cell.get("source", "")
+                src = "".join(s for s in src if isinstance(s, str)) if isinstance(src, list) else src
+                size += len(src.encode("utf-8", "surrogatepass")) if isinstance(src, str) else 0
+        return size
+    except (ValueError, RecursionError):
+        return len(data)
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)

@@ -121,3 +121,28 @@ def statement_line(model, stmt: Optional[ast.AST]) -> Optional[list]:
     if model.index.line_text(first.lineno).encode("utf-8")[:first.col_offset].strip():
         return None  # after `if ...:` (or `else:`) on the same line
     return line
+
+
+TEST_FRAMEWORKS = ("pytest", "unittest")
+
+
+def in_test_function(model, node: ast.AST) -> bool:
+    """``node`` is inside a unit test: a method of a class derived from a
+    ``*TestCase`` (unittest, absltest, ``tf.test``, Keras' ``testing``) or
+    named ``Test*``/``*Test``, or a ``test_*`` function of a module that
+    imports a test framework.  Its arrays and loops are fixtures sized by the
+    test's cases, not data.  A plain ``def test(model, data)`` evaluation
+    helper of a training script is not a test."""
+    framework = None
+    for anc in model.ancestors(node):
+        if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef)) and anc.name.startswith("test_"):
+            if framework is None:
+                framework = any(model.is_imported(m) for m in TEST_FRAMEWORKS)
+            if framework:
+                return True
+        if isinstance(anc, ast.ClassDef):
+            if anc.name.startswith("Test") or anc.name.endswith(("Test", "Tests")):
+                return True
+            if any(ast.unparse(base).endswith("TestCase") for base in anc.bases):
+                return True
+    return False

@@ -150,6 +150,16 @@ def gpu_targeting(model: SemanticModel) -> list[Evidence]:
     return out
 
 
+def _cpu_devices_only(call: ast.Call) -> bool:
+    """``MirroredStrategy(devices=["cpu:0", "cpu:1"])``: every device given is a
+    CPU (virtual CPUs for a multi-device demo): no GPU is targeted."""
+    devices = get_arg(call, "devices", 0)
+    if not isinstance(devices, (ast.List, ast.Tuple)) or not devices.elts:
+        return False
+    names = [e.value for e in devices.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return len(names) == len(devices.elts) and all("cpu" in n.lower() and "gpu" not in n.lower() for n in names)
+
+
 def strong_markers(model: SemanticModel) -> list[Evidence]:
     """GPU markers that target GPUs whatever is done with them."""
     out: list[Evidence] = []
@@ -159,7 +169,7 @@ def strong_markers(model: SemanticModel) -> list[Evidence]:
             out.append(Evidence(st.target, st.function, st.top_index, st.order))
     for cs in model.calls:
         q = _tf(model, cs.node)
-        if q in GPU_TARGETING_CALLS or _last(q) == "multi_gpu_model":
+        if (q in GPU_TARGETING_CALLS and not _cpu_devices_only(cs.node)) or _last(q) == "multi_gpu_model":
             out.append(Evidence(cs.node, cs.function, cs.top_index, cs.order))
         elif cs.name in ("setdefault", "putenv") and _env_call(cs.node):
             if not _hides_gpus(argument_values(cs.node)[1]):

@@ -486,3 +486,127 @@ def describe_mb(n: int) -> str:
     if n >= 10**9:
         return f"{n / 10**9:.1f} GB"
     return f"{n / 10**6:.0f} MB"
+
+
+# ---------------------------------------------------------------- loop bounds
+
+
+def iteration_bound(model, loop) -> Optional[int]:
+    """An upper bound on a loop's iterations when the code states one:
+    ``model.known_iterations`` (literal counts and sequences), ``range(k)``
+    with ``k`` an int known through names, ``enumerate``/``zip``/``reversed``
+    of a name bound once to a literal sequence, and ``ds.take(n)`` /
+    ``range(n)`` where ``n`` is a parameter of the loop's function whose
+    default and every argument passed for it in this file are known ints
+    (``def show(ds, num=1)`` called as ``show(ds, 3)``).  None when unknown."""
+    n = model.known_iterations(loop)
+    if n is not None:
+        return n
+    return _iterable_bound(model, loop.iter, loop.function, 0)
+
+
+def total_iterations(model, loop) -> Optional[int]:
+    """How many times the body of ``loop`` runs in all: the product of the
+    bounds of the loop and of every loop around it (None when one is unknown)."""
+    total = 1
+    while loop is not None:
+        n = iteration_bound(model, loop)
+        if n is None:
+            return None
+        total *= n
+        loop = loop.parent
+    return total
+
+
+def _iterable_bound(model, it, fn, depth: int) -> Optional[int]:
+    if it is None or depth > 3:
+        return None
+    if isinstance(it, (ast.List, ast.Tuple, ast.Set)):
+        return None if any(isinstance(e, ast.Starred) for e in it.elts) else len(it.elts)
+    if isinstance(it, ast.Name):
+        b = model.binding_of(it)
+        if (b is not None and b.kind == "assign" and not b.path and isinstance(b.value, (ast.List, ast.Tuple))
+                and len(b.scope.bindings.get(b.name, ())) == 1):
+            return _iterable_bound(model, b.value, fn, depth + 1)
+        return None
+    if not isinstance(it, ast.Call) or it.keywords:
+        return None
+    func = it.func
+    if isinstance(func, ast.Name) and func.id in ("enumerate", "reversed", "zip") and it.args:
+        parts = it.args if func.id == "zip" else it.args[:1]
+        if any(isinstance(a, ast.Starred) for a in parts):
+            return None
+        known = [b for b in (_iterable_bound(model, a, fn, depth + 1) for a in parts) if b is not None]
+        return min(known) if known else None
+    if isinstance(func, ast.Name) and func.id == "range" and len(it.args) == 1:
+        return _int_bound(model, it.args[0], fn)
+    if isinstance(func, ast.Attribute) and func.attr == "take" and len(it.args) == 1:
+        return _int_bound(model, it.args[0], fn)
+    if isinstance(func, ast.Attribute) and func.attr == "split":
+        return _splitter_count(model, func.value)
+    return None
+
+
+# scikit-learn cross-validators: default n_splits (documented defaults, scikit-learn >= 0.22)
+SPLITTER_DEFAULTS = {"KFold": 5, "StratifiedKFold": 5, "GroupKFold": 5, "TimeSeriesSplit": 5,
+                     "ShuffleSplit": 10, "StratifiedShuffleSplit": 10, "GroupShuffleSplit": 5}
+
+
+def _splitter_count(model, expr, depth: int = 0) -> Optional[int]:
+    """``KFold(n_splits=4)`` (or a name bound to it): the number of splits
+    that ``.split(...)`` yields."""
+    if isinstance(expr, ast.Name) and depth < 3:
+        b = model.binding_of(expr)
+        if b is not None and b.kind == "assign" and not b.path and b.value is not None:
+            return _splitter_count(model, b.value, depth + 1)
+        return None
+    if not isinstance(expr, ast.Call):
+        return None
+    q = model.qualname(expr.func) or ""
+    if not q.startswith("sklearn."):
+        return None
+    name = q.rsplit(".", 1)[-1]
+    if name not in SPLITTER_DEFAULTS:
+        return None
+    given = get_arg(expr, "n_splits", 0)
+    return int_value(model, given) if given is not None else SPLITTER_DEFAULTS[name]
+
+
+def _int_bound(model, expr, fn) -> Optional[int]:
+    """A known int, or the largest value a parameter of ``fn`` takes: its
+    default and what each call of ``fn`` in this file passes (all known, at
+    least one call)."""
+    v = int_value(model, expr)
+    if v is not None:
+        return v
+    if not isinstance(expr, ast.Name) or fn is None or isinstance(fn.node, ast.Lambda):
+        return None
+    b = model.binding_of(expr)
+    if b is None or b.kind != "param":
+        return None
+    args = fn.node.args
+    positional = [*args.posonlyargs, *args.args]
+    names = [a.arg for a in positional]
+    defaults = dict(zip(names[len(names) - len(args.defaults):], args.defaults))
+    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    name = expr.id
+    default = int_value(model, defaults[name]) if name in defaults else None
+    index = names.index(name) if name in names else None
+    if index is not None and fn.class_name is not None:
+        index -= 1  # `self` is not passed at the call
+    callers = model.callers(fn)
+    if not callers:
+        return None
+    values = []
+    for cs in callers:
+        node = cs.node
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return None
+        passed = next((k.value for k in node.keywords if k.arg == name), None)
+        if passed is None and index is not None and 0 <= index < len(node.args):
+            passed = node.args[index]
+        value = int_value(model, passed) if passed is not None else default
+        if value is None:
+            return None
+        values.append(value)
+    return max(values)

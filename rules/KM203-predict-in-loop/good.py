@@ -1,3 +1,5 @@
+import unittest
+
 import numpy as np
 import tensorflow as tf
 from sklearn.ensemble import RandomForestClassifier
@@ -123,3 +125,44 @@ def report(scorer, data):
 
 
 report(score_all, x_test)
+
+# A handful of cases named once (enumerate of a 4-element list): 4 calls.
+strengths = [0.0, 0.05, 0.1, 0.2]
+for i, strength in enumerate(strengths):
+    noisy = x_val + strength * np.random.normal(size=x_val.shape).astype("float32")
+    noisy_preds = model.predict(noisy[:8], verbose=0)
+
+
+# A helper that shows a few batches: `take(count)` with a small default, and
+# every call in the file passes a small count.
+def show_some(dataset, count=1):
+    for images, labels in dataset.take(count):
+        shown = model.predict(images, verbose=0)
+
+
+show_some(peek_ds)
+show_some(peek_ds, 3)
+
+
+# Decoding the whole data set together over an output length the code does not
+# state: each step predicts on every input at once, so the calls are as few as
+# the output is long.
+def decode_all(inputs, out_len):
+    decoded = np.zeros((len(inputs), 1), dtype="int32")
+    for position in range(out_len):
+        probs = model.predict([inputs, decoded], verbose=0)
+        decoded = np.concatenate([decoded, probs[:, -1:].argmax(axis=-1)], axis=1)
+    return decoded
+
+
+encoded = x_test.reshape(len(x_test), -1)
+decode_all(encoded, y_val.shape[1])
+
+
+# A unit test looping over its channels: fixtures, not data
+
+class ChannelwiseTest(unittest.TestCase):
+    def test_channels_match(self):
+        signal = np.random.rand(2, 100, x_test.shape[-1]).astype("float32")
+        singles = [model.predict(signal[..., c:c + 1], verbose=0) for c in range(signal.shape[-1])]
+        self.assertEqual(len(singles), signal.shape[-1])

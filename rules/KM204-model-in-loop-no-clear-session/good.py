@@ -1,5 +1,8 @@
+import unittest
+
 import numpy as np
 import tensorflow as tf
+from sklearn.model_selection import ShuffleSplit
 from tensorflow import keras
 
 x = np.random.rand(600, 20).astype("float32")
@@ -113,3 +116,28 @@ def maximize(f, trials):
 
 
 best = maximize(f=objective, trials=[8, 16, 32])
+# A unit test building one small model per parameter case
+
+class WidthsTest(unittest.TestCase):
+    def test_widths(self):
+        for width in self.widths:
+            probe = keras.Sequential([keras.Input((4,)), keras.layers.Dense(width)])
+            self.assertEqual(probe.output_shape[-1], width)
+
+
+# a per-trial function that bootstraps over two splits and clears the session
+# before it returns: at most two models at a time, whatever the number of trials
+
+
+def bootstrap_trial(units):
+    scores = []
+    for train_idx, val_idx in ShuffleSplit(n_splits=2, test_size=0.1).split(x):
+        trial_model = build_model(units)
+        trial_model.fit(x[train_idx], y[train_idx], epochs=2, verbose=0)
+        scores.append(trial_model.evaluate(x[val_idx], y[val_idx], verbose=0))
+    keras.backend.clear_session()
+    return float(np.mean(scores))
+
+
+for units in (8, 16, 32, 64, 128, 256, 512):
+    bootstrap_trial(units)

@@ -108,3 +108,26 @@ model.fit(
     validation_data=full_batches(x_test, y_test, batch_size),
     validation_steps=num_samples // batch_size,
 )
+# endless data batched across the pass boundary (`repeat()` before `batch()`): every
+# batch is full, so there is no partial batch to drop and `ceil` would only count
+# wrapped-around examples twice
+looping = tf.data.Dataset.from_tensor_slices((x_test, y_test)).shuffle(1000).repeat().batch(batch_size)
+model.fit(looping, steps_per_epoch=num_samples // batch_size, epochs=2,
+          validation_data=looping, validation_steps=num_samples // batch_size)
+eval_steps = num_samples // batch_size
+model.evaluate(looping, steps=eval_steps)
+
+
+# a generator that reshuffles every pass and yields only the full batches of it
+# (a floor count of batches), then wraps: the floor drops nothing
+def full_batches(x, y, size):
+    while True:
+        order = np.random.permutation(len(x))
+        n_batches = len(x) // size
+        for b in range(n_batches):
+            idx = order[b * size:(b + 1) * size]
+            yield x[idx], y[idx]
+
+
+model.fit(full_batches(x_test, y_test, batch_size), steps_per_epoch=num_samples // batch_size,
+          validation_data=full_batches(x_test, y_test, batch_size), validation_steps=num_samples // batch_size)

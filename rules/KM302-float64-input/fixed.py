@@ -7,12 +7,12 @@ model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
 
 # dividing uint8 images by 255 gives float64
 (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+x_val = x_train[:20000].astype(np.float32)  # expect: KM302
 x_train = x_train.astype(np.float32) / 255.0  # expect: KM302
-x_val = x_test[:1000].astype(np.float32)  # expect: KM302
-model.fit(x_train, y_train, validation_data=(x_val, y_test[:1000]), epochs=1)
+model.fit(x_train, y_train, validation_data=(x_val, y_train[:20000]), epochs=1)
 
 # random and zero-filled arrays default to float64
-noise = np.random.rand(256, 28, 28).astype(np.float32)  # expect: KM302
+noise = np.random.rand(20000, 28, 28).astype(np.float32)  # expect: KM302
 predictions = model.predict(noise)
 rows = np.loadtxt("features.csv", delimiter=",")
 features = np.array(rows, dtype=np.float32)  # expect: KM302
@@ -33,10 +33,10 @@ model.fit(batch_generator(x_test, y_test, 64), steps_per_epoch=10, epochs=1)
 
 # found in the precision audit (tutorial scripts): the division hides behind a
 # reshape or a tuple assignment
-(flat_train, flat_labels), (flat_test, flat_test_labels) = keras.datasets.mnist.load_data()
-flat_train = np.reshape(flat_train, (-1, 784)).astype(np.float32) / 255  # expect: KM302
+(flat_train, flat_labels), (flat_test, flat_test_labels) = keras.datasets.cifar10.load_data()
+flat_train = np.reshape(flat_train, (-1, 3072)).astype(np.float32) / 255  # expect: KM302
 pair_train, pair_test = flat_test.astype(np.float32) / 255.0, flat_test_labels  # expect: KM302
-dense = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)])
+dense = keras.Sequential([keras.Input((3072,)), keras.layers.Dense(10)])
 dense.compile("adam", "sparse_categorical_crossentropy")
 dense.fit(flat_train, flat_labels)
 dense.predict(pair_train)

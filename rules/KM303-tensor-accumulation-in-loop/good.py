@@ -128,3 +128,28 @@ for step, (xb, yb) in enumerate(train_ds.repeat(10)):
     if len(window) == 100:
         print(float(tf.reduce_mean(window)))
         window = []
+
+
+# one gradient list per step, one entry per GPU tower: it never holds more than
+# num_towers tensors and is averaged in the same step
+num_towers = 2
+
+
+@tf.function
+def tower_gradients(xb, yb):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(yb, model(xb, training=True))
+    return tape.gradient(loss, model.trainable_variables)
+
+
+def multi_tower_step(xb, yb):
+    per_tower = []
+    size = xb.shape[0] // num_towers
+    for t in range(num_towers):
+        per_tower.append(tower_gradients(xb[t * size:(t + 1) * size], yb[t * size:(t + 1) * size]))
+    averaged = [tf.reduce_mean(tf.stack(gs), axis=0) for gs in zip(*per_tower)]
+    optimizer.apply_gradients(zip(averaged, model.trainable_variables))
+
+
+for xb, yb in train_ds:
+    multi_tower_step(xb, yb)

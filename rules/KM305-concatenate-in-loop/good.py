@@ -1,3 +1,5 @@
+import time
+
 import numpy as np
 import tensorflow as tf
 
@@ -48,3 +50,12 @@ samples = accepted[:1000]
 grid = np.zeros((0, 10))
 for i in range(20):
     grid = np.concatenate([grid, np.full((1, 10), float(i))])
+
+# a timing log: each step adds one row of two numbers; even a long run builds
+# kilobytes (a few numbers per iteration are not a memory problem)
+timings = tf.zeros((0, 2), dtype=tf.float64)
+for batch in tf.data.Dataset.range(100000):
+    started = time.perf_counter()
+    encoder(tf.zeros((1, 64)))
+    elapsed = time.perf_counter() - started
+    timings = tf.concat([timings, [(started, elapsed)]], axis=0)

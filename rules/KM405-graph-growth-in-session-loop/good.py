@@ -33,6 +33,13 @@ layers = []
 for i in range(4):
     layers.append(tf.layers.dense(x, 4))
 
+# two passes (test and training phase), each converting the input once: the
+# graph grows by two ops, not every step
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    for phase, phase_name in enumerate(["test", "train"]):
+        phase_out = sess.run(tf.convert_to_tensor(np.ones((2, 4)), dtype=tf.float32))
+
 # a finalized graph raises on any new op instead of growing silently
 tf.get_default_graph().finalize()
 with tf.Session() as sess:

@@ -28,3 +28,9 @@ model.compile(optimizer="adam", loss="mse")
 def get_strategy():
     # a library function: nothing in this file runs it
     return tf.distribute.MirroredStrategy(["/gpu:0", "/gpu:1"])
+
+
+# a multi-device demo on virtual CPUs: every device given to the strategy is a CPU
+cpu_strategy = tf.distribute.MirroredStrategy(devices=["cpu:0", "cpu:1"])
+with cpu_strategy.scope():
+    cpu_model = tf.keras.Sequential([tf.keras.Input((16,)), tf.keras.layers.Dense(1)])

@@ -15,5 +15,5 @@ def train(net, steps):
 
 def score(classifier, rows):
     classifier.compile(optimizer="adam", loss="mse")
-    data = np.random.rand(50000, 128)  # expect: KM302
+    data = np.random.rand(100000, 128)  # expect: KM302
     return classifier(data)
