@@ -56,10 +56,16 @@ def test_good_is_clean(rule):
 
 @pytest.mark.parametrize("rule", [r for r in RULES if (dossier_dir(r) / "fixed.py").exists()], ids=lambda r: r.code)
 def test_fixed_is_clean(rule):
+    """fixed.py is clean of everything the rule fixes.  A rule whose fix is only
+    sometimes offered may leave the cases it has no fix for (KM204: loops that
+    train, where clear_session() was measured not to help); those must be
+    `# expect:` cases of bad.py and carry no fix."""
     fixed = dossier_dir(rule) / "fixed.py"
     text = fixed.read_text(encoding="utf-8")
     found = [f for f in lint(text, str(fixed), select=selection(rule)) if f.code == rule.code]
-    assert found == [], [(f.line, f.message) for f in found]
+    expected = {line for line, code in expectations(text) if code == rule.code}
+    unfixable = [f for f in found if rule.fixable == "sometimes" and f.fix is None and f.line in expected]
+    assert [f for f in found if f not in unfixable] == [], [(f.line, f.message) for f in found]
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)

@@ -153,3 +153,51 @@ def test_issue12_tensor_kept_through_fit_is_confirmed_by_tensor_bytes_and_the_fi
     page = report.read_text(encoding="utf-8")
     assert "TensorFlow tensor bytes" in page and "data:image/png;base64," in page
     assert "__kmlint_probe__.checkpoint(globals().get(&#x27;noise&#x27;))" in page
+
+
+KM204_TRIALS = textwrap.dedent("""
+    import keras
+    import numpy as np
+
+    x = np.random.default_rng(0).random((64, 16), dtype=np.float32)
+    y = x.sum(axis=1, keepdims=True)
+
+    # builds and calls a model per seed, no training: clear_session() is the fix
+    outputs = []
+    for seed in range(20):
+        net = keras.Sequential([keras.Input((16,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
+        outputs.append(float(net(x).numpy().mean()))
+
+    # trains a model per trial: no fix; the advice is measured on the rule's scenario
+    losses = []
+    for trial in range(8):
+        model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        losses.append(model.fit(x, y, epochs=1, verbose=0).history["loss"][-1])
+""").lstrip()
+
+
+def test_issue12_km204_says_whether_the_fix_helps_build_only_vs_training_loops(tmp_path):
+    """Build-only loop: the clear_session() autofix runs on the user's code and removes the
+    growth (measured ~150 -> ~2 KiB/iter).  Training loop: no autofix (clear_session() was
+    measured not to stop it); the advice (one re-initialised model) runs as the rule's
+    scenario and the report says that it is the advice, measured on the scenario."""
+    script = tmp_path / "trials.py"
+    script.write_text(KM204_TRIALS)
+    res = run_cli("check", "--no-cache", "--select", "KM204", "--runtime", "--runtime-iterations", "20",
+                  "--output-format", "json", str(script))
+    built, trained = sorted(json.loads(res.stdout), key=lambda f: f["line"])
+    assert (built["line"], trained["line"]) == (10, 16)
+    rt = built["runtime"]
+    assert built["fix"] is not None and rt["ran"] == "your code" and rt["fixed"]["ran"] == "your code"
+    assert rt["fixed"]["variant"].startswith("autofix: Call `keras.backend.clear_session()`")
+    assert rt["verdict"] == "confirmed" and rt["fix_effect"] == "fix removes the growth", (
+        rt["flagged"].get("slope"), rt["fixed"].get("slope"))
+    rt = trained["runtime"]
+    assert trained["fix"] is None and "does not stop the growth" in trained["message"]
+    assert rt["ran"] == "your code" and rt["fixed"]["ran"] == "scenario", rt.get("notes")
+    assert rt["fixed"]["variant"] == "fixed scenario (no autofix for this finding)"
+    assert rt["verdict"] == "confirmed" and rt["flagged"]["slope"] > 1 << 20  # MiB per trial
+    assert rt["fixed"]["slope"] < SLOPE_CONFIRM
+    assert rt["fix_effect"].startswith("advised fix (on the rule's scenario, not your code)")
+    assert "does NOT stop" not in rt["fix_effect"]

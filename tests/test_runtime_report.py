@@ -53,6 +53,12 @@ def test_fix_effect_is_said_in_words():
     assert report.fix_effect(_peak_runtime()) == "fix frees 309.0 MiB"
     broken = dict(_slope_runtime(), fixed={"status": "error", "variant": "autofix"})
     assert "fixed variant failed" in report.fix_effect(broken)
+    # no autofix (KM204 on a loop that trains): the fixed variant is the rule's advice, run as its scenario
+    advised = _slope_runtime()
+    advised["fixed"]["ran"] = "scenario"
+    assert report.fix_effect(advised) == "advised fix (on the rule's scenario, not your code) removes the growth"
+    advised["fixed"].update(slope=3700 * KiB, verdict="confirmed")
+    assert report.fix_effect(advised) == "advised fix (on the rule's scenario, not your code) does NOT stop the growth"
 
 
 def test_text_report_names_the_metric_and_never_says_not_confirmed_for_a_working_fix():

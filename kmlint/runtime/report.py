@@ -63,9 +63,13 @@ def fix_effect(rt: dict) -> str:
     if verdict not in ("confirmed", "inconclusive"):
         return "nothing to remove: the flagged code did not grow"
     if rt.get("kind") == "slope":
-        return {"not confirmed": "fix removes the growth",
-                "confirmed": "fix does NOT stop the growth",
-                }.get(fixed.get("verdict"), "fix: effect unclear (between the thresholds)")
+        words = {"not confirmed": "fix removes the growth",
+                 "confirmed": "fix does NOT stop the growth",
+                 }.get(fixed.get("verdict"), "fix: effect unclear (between the thresholds)")
+        if fixed.get("ran") == "scenario" and rt.get("ran") == "your code":
+            # no autofix for this finding: what was measured is the rule's advice, on its scenario
+            words = words.replace("fix", "advised fix (on the rule's scenario, not your code)", 1)
+        return words
     if verdict == "confirmed":
         key = "held_growth" if fixed.get("compared") == "held" else "peak_growth"
         saved = (rt["flagged"].get(key) or 0) - (fixed.get(key) or 0)
