@@ -704,3 +704,21 @@ def test_spans_of_nodes_without_positions_and_text_without_source():
     assert m.span(comp.generators[0]) == Span(3, 22, 3, 34)
     bare = build_model(parse(src))
     assert bare.text(bare.calls[0].node) == "open(a)"
+
+
+def test_handed_to_finds_the_calls_a_function_is_passed_to():
+    import ast as _ast
+
+    from kmlint.semantics.model import build_model
+    from kmlint.syntax import parse
+
+    text = ("def objective(trial):\n    return 1\n\n"
+            "study.optimize(objective, n_trials=3)\n"
+            "run(func=objective)\n"
+            "objective(1)\n"
+            "def other():\n    objective = 2\n    use(objective)\n")
+    model = build_model(parse(text), text)
+    fn = next(f for f in model.functions if f.name == "objective")
+    found = [(cs.name, kw, cs.node.lineno) for cs, kw, passed in model.handed_to(fn)]
+    assert found == [("optimize", None, 4), ("run", "func", 5)]  # not the call of it, nor a local of the same name
+    assert all(isinstance(passed, _ast.Name) for _, _, passed in model.handed_to(fn))

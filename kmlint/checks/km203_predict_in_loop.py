@@ -166,25 +166,15 @@ def _calls_through_parameters(model, fn):
     function of this file that calls that parameter (``show(policy)`` ...
     ``def show(policy): ... policy(obs)``)."""
     out = []
-    for use in model.uses.get(fn.name, ()):
-        if use.kind != "load":
-            continue
-        b = model.binding_of(use.node)
-        if b is None or b.kind != "def" or b.function is not fn:
-            continue
-        parent = model.parent(use.node)
-        keyword = parent.arg if isinstance(parent, ast.keyword) else None
-        holder = model.parent(parent) if isinstance(parent, ast.keyword) else parent
-        if not isinstance(holder, ast.Call) or holder.func is use.node:
-            continue
-        cs = model.call_of.get(id(holder))
-        target = model.function_called(cs) if cs is not None else None
+    for cs, keyword, passed in model.handed_to(fn):
+        holder = cs.node
+        target = model.function_called(cs)
         if target is None or target is fn:
             continue
         if keyword is None:
-            if use.node not in holder.args:
+            if passed not in holder.args:
                 continue
-            position = holder.args.index(use.node)
+            position = holder.args.index(passed)
             params = [p for p in target.params if p not in ("self", "cls")] if target.class_name else target.params
             if any(isinstance(a, ast.Starred) for a in holder.args[:position + 1]) or position >= len(params):
                 continue

@@ -121,18 +121,7 @@ def _cleared_per_trial(model: SemanticModel, loop: Loop, clears: list) -> bool:
         return False
     if any(c.loops for c in model.callers(fn)):
         return True
-    for use in model.uses.get(fn.name, ()):
-        if use.kind != "load":
-            continue
-        b = model.binding_of(use.node)
-        if b is None or b.kind != "def" or b.function is not fn:
-            continue
-        parent = model.parent(use.node)
-        if isinstance(parent, ast.keyword):
-            parent = model.parent(parent)
-        if isinstance(parent, ast.Call) and parent.func is not use.node:
-            return True  # handed to an optimizer as its objective
-    return False
+    return bool(model.handed_to(fn))  # handed to an optimizer as its objective
 # a known loop count this small gets a message saying why it still matters
 FEW_ITERATIONS = 10
 

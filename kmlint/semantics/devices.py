@@ -494,17 +494,8 @@ def runs_as_script(model: SemanticModel, fn: Optional[FunctionInfo], depth: int 
     for c in model.callers(fn):
         if c.function is not fn and runs_as_script(model, c.function, depth - 1):
             return True
-    for use in model.uses.get(fn.name, ()):
-        if use.kind != "load":
-            continue
-        b = model.binding_of(use.node)
-        if b is None or b.kind != "def" or b.function is not fn:
-            continue
-        parent = model.parent(use.node)
-        if isinstance(parent, ast.keyword):
-            parent = model.parent(parent)
-        cs = model.call_of.get(id(parent)) if isinstance(parent, ast.Call) and parent.func is not use.node else None
-        if cs is not None and cs.function is not fn and runs_as_script(model, cs.function, depth - 1):
+    for cs, _, _ in model.handed_to(fn):
+        if cs.function is not fn and runs_as_script(model, cs.function, depth - 1):
             return True
     if fn.name == "main" and fn.parent_scope is model.module_scope:
         return any(cs.function is None and not cs.node.args and not cs.node.keywords and _tf(model, cs.node) in _APP_RUN

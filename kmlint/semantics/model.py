@@ -836,6 +836,28 @@ class SemanticModel:
             self._callers_cache[key] = [c for c in self.calls_by_name.get(fn.name, ()) if self.function_called(c) is fn]
         return self._callers_cache[key]
 
+    def handed_to(self, fn: FunctionInfo) -> list[tuple[CallSite, Optional[str], ast.Name]]:
+        """Calls of this file that receive the function ``fn`` itself as an
+        argument (``minimize(objective)``, ``run(trial, n=3)``, an optimizer's
+        objective, a helper that calls its parameter): (call site, the keyword
+        or None when positional, the Name passed)."""
+        out = []
+        for use in self.uses.get(fn.name, ()):
+            if use.kind != "load":
+                continue
+            b = self.binding_of(use.node)
+            if b is None or b.kind != "def" or b.function is not fn:
+                continue
+            parent = self.parent(use.node)
+            keyword = parent.arg if isinstance(parent, ast.keyword) else None
+            holder = self.parent(parent) if isinstance(parent, ast.keyword) else parent
+            if not isinstance(holder, ast.Call) or holder.func is use.node:
+                continue
+            cs = self.call_of.get(id(holder))
+            if cs is not None:
+                out.append((cs, keyword, use.node))
+        return out
+
     def loop_contexts(self, call: CallSite, depth: int = 3) -> list[tuple[Loop, list[CallSite]]]:
         """Loops that execute ``call``: its own loops, or loops around calls of the
         helper function that contains it (transitively, ``depth`` levels).  Each

@@ -308,16 +308,16 @@ def imported_project_modules(model: SemanticModel, importer: Path,
     return out
 
 
-def called_function(model: SemanticModel, importer: Path, call, deps: set[str], screen=None,
-                    index: Optional[ProjectIndex] = None):
-    """The function of another project file that a call site calls
-    (``setup_gpu()`` after ``from utils.gpu import setup_gpu``), as
-    (that file's model, its FunctionInfo, its path); None otherwise.  The file
-    is added to ``deps`` whenever it was consulted.  ``screen(path)``, when
-    given, can rule a file out before it is parsed (None is returned)."""
+def _imported_binding(model: SemanticModel, importer: Path, func: ast.expr, deps: set[str], kind: str,
+                      screen=None, index: Optional[ProjectIndex] = None):
+    """The module-level binding of ``kind`` ("def" or "class") in another
+    project file that ``func`` names through this file's imports, as (that
+    file's model, the binding, its path); None otherwise.  The file is added
+    to ``deps`` whenever it was consulted; ``screen(path)`` can rule it out
+    before it is parsed."""
     if index is None:
         index = getattr(model, "project_index", None)
-    q = model.qualname(call.node.func)
+    q = model.qualname(func)
     if not q:
         return None
     modules = imported_project_modules(model, importer, index)
@@ -334,9 +334,22 @@ def called_function(model: SemanticModel, importer: Path, call, deps: set[str], 
     if helper is None or len(rest) != 1:
         return None
     for b in helper.module_scope.bindings.get(rest[0], ()):
-        if b.kind == "def" and b.function is not None:
-            return helper, b.function, helper_file
+        if b.kind == kind:
+            return helper, b, helper_file
     return None
+
+
+def called_function(model: SemanticModel, importer: Path, call, deps: set[str], screen=None,
+                    index: Optional[ProjectIndex] = None):
+    """The function of another project file that a call site calls
+    (``setup_gpu()`` after ``from utils.gpu import setup_gpu``), as
+    (that file's model, its FunctionInfo, its path); None otherwise.  The file
+    is added to ``deps`` whenever it was consulted.  ``screen(path)``, when
+    given, can rule a file out before it is parsed (None is returned)."""
+    found = _imported_binding(model, importer, call.node.func, deps, "def", screen, index)
+    if found is None or found[1].function is None:
+        return None
+    return found[0], found[1].function, found[2]
 
 
 def imported_class(model: SemanticModel, importer: Path, func: ast.expr, deps: set[str],
@@ -344,23 +357,9 @@ def imported_class(model: SemanticModel, importer: Path, func: ast.expr, deps: s
     """The class of another project file that ``func`` names (``VGG16`` after
     ``from network import VGG16``), as (that file's model, its ClassDef, its
     path); None otherwise.  The file is added to ``deps`` when consulted."""
-    if index is None:
-        index = getattr(model, "project_index", None)
-    q = model.qualname(func)
-    if not q or not importer.is_file():
+    if not importer.is_file():
         return None
-    modules = imported_project_modules(model, importer, index)
-    if not any(q == t or q.startswith(t + ".") for t in modules):
+    found = _imported_binding(model, importer, func, deps, "class", None, index)
+    if found is None or not isinstance(found[1].node, ast.ClassDef):
         return None
-    found = resolve(importer, q, index)
-    if found is None:
-        return None
-    helper_file, rest = found
-    deps.add(str(helper_file.resolve()))
-    helper = load(helper_file, index)
-    if helper is None or len(rest) != 1:
-        return None
-    for b in helper.module_scope.bindings.get(rest[0], ()):
-        if b.kind == "class" and isinstance(b.node, ast.ClassDef):
-            return helper, b.node, helper_file
-    return None
+    return found[0], found[1].node, found[2]
