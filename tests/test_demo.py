@@ -52,3 +52,22 @@ def test_explicitly_named_excluded_file_is_linted():
     r = run_cli("check", "--no-cache", "fixtures/demo/scratch/try_predict.py", cwd=ROOT)
     assert r.returncode == 1
     assert "KM201" in r.stdout
+
+
+def test_readme_demo_excerpt_is_what_kmlint_prints():
+    """The README's `kmlint check fixtures/demo` block: every finding line and
+    the summary it shows are lines kmlint prints now (a rule change that alters
+    them, e.g. a withdrawn fix changing the fixable counts, must update it)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ kmlint check fixtures/demo\n", 1)[1].split("```", 1)[0]
+    shown = [line for line in block.splitlines() if line and line != "..."]
+    assert any(line.startswith("Found ") for line in shown)
+    r = run_cli("check", "--no-cache", "--output-format", "concise", "fixtures/demo", cwd=ROOT)
+    printed = (r.stdout + r.stderr).splitlines()
+
+    def seen(line: str) -> bool:  # a line the README shortens with a trailing "..." matches by its start
+        if line.endswith("..."):
+            return any(p.startswith(line[:-3]) for p in printed)
+        return line in printed
+
+    assert [line for line in shown if not seen(line)] == []
