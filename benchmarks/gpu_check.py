@@ -96,8 +96,8 @@ def run_rule(code: str, backend: str, device: str, iterations: int, timeout: flo
     if spec.kind == "slope":
         verdict, fixed_verdict = slope_verdict(bad), slope_verdict(fixed)
     else:
-        verdict = peak_verdict(bad, fixed)
-        fixed_verdict = peak_verdict(ms[2], fixed)
+        verdict = peak_verdict(bad, fixed, spec.confirm_ratio)
+        fixed_verdict = peak_verdict(ms[2], fixed, spec.confirm_ratio)
     rt = {"verdict": verdict, "kind": spec.kind, "ran": "scenario",
           "flagged": {"status": bad.status, "slope": bad.slope, "peak_growth": bad.peak_growth},
           "fixed": {"status": fixed.status, "slope": fixed.slope, "peak_growth": fixed.peak_growth,

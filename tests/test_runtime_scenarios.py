@@ -99,7 +99,7 @@ def test_bad_scenario_is_confirmed(measured, code):
         assert slope_verdict(bad) == CONFIRMED, (bad.slope, bad.r2)
     else:
         fixed = _ok(measured, code, "fixed")
-        assert peak_verdict(bad, fixed) == CONFIRMED, (bad.peak_growth, fixed.peak_growth)
+        assert peak_verdict(bad, fixed, SPECS[code].confirm_ratio) == CONFIRMED, (bad.peak_growth, fixed.peak_growth)
 
 
 @pytest.mark.parametrize("code", CODES)
@@ -109,7 +109,7 @@ def test_fixed_scenario_is_not_confirmed(measured, code):
         assert slope_verdict(fixed) == NOT_CONFIRMED, (fixed.slope, fixed.r2)
     else:
         again = _ok(measured, code, "fixed-again")
-        assert peak_verdict(again, fixed) == NOT_CONFIRMED, (again.peak_growth, fixed.peak_growth)
+        assert peak_verdict(again, fixed, SPECS[code].confirm_ratio) == NOT_CONFIRMED, (again.peak_growth, fixed.peak_growth)
 
 
 @pytest.mark.parametrize("code", CODES)

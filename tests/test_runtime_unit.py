@@ -50,6 +50,11 @@ def test_peak_verdict_against_the_fixed_variant():
     assert peak_verdict(_peak(100 * MiB), _peak(25 * MiB)) == CONFIRMED
     assert peak_verdict(_peak(27 * MiB), _peak(25 * MiB)) == NOT_CONFIRMED
     assert peak_verdict(_peak(40 * MiB), _peak(30 * MiB)) == INCONCLUSIVE  # +10 MiB but only 1.33x
+    # a rule whose arithmetic bounds the ratio (KM302: float32 instead of float64 input) sets its own
+    assert SPECS["KM302"].confirm_ratio == 1.3
+    assert peak_verdict(_peak(126 * MiB), _peak(88 * MiB), SPECS["KM302"].confirm_ratio) == CONFIRMED  # CI, 1.43x
+    assert peak_verdict(_peak(126 * MiB), _peak(88 * MiB)) == INCONCLUSIVE
+    assert peak_verdict(_peak(90 * MiB), _peak(88 * MiB), SPECS["KM302"].confirm_ratio) == NOT_CONFIRMED
 
 
 def test_peak_verdict_against_the_data_size_without_fixed_variant():
@@ -154,6 +159,17 @@ def _user_job(tmp_path, body: str) -> dict:
     region = ins.find_region(code, "loop", 4, 5)
     path.write_text(code)
     return {"kind": "user", "file": str(path), "code": ins.instrument(code, region), "cap": 30}
+
+
+def test_cpu_children_use_the_allocator_that_keeps_statistics(monkeypatch):
+    # Without BFC, TF 2.21's CPU allocator raises "Allocator stats not available"
+    # on some hosts, and tensor rules silently fell back to RSS (CI, stop 18).
+    from kmlint.runtime.sandbox import child_env
+    monkeypatch.delenv("TF_CPU_ALLOCATOR_USE_BFC", raising=False)
+    assert child_env("cpu")["TF_CPU_ALLOCATOR_USE_BFC"] == "true"
+    assert "TF_CPU_ALLOCATOR_USE_BFC" not in child_env("gpu")
+    monkeypatch.setenv("TF_CPU_ALLOCATOR_USE_BFC", "false")  # a user's explicit choice stands
+    assert child_env("cpu")["TF_CPU_ALLOCATOR_USE_BFC"] == "false"
 
 
 def test_memory_bomb_is_killed_by_the_watchdog(tmp_path):

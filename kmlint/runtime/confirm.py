@@ -435,7 +435,7 @@ def _confirm_one(plan: _Plan, options: Options, run_pair: Callable) -> None:
 def _verdict(spec: Spec, flagged: Measurement, fixed: Optional[Measurement]) -> str:
     if spec.kind == "slope":
         return slope_verdict(flagged)
-    return peak_verdict(flagged, fixed)
+    return peak_verdict(flagged, fixed, spec.confirm_ratio)
 
 
 def _report(plan: _Plan, verdict: str, flagged: Measurement, fixed: Optional[Measurement], reruns: int) -> dict:

@@ -11,9 +11,11 @@ not count pages malloc keeps after a free.  ``tracemalloc`` is not used: it
 misses TensorFlow's native allocations and slows Python code down.
 TensorFlow's allocator (``tf.config.experimental.get_memory_info``, current
 and peak bytes of live tensors) is asked once TensorFlow is imported: in TF
-2.21 the CPU allocator keeps these statistics too, but they read 0 until the
-process has run its first op and they cannot be read from another process,
-which is why they must be read here, in the child, at every sample.  GPU
+2.21 the CPU allocator keeps these statistics too (on hosts where the default
+CPU allocator does not, the sandbox sets ``TF_CPU_ALLOCATOR_USE_BFC=true``),
+but they read 0 until the process has run its first op and they cannot be read
+from another process, which is why they must be read here, in the child, at
+every sample.  GPU
 device memory comes from NVML through ctypes when ``libnvidia-ml`` is present.
 
 This module must not import TensorFlow itself: user code decides when it is

@@ -33,6 +33,9 @@ class Spec:
     # "tensor": judged on the framework allocator's bytes of live tensors (the rule is about tensors
     # kept alive), "host": on the process's memory; see verdict.choose_metric
     metric: str = "host"
+    # peak rules: how many times the fixed variant's growth the flagged one must reach to be confirmed
+    # (``verdict.PEAK_CONFIRM_RATIO`` unless the rule's own arithmetic bounds the ratio lower)
+    confirm_ratio: Optional[float] = None
 
 
 SPECS: dict[str, Spec] = {
@@ -44,7 +47,11 @@ SPECS: dict[str, Spec] = {
     "KM203": Spec("slope", "loop"),
     "KM204": Spec("slope", "loop"),
     "KM301": Spec("peak", "checkpoint", compare="held", metric="tensor"),
-    "KM302": Spec("peak", "statement", compare="held"),
+    # KM302: the fix halves the input array (float32 instead of float64), but what consumes it (Keras's
+    # own float32 tensor copy, the batches) grows with the data the same way in both variants, so the
+    # peak ratio is bounded near 1.6x however large the data; measured 1.43x-1.66x (CI and local).
+    # The 8 MiB excess is still required; a fixed variant against itself stays near 1.0x.
+    "KM302": Spec("peak", "statement", compare="held", confirm_ratio=1.3),
     "KM303": Spec("slope", "loop", metric="tensor"),
     "KM401": Spec("slope", "loop"),
     "KM402": Spec("slope", "loop"),

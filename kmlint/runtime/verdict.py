@@ -250,7 +250,9 @@ def slope_verdict(m: Measurement) -> str:
     return INCONCLUSIVE
 
 
-def peak_verdict(flagged: Measurement, reference: Optional[Measurement]) -> str:
+def peak_verdict(flagged: Measurement, reference: Optional[Measurement],
+                 confirm_ratio: Optional[float] = None) -> str:
+    """``confirm_ratio``: the rule's own ratio (``Spec.confirm_ratio``), else ``PEAK_CONFIRM_RATIO``."""
     failed = failure_verdict(flagged)
     if failed:
         return failed
@@ -266,7 +268,7 @@ def peak_verdict(flagged: Measurement, reference: Optional[Measurement]) -> str:
         return INCONCLUSIVE
     excess = growth - reference.growth
     ratio = peak_ratio(flagged, reference)
-    if excess >= PEAK_CONFIRM_BYTES and ratio >= PEAK_CONFIRM_RATIO:
+    if excess >= PEAK_CONFIRM_BYTES and ratio >= (confirm_ratio or PEAK_CONFIRM_RATIO):
         return CONFIRMED
     if excess < PEAK_REFUTE_BYTES or ratio < PEAK_REFUTE_RATIO:
         return NOT_CONFIRMED
