@@ -32,11 +32,12 @@ from pathlib import Path
 from typing import Optional
 
 from kmlint.config import Settings
-from kmlint.engine.linter import FileResult, _fast_syntax_error, lint_bytes, lint_text
+from kmlint.engine.linter import FileResult, lint_bytes, lint_text
 from kmlint.engine.notebooks import NotebookSource, cell_text
 from kmlint.engine import guard
 from kmlint.engine.paths import TooLarge, printable, read_regular
 from kmlint.findings import SAFE, UNSAFE, Finding
+from kmlint.syntax import syntax_error
 from kmlint.edits import split_lines
 
 MAX_ITERATIONS = 100
@@ -393,7 +394,7 @@ def _syntax_error(new: str, result: FileResult) -> Optional[str]:
     changed cells are checked (each cell must parse on its own, and a cell that
     was already broken is not the fix's doing)."""
     if result.notebook is None:
-        return _describe(_fast_syntax_error(new))
+        return _describe(syntax_error(new))
     from kmlint.engine.notebooks import NotebookError, load_notebook
 
     try:
@@ -406,7 +407,7 @@ def _syntax_error(new: str, result: FileResult) -> Optional[str]:
         chunks.setdefault(cell, []).append(lines[i])
     for cell, raw in nb.cell_sources.items():
         if raw != result.notebook.cell_sources.get(cell):
-            error = _describe(_fast_syntax_error("".join(chunks.get(cell, []))))
+            error = _describe(syntax_error("".join(chunks.get(cell, []))))
             if error:
                 return f"cell {cell + 1}: {error}"
     return None

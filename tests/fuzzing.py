@@ -20,7 +20,8 @@ import os
 import random
 
 from kmlint.config import Settings
-from kmlint.engine.linter import _fast_syntax_error, _top_level_starts, lint_bytes
+from kmlint.engine.linter import _top_level_starts, lint_bytes
+from kmlint.syntax import syntax_error
 from kmlint.edits import split_lines
 
 SETTINGS = Settings(preview=True)
@@ -52,7 +53,7 @@ def located(result) -> list[tuple]:
 
 
 def parses(text: str) -> bool:
-    return _fast_syntax_error(text) is None
+    return syntax_error(text) is None
 
 
 def check_fixes(text: str, path: str) -> None:

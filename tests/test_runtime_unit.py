@@ -166,8 +166,8 @@ def test_cpu_children_use_the_allocator_that_keeps_statistics(monkeypatch):
     # on some hosts, and tensor rules silently fell back to RSS (CI, stop 18).
     from kmlint.runtime.sandbox import child_env
     monkeypatch.delenv("TF_CPU_ALLOCATOR_USE_BFC", raising=False)
-    assert child_env("cpu")["TF_CPU_ALLOCATOR_USE_BFC"] == "true"
-    assert "TF_CPU_ALLOCATOR_USE_BFC" not in child_env("gpu")
+    for device in ("cpu", "auto", "gpu"):  # "auto" (the default) runs on the CPU where there is no GPU
+        assert child_env(device)["TF_CPU_ALLOCATOR_USE_BFC"] == "true"
     monkeypatch.setenv("TF_CPU_ALLOCATOR_USE_BFC", "false")  # a user's explicit choice stands
     assert child_env("cpu")["TF_CPU_ALLOCATOR_USE_BFC"] == "false"
 

@@ -84,6 +84,34 @@ def test_called_function_records_the_helper_as_a_dependency(tmp_path):
     assert str((tmp_path / "utils" / "gpu.py").resolve()) in model.dependencies
 
 
+def test_module_lookup_by_directory_listing_matches_the_file_system(tmp_path):
+    # lookups consult a memo of directory listings before any stat: it must agree
+    # with the file system on what is a module
+    main = _tree(tmp_path)
+    (tmp_path / "utils" / "Layers.py").write_text("def block():\n    pass\n")  # case differs from the import
+    (tmp_path / "utils" / "fake.py").mkdir()  # a directory named like a module
+    (tmp_path / "nsp").mkdir()  # no __init__.py: not a package kmlint resolves into
+    (tmp_path / "nsp" / "mod.py").write_text("def f():\n    pass\n")
+    (tmp_path / "pkg2").mkdir()
+    (tmp_path / "pkg2" / "__init__.py").write_text("def g():\n    pass\n")
+    now = [0.0]
+    index = project.ProjectIndex(clock=lambda: now[0])
+    assert project.resolve(main, "utils.Layers.block", index) == (tmp_path / "utils" / "Layers.py", ["block"])
+    # Python's imports match case; a directory named fake.py is no module: both are attributes of the package
+    assert project.resolve(main, "utils.layers.block", index) == (tmp_path / "utils" / "__init__.py", ["layers", "block"])
+    assert project.resolve(main, "utils.fake.thing", index) == (tmp_path / "utils" / "__init__.py", ["fake", "thing"])
+    assert project.resolve(main, "pkg2.g", index) == (tmp_path / "pkg2" / "__init__.py", ["g"])
+    assert project.resolve(main, "nsp.mod.f", index) == (tmp_path / "nsp" / "mod.py", ["f"])
+    assert project.resolve(main, "utils.extra.h", index) == (tmp_path / "utils" / "__init__.py", ["extra", "h"])
+    (tmp_path / "utils" / "extra.py").write_text("def h():\n    pass\n")
+    assert project.resolve(main, "utils.extra.h", index) == (tmp_path / "utils" / "__init__.py", ["extra", "h"])  # remembered
+    now[0] += project.REMEMBER_SECONDS + 1
+    assert project.resolve(main, "utils.extra.h", index) == (tmp_path / "utils" / "extra.py", ["h"])
+    (tmp_path / "utils" / "more.py").write_text("def m():\n    pass\n")
+    index.forget()
+    assert project.resolve(main, "utils.more.m", index) == (tmp_path / "utils" / "more.py", ["m"])
+
+
 def test_the_default_index_is_one_object():
     assert project.default_index() is project.default_index()
 

@@ -19,11 +19,10 @@ from typing import Optional
 from kmlint.config import Settings
 from kmlint.engine.context import RawFinding, RuleContext
 from kmlint.engine import prefilter as prefilter_mod
-from kmlint.syntax import PARSE_FLAGS
 from kmlint.engine import session as session_mod
 from kmlint.engine.session import Session
 from kmlint.semantics.model import build_model
-from kmlint.syntax import LineIndex, parse as parse_ast
+from kmlint.syntax import LineIndex, parse as parse_ast, syntax_error
 from kmlint.engine.notebooks import NotebookError, NotebookSource, load_notebook
 from kmlint.engine.suppressions import has_directives, has_judged_directives, is_skip_file, parse_suppressions, render_directive
 from kmlint.findings import Edit, Finding, Fix, SAFE
@@ -174,7 +173,7 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
         metas = [m for m in metas if prefilter_mod.may_match(m, source, evidence, Path(path), session)]
         if not metas and not directives:
             # nothing can match: CPython's parser still checks the syntax, so KM901 is never lost
-            if _fast_syntax_error(source) is None:
+            if syntax_error(source) is None:
                 return FileResult(path, skipped=True)
     active = [rule_instance(m.code) for m in metas]
 
@@ -263,16 +262,6 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
 # ----------------------------------------------------------------- helpers
 
 
-def _fast_syntax_error(source: str) -> Optional[SyntaxError]:
-    try:
-        compile(source, "<kmlint>", "exec", PARSE_FLAGS, dont_inherit=True)
-    except (SyntaxError, ValueError) as e:
-        return e if isinstance(e, SyntaxError) else SyntaxError(str(e))
-    except (RecursionError, MemoryError):
-        return SyntaxError("too deeply nested")
-    return None
-
-
 _ERROR_AT = re.compile(r"^(?:parser error: )?error at (\d+):(\d+): ")
 
 
@@ -343,7 +332,7 @@ def _recover(source: str) -> Optional[str]:
     blank: set[int] = set()
     text = source
     for _ in range(MAX_RECOVERY_STEPS):
-        error = _fast_syntax_error(text)
+        error = syntax_error(text)
         if error is None:
             return text
         line = min(max(error.lineno or 1, 1), count)
@@ -420,7 +409,7 @@ def _parse_notebook_cells(nb: NotebookSource, path: str, codes: set[str]) -> tup
     for cell, first in cell_first.items():
         n = sum(1 for c, _ in nb.line_map if c == cell)
         chunk = "\n".join(lines[first:first + n]) + "\n"
-        error = _fast_syntax_error(chunk)
+        error = syntax_error(chunk)
         if error is None:
             continue
         if PARSE_ERROR in codes and not _newer_syntax(chunk):

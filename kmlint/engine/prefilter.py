@@ -78,24 +78,38 @@ def enabled() -> bool:
     return os.environ.get("KMLINT_NO_PREFILTER", "") in ("", "0")
 
 
-def has_evidence(kind: str, text: str) -> bool:
+def has_evidence(kind: str, text: str, seen: Optional[dict] = None) -> bool:
     """One of ``kind``'s words occurs in ``text`` as a whole word (a maximal
     run of ``\\w`` characters, as ``re.findall(r"\\w+")`` would give it).  A
     substring search per word (C speed) finds the candidates; only those are
     checked for word boundaries: ten times cheaper than collecting the
-    text's words."""
+    text's words.  ``seen`` remembers each word's answer for the next kinds
+    of the same text (the TensorFlow words are in every kind)."""
+    if seen is None:
+        seen = {}
     for word in _EVIDENCE_WORDS[kind]:
-        if word in text and _whole_word(word, text):
+        if _word(word, text, seen):
             return True
     for prefix in ALIAS_EVIDENCE.get(kind, ()):
-        if prefix in text and _starts_name(prefix, text):
+        key = "." + prefix
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = prefix in text and _starts_name(prefix, text)
+        if found:
             return True
     generic = GENERIC_EVIDENCE.get(kind)
-    if generic is not None and any(word in text and _whole_word(word, text) for word in generic[0]):
-        if not ("import" in text and _whole_word("import", text)):
+    if generic is not None and any(_word(word, text, seen) for word in generic[0]):
+        if not _word("import", text, seen):
             return True
-        return any(word in text and _whole_word(word, text) for word in generic[1])
+        return any(_word(word, text, seen) for word in generic[1])
     return False
+
+
+def _word(word: str, text: str, seen: dict) -> bool:
+    found = seen.get(word)
+    if found is None:
+        found = seen[word] = word in text and _whole_word(word, text)
+    return found
 
 
 _WORD_CHAR = re.compile(r"\w")
@@ -128,21 +142,46 @@ def _starts_name(prefix: str, text: str) -> bool:
 IMPORTED = "imported:"
 
 # Over-approximations of the import statements anywhere in a file (a match in a
-# string only costs a look at one more file).
-_FROM_IMPORT = re.compile(r"\bfrom\s+(\.*[\w.]*)\s+import\s+(\([^)]*\)|(?:[^\n;#\\]|\\\n)*)")
-_IMPORT = re.compile(r"^[ \t]*import\s+((?:[^\n;#\\]|\\\n)+)", re.MULTILINE)
+# string only costs a look at one more file).  Both patterns start with a
+# literal word so the regex engine can skip to its occurrences (a leading
+# ``\b`` or ``^`` makes it try every position: twenty times slower); what
+# those anchors said is checked at each match instead (``_matches``).
+_FROM_IMPORT = re.compile(r"from\s+(\.*[\w.]*)\s+import\s+(\([^)]*\)|[^\n;#\\]*(?:\\\n[^\n;#\\]*)*)")
+_IMPORT = re.compile(r"import\s+([^\n;#\\]*(?:\\\n[^\n;#\\]*)*)")
+
+
+def _matches(pattern: "re.Pattern[str]", text: str, line_start: bool) -> list:
+    """``pattern.findall(text)`` as if it began with ``\\b`` (``line_start``
+    false) or with ``^[ \\t]*`` in multi-line mode (``line_start`` true)."""
+    out = []
+    pos = 0
+    search = pattern.search
+    while True:
+        m = search(text, pos)
+        if m is None:
+            return out
+        start = m.start()
+        if line_start:
+            ok = not text[text.rfind("\n", 0, start) + 1:start].strip(" \t")
+        else:
+            ok = not start or not _WORD_CHAR.match(text[start - 1])
+        if ok:
+            out.append(m.groups() if pattern.groups > 1 else m.group(1))
+            pos = m.end()
+        else:
+            pos = start + 1
 
 
 def imported_targets(text: str) -> set[str]:
     """Dotted names a file may import: modules and ``module.name``."""
     targets: set[str] = set()
-    for module, names in _FROM_IMPORT.findall(text):
+    for module, names in _matches(_FROM_IMPORT, text, False):
         targets.add(module)
         for name in names.strip("()").replace("\\\n", " ").split(","):
             name = name.split(" as ")[0].strip()
             if name and name != "*":
                 targets.add(module.rstrip(".") + "." + name if module.strip(".") else module + name)
-    for names in _IMPORT.findall(text):
+    for names in _matches(_IMPORT, text, True):
         for name in names.replace("\\\n", " ").split(","):
             targets.add(name.split(" as ")[0].strip())
     return {t for t in targets if t}
@@ -173,15 +212,19 @@ def _imports_tensorflow_file(text: str, importer: Optional[Path], session: "Sess
 def may_match(rule, text: str, evidence_cache: dict[str, bool], importer: Optional[Path] = None,
               session: Optional["Session"] = None) -> bool:
     """Whether ``rule`` (a class or its catalog entry) can report anything on
-    ``text``; ``evidence_cache`` keeps the evidence found for the next rules."""
+    ``text``; ``evidence_cache`` keeps the evidence found for the next rules
+    (by kind, and the words' answers under ``"words"``)."""
     if rule.tokens:
         for t in rule.tokens:
             if t in text:
                 break
         else:
             return False
+    words = None
     for kind in rule.requires:
         if kind not in evidence_cache:
+            if words is None:
+                words = evidence_cache.setdefault("words", {})
             if kind.startswith(IMPORTED):
                 local = kind[len(IMPORTED):]
                 # what a project file contributes (a model builder for KM204)
@@ -190,9 +233,10 @@ def may_match(rule, text: str, evidence_cache: dict[str, bool], importer: Option
                     from kmlint.engine.session import Session
 
                     session = Session()
-                evidence_cache[kind] = has_evidence(local, text) or _imports_tensorflow_file(text, importer, session)
+                evidence_cache[kind] = (has_evidence(local, text, words)
+                                        or _imports_tensorflow_file(text, importer, session))
             else:
-                evidence_cache[kind] = has_evidence(kind, text)
+                evidence_cache[kind] = has_evidence(kind, text, words)
         if not evidence_cache[kind]:
             return False
     return True

@@ -45,18 +45,30 @@ def has_directives(text: str) -> bool:
     return "noqa" in text or "kmlint:" in text or "NOQA" in text
 
 
-_JUDGED = re.compile(r"kmlint:|noqa\s*:[^\n]*\bKM[0-9]", re.IGNORECASE)
+_JUDGED_NOQA = re.compile(r"noqa\s*:[^\n]*\bkm[0-9]")
 
 
 def has_judged_directives(text: str) -> bool:
     """A directive KM900 can find unused: any ``kmlint:`` comment or a ``noqa``
-    naming a KM code (flake8's ``# noqa: E501`` and blanket ``# noqa`` are
-    never judged, so they do not make a file worth parsing)."""
+    naming a KM code, in any case (flake8's ``# noqa: E501`` and blanket
+    ``# noqa`` are never judged, so they do not make a file worth parsing).
+    Substring searches find the candidates; the pattern only reads their
+    text from there (over a whole text, a case-insensitive pattern with no literal
+    start tries every position)."""
     if "noqa" not in text and "kmlint" not in text:
-        low = text.lower()  # the pattern ignores case; most files have neither word in any case
+        low = text.lower()  # most files have neither word in any case
         if "noqa" not in low and "kmlint" not in low:
             return False
-    return _JUDGED.search(text) is not None
+    else:
+        low = text.lower()
+    if "kmlint:" in low:
+        return True
+    i = low.find("noqa")
+    while i >= 0:
+        if _JUDGED_NOQA.match(low, i):
+            return True
+        i = low.find("noqa", i + 4)
+    return False
 
 
 @dataclass

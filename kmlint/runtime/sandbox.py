@@ -142,13 +142,14 @@ def child_env(device: str, backend: str = "tensorflow") -> dict[str, str]:
         env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # allocator numbers that follow the program
     package_parent = str(Path(kmlint.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    # TF 2.21's default CPU allocator keeps no statistics on some hosts
+    # (get_memory_info("CPU:0") raises "Allocator stats not available"); the
+    # BFC allocator always keeps them, so tensor-level rules are judged on
+    # tensor bytes rather than on RSS wherever TF runs on the CPU ("auto"
+    # without a GPU, the default, included).
+    env.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = "-1"
-        # TF 2.21's default CPU allocator keeps no statistics on some hosts
-        # (get_memory_info("CPU:0") raises "Allocator stats not available");
-        # the BFC allocator always keeps them, so tensor-level rules can be
-        # judged on tensor bytes rather than on RSS.
-        env.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
     else:
         # GPU runs: grow allocations on demand so the numbers mean something
         env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")

@@ -58,6 +58,7 @@ class ProjectIndex:
         self._files: dict[str, tuple[float, Path]] = {}  # a path as given -> resolved (not symlinks)
         # (importing directory, dotted name) -> candidate (file, resolved file, attribute path)s
         self._lookups: dict[tuple[str, str], tuple[float, list]] = {}
+        self._listings: dict[str, tuple[float, frozenset]] = {}  # directory -> the names in it
         self._models: "OrderedDict[str, tuple[tuple[int, int], Optional[SemanticModel]]]" = OrderedDict()
 
     def forget(self) -> None:
@@ -67,6 +68,7 @@ class ProjectIndex:
         self._dirs.clear()
         self._files.clear()
         self._lookups.clear()
+        self._listings.clear()
         self._models.clear()
 
     # ------------------------------------------------------------ paths
@@ -123,12 +125,47 @@ class ProjectIndex:
         cached = self._module_files.get(key)
         if cached is not None and now - cached[0] < self.remember:
             return cached[1], cached[2]
-        f = _module_file(base, parts)
+        f = _module_file(base, parts) if self._may_exist(str(base), parts, now) else None
         real = self.resolved(f) if f is not None else None
         if len(self._module_files) > 65536:
             self._module_files.clear()
         self._module_files[key] = (now, f, real)
         return f, real
+
+    def _may_exist(self, base: str, parts: list[str], now: float) -> bool:
+        """Whether the directory listings allow module ``parts`` under
+        ``base``: a name that is not listed cannot exist, so most lookups
+        (imports of installed packages) end without a stat.  Only a listed
+        name is confirmed with ``is_file`` (it may be a directory named
+        ``x.py``).  Like Python's import system, names are matched with
+        their case."""
+        d = base
+        for part in parts[:-1]:
+            if part not in self._names(d, now):
+                return False
+            d = os.path.join(d, part)
+        names = self._names(d, now)
+        if not parts:
+            return "__init__.py" in names
+        last = parts[-1]
+        if last + ".py" in names:
+            return True
+        return last in names and "__init__.py" in self._names(os.path.join(d, last), now)
+
+    def _names(self, directory: str, now: float) -> frozenset:
+        if not os.path.isabs(directory):
+            directory = os.path.join(os.getcwd(), directory)
+        cached = self._listings.get(directory)
+        if cached is not None and now - cached[0] < self.remember:
+            return cached[1]
+        try:
+            names = frozenset(os.listdir(directory))
+        except OSError:
+            names = frozenset()
+        if len(self._listings) > 16384:
+            self._listings.clear()
+        self._listings[directory] = (now, names)
+        return names
 
     # ------------------------------------------------------------ models
     def load(self, file: Path) -> Optional[SemanticModel]:
@@ -227,7 +264,10 @@ def _candidates(importer: Path, dotted: str, idx: ProjectIndex) -> list:
     """The module files an import of ``dotted`` from ``importer``'s directory
     may name, best first (the importer itself is excluded by ``resolve``);
     remembered per directory like the module files they come from."""
-    key = (str(importer.parent), dotted)
+    where = os.path.dirname(str(importer))  # no Path objects: called per import per file
+    if not os.path.isabs(where):
+        where = os.path.join(os.getcwd(), where)  # the memory outlives a change of directory
+    key = (where, dotted)
     now = idx.clock()
     cached = idx._lookups.get(key)
     if cached is not None and now - cached[0] < idx.remember:
