@@ -374,6 +374,18 @@ def hides_all_gpus(model: SemanticModel, before: Optional[tuple[int, int]] = Non
     return any(h.function is not None or h.position < before for h in hides)
 
 
+def environment_setting(model: SemanticModel, key: str) -> Optional[str]:
+    """The string this file sets environment variable ``key`` to first
+    (``os.environ["KEY"] = "v"``, ``os.environ.setdefault("KEY", "v")``,
+    ``os.putenv``, a notebook's ``%env KEY=v``), or None."""
+    found = [(st.order, _string(st.value)) for st in model.target_stores if _env_key(st.target) == key]
+    found += [(cs.order, _string(argument_values(cs.node)[1]))
+              for cs in [*model.calls_by_name.get("setdefault", ()), *model.calls_by_name.get("putenv", ())]
+              if len(argument_values(cs.node)) >= 2 and _string(argument_values(cs.node)[0]) == key]
+    values = [v for _, v in sorted(found, key=lambda f: f[0]) if v is not None]
+    return values[0] if values else None
+
+
 def _env_key(target: ast.expr) -> Optional[str]:
     """``os.environ["KEY"]`` -> ``"KEY"``."""
     if not isinstance(target, ast.Subscript):
