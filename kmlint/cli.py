@@ -213,7 +213,10 @@ def check(ctx, paths, select, ignore, extend_select, preview, output_format, out
         if findings is None:
             sys.exit(EXIT_ERROR)
     if stdin and fixing:  # like Ruff: the fixed source on stdout, the report on stderr
-        click.get_binary_stream("stdout").write(fixes[0].new_bytes or fixes[0].original_bytes or b"")
+        out = sys.stdout.buffer  # click.get_binary_stream is deprecated (Click 9 removes it)
+        sys.stdout.flush()
+        out.write(fixes[0].new_bytes or fixes[0].original_bytes or b"")
+        out.flush()
     if runtime:
         from kmlint.runtime.cli_options import run_runtime
 
