@@ -28,7 +28,25 @@ def _summary(res):
     return [f.to_json() for f in res.findings], [r.path for r in res.results]
 
 
-def test_pool_gives_the_sequential_results_in_the_same_order(tree):
+_RUN_CHUNK = runner._run_chunk
+
+
+def _several_per_chunk(chunk):
+    """Runs in the (forked) worker: a failed assertion comes back through the future."""
+    assert 1 < len(chunk) <= runner.CHUNK_FILES, [t.display for t in chunk]
+    return _RUN_CHUNK(chunk)
+
+
+@pytest.fixture(params=["one file per submission", "chunks of several files"])
+def chunked(request, monkeypatch):
+    if request.param == "chunks of several files":
+        # 24 files // (2 workers * 1 * 4) = 3 per chunk (6 with -j 1)
+        monkeypatch.setattr(runner, "TASKS_PER_WORKER", 1)
+        monkeypatch.setattr(runner, "_run_chunk", _several_per_chunk)
+    return request.param
+
+
+def test_pool_gives_the_sequential_results_in_the_same_order(tree, chunked):
     sequential = runner.run(["."], ConfigResolver(), use_cache=False, jobs=1)
     parallel = runner.run(["."], ConfigResolver(), use_cache=False, jobs=2)
     assert _summary(parallel) == _summary(sequential)
@@ -36,7 +54,7 @@ def test_pool_gives_the_sequential_results_in_the_same_order(tree):
     assert [r.path for r in parallel.results] == sorted(r.path for r in parallel.results)
 
 
-def test_dead_worker_costs_one_file(tree, monkeypatch):
+def test_dead_worker_costs_one_file(tree, monkeypatch, chunked):
     """A worker killed below Python (out-of-memory kill, native crash) is
     detected; the culprit is found and reported, every other file is linted."""
     original = runner.lint_bytes

@@ -169,8 +169,9 @@ def lint_text(text: str, path: str, settings: Settings, *, keep_tree: bool = Fal
     if prefilter is None:
         prefilter = prefilter_mod.enabled()
     if prefilter:
-        evidence: dict[str, bool] = {}
-        metas = [m for m in metas if prefilter_mod.may_match(m, source, evidence, Path(path), session)]
+        evidence: dict = {}
+        importer = Path(path)
+        metas = [m for m in metas if prefilter_mod.may_match(m, source, evidence, importer, session)]
         if not metas and not directives:
             # nothing can match: CPython's parser still checks the syntax, so KM901 is never lost
             if syntax_error(source) is None:

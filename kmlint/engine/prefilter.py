@@ -199,6 +199,9 @@ def _imports_tensorflow_file(text: str, importer: Optional[Path], session: "Sess
         return False
     from kmlint.semantics.project import resolve
 
+    if not importer.is_absolute():
+        importer = Path(os.path.abspath(importer))  # each lookup below would join it to the cwd again
+
     itself = None
     for target in imported_targets(text):
         if itself is None:
@@ -213,30 +216,45 @@ def may_match(rule, text: str, evidence_cache: dict[str, bool], importer: Option
               session: Optional["Session"] = None) -> bool:
     """Whether ``rule`` (a class or its catalog entry) can report anything on
     ``text``; ``evidence_cache`` keeps the evidence found for the next rules
-    (by kind, and the words' answers under ``"words"``)."""
+    (by kind, the words' answers under ``"words"``, the tokens' under
+    ``"tokens"``: rules share tokens, and each look scans the whole text)."""
+    # cheapest first: a kind's evidence is found once per file and shared by
+    # the rules; then the tokens (a scan of the text each); last the kinds a
+    # project file may contribute (resolving the file's imports)
+    deferred = None
+    for kind in rule.requires:
+        if kind.startswith(IMPORTED):
+            deferred = (deferred or []) + [kind]
+            continue
+        found = evidence_cache.get(kind)
+        if found is None:
+            found = evidence_cache[kind] = has_evidence(kind, text, evidence_cache.setdefault("words", {}))
+        if not found:
+            return False
     if rule.tokens:
+        tokens = evidence_cache.get("tokens")
+        if tokens is None:
+            tokens = evidence_cache["tokens"] = {}
         for t in rule.tokens:
-            if t in text:
+            found = tokens.get(t)
+            if found is None:
+                found = tokens[t] = t in text
+            if found:
                 break
         else:
             return False
-    words = None
-    for kind in rule.requires:
-        if kind not in evidence_cache:
-            if words is None:
-                words = evidence_cache.setdefault("words", {})
-            if kind.startswith(IMPORTED):
-                local = kind[len(IMPORTED):]
-                # what a project file contributes (a model builder for KM204)
-                # needs a TensorFlow/Keras import there
-                if session is None:
-                    from kmlint.engine.session import Session
+    for kind in deferred or ():
+        found = evidence_cache.get(kind)
+        if found is None:
+            local = kind[len(IMPORTED):]
+            # what a project file contributes (a model builder for KM204)
+            # needs a TensorFlow/Keras import there
+            if session is None:
+                from kmlint.engine.session import Session
 
-                    session = Session()
-                evidence_cache[kind] = (has_evidence(local, text, words)
-                                        or _imports_tensorflow_file(text, importer, session))
-            else:
-                evidence_cache[kind] = has_evidence(kind, text, words)
-        if not evidence_cache[kind]:
+                session = Session()
+            found = evidence_cache[kind] = (has_evidence(local, text, evidence_cache.setdefault("words", {}))
+                                            or _imports_tensorflow_file(text, importer, session))
+        if not found:
             return False
     return True

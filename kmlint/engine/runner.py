@@ -36,6 +36,7 @@ PAUSE_COLLECTOR_BELOW = 200_000  # bytes of source; see collector_paused()
 RUN_GC_THRESHOLD = (50_000, 20, 100)  # see freeze_imports()
 # Tasks in flight per worker: enough to keep workers busy, few enough to bound memory.
 TASKS_PER_WORKER = 4
+CHUNK_FILES = 8  # at most this many files per submission to a worker
 
 
 @dataclass
@@ -270,6 +271,10 @@ def _run_task(task: _Task) -> FileResult:
     return result
 
 
+def _run_chunk(chunk: list[_Task]) -> list[FileResult]:
+    return [_run_task(t) for t in chunk]
+
+
 def run(paths: list[str], resolver: ConfigResolver, force_exclude: bool = False,
         use_cache: bool = True, jobs: Optional[int] = None) -> RunResult:
     """Lint ``paths`` (through the cache and the worker pool; runtime mode
@@ -353,29 +358,38 @@ def _execute(tasks: list[_Task], jobs: int) -> Iterator[tuple[int, FileResult]]:
     from concurrent.futures.process import BrokenProcessPool
 
     workers = worker_count(jobs, len(tasks))
-    pending_tasks = iter(tasks)
+    # a few files per submission: one future and two messages per file cost
+    # the parent more than the pickling; small enough to keep both workers
+    # busy to the end (a chunk is the files of one directory, in order)
+    size = max(1, min(CHUNK_FILES, len(tasks) // (workers * TASKS_PER_WORKER * 4)))
+    pending_chunks = iter([tasks[i:i + size] for i in range(0, len(tasks), size)])
     unfinished: list[_Task] = []
     with _pool(workers) as pool:
         running = {}
         try:
             while True:
                 while len(running) < workers * TASKS_PER_WORKER:
-                    t = next(pending_tasks, None)
-                    if t is None:
+                    chunk = next(pending_chunks, None)
+                    if chunk is None:
                         break
-                    running[pool.submit(_run_task, t)] = t
+                    running[pool.submit(_run_chunk, chunk)] = chunk
                 if not running:
                     break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    t = running.pop(fut)
+                    chunk = running.pop(fut)
                     try:
-                        yield t.index, fut.result()
+                        results = fut.result()
                     except BrokenProcessPool:
-                        unfinished.append(t)
+                        unfinished.extend(chunk)
+                        continue
+                    for t, res in zip(chunk, results):
+                        yield t.index, res
                 if unfinished:
-                    unfinished.extend(running.values())
-                    unfinished.extend(pending_tasks)
+                    for chunk in running.values():
+                        unfinished.extend(chunk)
+                    for chunk in pending_chunks:
+                        unfinished.extend(chunk)
                     break
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)

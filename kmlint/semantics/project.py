@@ -152,6 +152,12 @@ class ProjectIndex:
             return True
         return last in names and "__init__.py" in self._names(os.path.join(d, last), now)
 
+    def may_hold(self, base: str, name: str, now: float) -> bool:
+        """Whether directory ``base`` lists ``name.py`` or ``name`` (one set
+        lookup in the listing memo)."""
+        names = self._names(base, now)
+        return name + ".py" in names or name in names
+
     def _names(self, directory: str, now: float) -> frozenset:
         if not os.path.isabs(directory):
             directory = os.path.join(os.getcwd(), directory)
@@ -274,14 +280,35 @@ def _candidates(importer: Path, dotted: str, idx: ProjectIndex) -> list:
         return cached[1]
     level, parts, bases = _search(importer, dotted, idx)
     found = []
-    for base in bases:
+    for i, base in enumerate(bases):
+        if i and not level:
+            # the project root: the same answer for every directory below it
+            found.extend(_base_candidates(base, parts, level, idx, now, shared=True))
+        else:
+            found.extend(_base_candidates(base, parts, level, idx, now))
+    if len(idx._lookups) > 65536:
+        idx._lookups.clear()
+    idx._lookups[key] = (now, found)
+    return found
+
+
+def _base_candidates(base: Path, parts: list[str], level: int, idx: ProjectIndex, now: float,
+                     shared: bool = False) -> list:
+    """The module files the prefixes of ``parts`` name under ``base``, longest first."""
+    if shared:
+        key = ("<root>", str(base), tuple(parts))
+        cached = idx._lookups.get(key)
+        if cached is not None and now - cached[0] < idx.remember:
+            return cached[1]
+    found = []
+    # neither `parts[0].py` nor `parts[0]/` here: no prefix can be a module
+    if not parts or idx.may_hold(str(base), parts[0], now):
         for k in range(len(parts), -1 if level else 0, -1):
             f, real = idx.module_file(base, parts[:k])
             if f is not None:
                 found.append((f, real, tuple(parts[k:])))
-    if len(idx._lookups) > 65536:
-        idx._lookups.clear()
-    idx._lookups[key] = (now, found)
+    if shared:
+        idx._lookups[key] = (now, found)
     return found
 
 

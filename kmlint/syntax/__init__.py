@@ -19,8 +19,7 @@ import warnings
 from typing import NamedTuple, Optional
 
 # Top-level ``await`` is valid in notebooks (IPython runs cells in an event loop).
-COMPILE_FLAGS = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
-PARSE_FLAGS = ast.PyCF_ONLY_AST | COMPILE_FLAGS
+PARSE_FLAGS = ast.PyCF_ONLY_AST | getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -40,19 +39,11 @@ def parse(source: str, filename: str = "<kmlint>") -> ast.Module:
 
 
 def syntax_error(source: str) -> Optional[SyntaxError]:
-    """The SyntaxError ``parse`` would raise for ``source`` (also for nesting
-    too deep), or None: for a file that only needs its syntax checked.
-    Compiling to bytecode is two to three times faster than building the
-    Python ast (the tree stays in C), and its extra errors (``return``
-    outside a function, ...) are not parse errors: only a file it rejects
-    is parsed to decide."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(source, "<kmlint>", "exec", COMPILE_FLAGS, dont_inherit=True)
-        return None
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        pass
+    """The SyntaxError ``parse`` raises for ``source`` (also for nesting too
+    deep), or None: for a file that only needs its syntax checked.  (Compiling
+    to bytecode instead was measured no faster on 2,166 real files, 2.1-2.9 s
+    both ways, and it rejects what is no parse error, ``return`` outside a
+    function.)"""
     try:
         parse(source)
     except SyntaxError as e:
