@@ -191,3 +191,42 @@ def test_one_finding_per_array_and_loop():
             return names
     """)
     assert codes(text, select=["KM305"]) == [(7, "KM305"), (9, "KM305")]
+
+
+def test_km303_a_few_epochs_over_batch_training_still_accumulate_but_a_few_towers_do_not():
+    """RULES.md: a list that lives across training steps *or epochs*. Three epochs, each training over
+    batches, keep a tensor per epoch across every step (eval label: tensorflow/docs guide/core
+    distribution.ipynb); a per-tower list inside one step is a handful (the audit's look-alike)."""
+    epochs = src("""
+        import tensorflow as tf
+
+        model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(1)])
+        opt = tf.keras.optimizers.SGD()
+        epochs = 3
+        train_losses = []
+        for epoch in range(epochs):
+            batch_losses = []
+            for x, y in ds:
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean(tf.square(model(x) - y))
+                opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+                batch_losses.append(float(loss))
+            train_loss = tf.reduce_mean(batch_losses)
+            train_losses.append(train_loss)
+    """)
+    assert codes(epochs, select=["KM303"]) == [(15, "KM303")]
+    towers = src("""
+        import tensorflow as tf
+
+        model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(1)])
+        opt = tf.keras.optimizers.SGD()
+        num_towers = 2
+        for x, y in ds:
+            grads = []
+            for i in range(num_towers):
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean(tf.square(model(x[i::2]) - y[i::2]))
+                grads.append(tape.gradient(loss, model.trainable_variables))
+            opt.apply_gradients(zip(grads[0], model.trainable_variables))
+    """)
+    assert codes(towers, select=["KM303"]) == []

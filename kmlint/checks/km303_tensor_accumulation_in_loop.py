@@ -57,7 +57,8 @@ class TensorAccumulationInLoop(Rule):
                 continue  # reset inside an enclosing loop (per step / per epoch), or not a training loop
             if _reset_in(model, lst, across) or _in_gradient_tape(model, call) or _reduced_after(model, lst, across[0]):
                 continue
-            if _few_iterations(model, across, ctx.settings.tiny_loop_iterations):
+            if (_few_iterations(model, across, ctx.settings.tiny_loop_iterations)
+                    and not any(_trains_in_inner_loop(model, lp) for lp in across)):
                 continue  # one tensor per GPU tower, per test case...: a handful, nothing accumulates
             where = f"`{site.name}()` appends" if site is not call else "appends"
             ctx.report(site.node, f"{where} {tensor.what} to `{receiver.id}`, which lives across training steps: "
@@ -83,6 +84,22 @@ def _few_iterations(model: SemanticModel, loops: list[Loop], tiny: int) -> bool:
             return False
         total *= n
     return total <= tiny
+
+
+def _trains_in_inner_loop(model: SemanticModel, loop: Loop) -> bool:
+    """``loop`` runs a training loop inside it (an epoch loop over batches): a
+    list kept across it lives across training steps however few the epochs
+    (RULES.md: "across training steps or epochs")."""
+    for cs in loop.calls:
+        for inner in cs.loops:
+            if inner is loop:
+                continue
+            up = inner.parent
+            while up is not None and up is not loop:
+                up = up.parent
+            if up is loop and is_training_loop(model, inner):
+                return True
+    return False
 
 
 def _reset_in(model: SemanticModel, lst: Binding, loops: list[Loop]) -> bool:
