@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -80,6 +81,28 @@ def test_the_memory_of_a_grandchild_counts_and_kills_the_tree(tmp_path):
                     "cpu", str(tmp_path))
     assert out.status == "memory" and "watchdog" in out.detail, (out.status, out.detail, out.log_tail)
     assert wait_gone([_pid_from(pidfile)], 10) == []
+
+
+def test_a_child_started_while_another_run_reaps_orphans_is_not_taken_for_one(tmp_path, monkeypatch):
+    """Runs go two at a time (``--runtime --jobs 2``, the scenario tests): one run's end reaps
+    kmlint's unknown children just as the other run has started its own marked child.  That
+    child was killed as an orphan and its run reported "crashed" (CI, 12-05)."""
+    real_popen = subprocess.Popen
+    reapers = []
+
+    def popen_while_another_run_ends(*args, **kwargs):
+        proc = real_popen(*args, **kwargs)
+        reaper = threading.Thread(target=sandbox._reap_orphans)
+        reapers.append(reaper)
+        reaper.start()
+        reaper.join(1.0)  # the other run's reaping, right after this child started
+        return proc
+
+    monkeypatch.setattr(sandbox.subprocess, "Popen", popen_while_another_run_ends)
+    out = run_child(_user_job(tmp_path, "pass"), Limits(timeout_s=60), "cpu", str(tmp_path))
+    for reaper in reapers:
+        reaper.join(10)
+    assert out.status == "ok" and out.reached, (out.status, out.detail, out.log_tail)
 
 
 # A small "kmlint" that runs one measurement, for the tests that signal it.

@@ -252,26 +252,28 @@ def _reap_orphans() -> None:
     their child ended: kill and reap them."""
     if not _subreaper:
         return
-    with _LOCK:
-        live = set(_LIVE_CHILDREN)
     import multiprocessing
 
-    ours = live | {p.pid for p in multiprocessing.active_children()}
-    for p in _children(os.getpid()):
-        if p in ours:
-            continue
-        seen = any(p in tree and tree[p] == _start_time(p) for tree in _TREE_STARTS.values())
-        if not seen and not _is_orphan_of_sandbox(p):
-            continue
-        for sig in (signal.SIGSTOP, signal.SIGKILL):
+    # under the lock: a child another thread is starting is registered before
+    # this scan or started after it, never taken here for an orphan
+    with _LOCK:
+        ours = _LIVE_CHILDREN | {p.pid for p in multiprocessing.active_children()}
+        trees = list(_TREE_STARTS.values())  # a snapshot: other threads add and drop trees
+        for p in _children(os.getpid()):
+            if p in ours:
+                continue
+            seen = any(p in tree and tree[p] == _start_time(p) for tree in trees)
+            if not seen and not _is_orphan_of_sandbox(p):
+                continue
+            for sig in (signal.SIGSTOP, signal.SIGKILL):
+                try:
+                    os.kill(p, sig)
+                except (ProcessLookupError, PermissionError):
+                    pass
             try:
-                os.kill(p, sig)
-            except (ProcessLookupError, PermissionError):
+                os.waitpid(p, os.WNOHANG)
+            except ChildProcessError:
                 pass
-        try:
-            os.waitpid(p, os.WNOHANG)
-        except ChildProcessError:
-            pass
 
 
 def _is_orphan_of_sandbox(pid: int) -> bool:
@@ -353,15 +355,17 @@ def run_child(job: dict, limits: Limits, device: str = "auto", cwd: Optional[str
         env = child_env(device, job.get("backend") or "tensorflow")
         env["KMLINT_RUNTIME_CHILD"] = "1"  # marks the tree's processes (see _reap_orphans)
         with open(log_path, "wb") as log:
-            try:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "kmlint.runtime.child", str(job_path)],
-                    cwd=cwd or tmp, env=env, stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(watch_r,),
-                )
-            finally:
-                os.close(watch_r)
+            # started and registered under the lock: another thread's _reap_orphans
+            # would otherwise take this marked, not yet registered child for an orphan
             with _LOCK:
+                try:
+                    proc = subprocess.Popen(
+                        [sys.executable, "-m", "kmlint.runtime.child", str(job_path)],
+                        cwd=cwd or tmp, env=env, stdin=subprocess.DEVNULL,
+                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(watch_r,),
+                    )
+                finally:
+                    os.close(watch_r)
                 _LIVE_CHILDREN.add(proc.pid)
             try:
                 while proc.poll() is None:
