@@ -102,6 +102,9 @@ def test_module_lookup_by_directory_listing_matches_the_file_system(tmp_path):
     assert project.resolve(main, "utils.fake.thing", index) == (tmp_path / "utils" / "__init__.py", ["fake", "thing"])
     assert project.resolve(main, "pkg2.g", index) == (tmp_path / "pkg2" / "__init__.py", ["g"])
     assert project.resolve(main, "nsp.mod.f", index) == (tmp_path / "nsp" / "mod.py", ["f"])
+    # a relative import of a name the package's __init__.py defines (no file of that name)
+    (tmp_path / "pkg2" / "user.py").write_text("from . import g\ng()\n")
+    assert project.resolve(tmp_path / "pkg2" / "user.py", ".g", index) == (tmp_path / "pkg2" / "__init__.py", ["g"])
     assert project.resolve(main, "utils.extra.h", index) == (tmp_path / "utils" / "__init__.py", ["extra", "h"])
     (tmp_path / "utils" / "extra.py").write_text("def h():\n    pass\n")
     assert project.resolve(main, "utils.extra.h", index) == (tmp_path / "utils" / "__init__.py", ["extra", "h"])  # remembered

@@ -55,12 +55,9 @@ def has_judged_directives(text: str) -> bool:
     Substring searches find the candidates; the pattern only reads their
     text from there (over a whole text, a case-insensitive pattern with no literal
     start tries every position)."""
-    if "noqa" not in text and "kmlint" not in text:
-        low = text.lower()  # most files have neither word in any case
-        if "noqa" not in low and "kmlint" not in low:
-            return False
-    else:
-        low = text.lower()
+    low = text.lower()
+    if "noqa" not in low and "kmlint" not in low:  # most files have neither word in any case
+        return False
     if "kmlint:" in low:
         return True
     i = low.find("noqa")

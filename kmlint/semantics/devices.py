@@ -162,18 +162,11 @@ def _cpu_devices_only(call: ast.Call) -> bool:
 
 def strong_markers(model: SemanticModel) -> list[Evidence]:
     """GPU markers that target GPUs whatever is done with them."""
-    out: list[Evidence] = []
-    for st in model.target_stores:
-        key = _env_key(st.target)
-        if key == VISIBLE_ENV and not _hides_gpus(st.value):
-            out.append(Evidence(st.target, st.function, st.top_index, st.order))
+    out = [e for e, value in _env_settings(model, VISIBLE_ENV) if not _hides_gpus(value)]
     for cs in model.calls:
         q = _tf(model, cs.node)
         if (q in GPU_TARGETING_CALLS and not _cpu_devices_only(cs.node)) or _last(q) == "multi_gpu_model":
             out.append(Evidence(cs.node, cs.function, cs.top_index, cs.order))
-        elif cs.name in ("setdefault", "putenv") and _env_call(cs.node):
-            if not _hides_gpus(argument_values(cs.node)[1]):
-                out.append(Evidence(cs.node, cs.function, cs.top_index, cs.order))
         elif cs.name == "format" and isinstance(cs.node.func, ast.Attribute) and _gpu_device(
                 _string(cs.node.func.value), formatted=True):
             out.append(Evidence(cs.node.func.value, cs.function, cs.top_index, cs.order))
@@ -352,10 +345,18 @@ def _lists_gpus(call: ast.Call) -> bool:
     return arg is not None and (_string(arg) or "").upper() == "GPU"
 
 
-def _env_call(call: ast.Call) -> bool:
-    """``os.environ.setdefault("CUDA_VISIBLE_DEVICES", v)`` / ``os.putenv(...)``."""
-    args = argument_values(call)
-    return len(args) >= 2 and _string(args[0]) == VISIBLE_ENV
+def _env_settings(model: SemanticModel, key: str) -> list[tuple[Evidence, Optional[ast.expr]]]:
+    """Where this file sets environment variable ``key``, with the value
+    expression, in source order: ``os.environ["KEY"] = v``,
+    ``os.environ.setdefault("KEY", v)``, ``os.putenv("KEY", v)`` (a notebook's
+    ``%env KEY=v`` reads as the first)."""
+    out = [(Evidence(st.target, st.function, st.top_index, st.order), st.value)
+           for st in model.target_stores if _env_key(st.target) == key]
+    for cs in [*model.calls_by_name.get("setdefault", ()), *model.calls_by_name.get("putenv", ())]:
+        args = argument_values(cs.node)
+        if len(args) >= 2 and _string(args[0]) == key:
+            out.append((Evidence(cs.node, cs.function, cs.top_index, cs.order), args[1]))
+    return sorted(out, key=lambda setting: setting[0].position)
 
 
 def hides_all_gpus(model: SemanticModel, before: Optional[tuple[int, int]] = None) -> bool:
@@ -364,26 +365,16 @@ def hides_all_gpus(model: SemanticModel, before: Optional[tuple[int, int]] = Non
     before it at module level, or inside a function, counts: a later one (a
     notebook's last section preparing CPU-only worker processes) comes after
     the process already targeted its GPUs."""
-    hides = [Evidence(st.target, st.function, st.top_index, st.order) for st in model.target_stores
-             if _env_key(st.target) == VISIBLE_ENV and _hides_gpus(st.value)]
-    hides += [Evidence(cs.node, cs.function, cs.top_index, cs.order)
-              for cs in [*model.calls_by_name.get("setdefault", ()), *model.calls_by_name.get("putenv", ())]
-              if _env_call(cs.node) and _hides_gpus(argument_values(cs.node)[1])]
+    hides = [e for e, value in _env_settings(model, VISIBLE_ENV) if _hides_gpus(value)]
     if before is None:
         return bool(hides)
     return any(h.function is not None or h.position < before for h in hides)
 
 
 def environment_setting(model: SemanticModel, key: str) -> Optional[str]:
-    """The string this file sets environment variable ``key`` to first
-    (``os.environ["KEY"] = "v"``, ``os.environ.setdefault("KEY", "v")``,
-    ``os.putenv``, a notebook's ``%env KEY=v``), or None."""
-    found = [(st.order, _string(st.value)) for st in model.target_stores if _env_key(st.target) == key]
-    found += [(cs.order, _string(argument_values(cs.node)[1]))
-              for cs in [*model.calls_by_name.get("setdefault", ()), *model.calls_by_name.get("putenv", ())]
-              if len(argument_values(cs.node)) >= 2 and _string(argument_values(cs.node)[0]) == key]
-    values = [v for _, v in sorted(found, key=lambda f: f[0]) if v is not None]
-    return values[0] if values else None
+    """The string this file first sets environment variable ``key`` to
+    (see ``_env_settings``), or None."""
+    return next((v for _, value in _env_settings(model, key) if (v := _string(value)) is not None), None)
 
 
 def _env_key(target: ast.expr) -> Optional[str]:

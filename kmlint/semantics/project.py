@@ -301,12 +301,13 @@ def _base_candidates(base: Path, parts: list[str], level: int, idx: ProjectIndex
         if cached is not None and now - cached[0] < idx.remember:
             return cached[1]
     found = []
-    # neither `parts[0].py` nor `parts[0]/` here: no prefix can be a module
-    if not parts or idx.may_hold(str(base), parts[0], now):
-        for k in range(len(parts), -1 if level else 0, -1):
-            f, real = idx.module_file(base, parts[:k])
-            if f is not None:
-                found.append((f, real, tuple(parts[k:])))
+    # neither `parts[0].py` nor `parts[0]/` here: no prefix of `parts` is a module, but a relative
+    # import's package itself still is (`from . import name` of its __init__.py, k = 0)
+    longest = len(parts) if not parts or idx.may_hold(str(base), parts[0], now) else 0
+    for k in range(longest, -1 if level else 0, -1):
+        f, real = idx.module_file(base, parts[:k])
+        if f is not None:
+            found.append((f, real, tuple(parts[k:])))
     if shared:
         idx._lookups[key] = (now, found)
     return found
