@@ -46,5 +46,20 @@ def test_unused_suppression_fix_edits():
     assert f.fix.edits[0].content == "# noqa: KM201"
 
 
+def test_removing_a_directive_that_opens_a_longer_comment_keeps_the_rest_a_comment():
+    """Found by the fuzzer (CI, 12-05): `# noqa: KM999 ~# note` lost its `#` with the
+    directive, and `~# note` was left as code; the fixer refused its own edit."""
+    from kmlint.fixer import fix_source
+    from kmlint.config import Settings
+
+    cases = {"x = 1  # noqa: KM201 ~# see the notes\n": "x = 1  # ~# see the notes\n",
+             "x = 1  # kmlint: ignore[KM201] because\n": "x = 1  # because\n",
+             "x = 1  # noqa: KM201  # see the notes\n": "x = 1    # see the notes\n",
+             "x = 1  # noqa: KM201\n": "x = 1\n"}
+    for source, expected in cases.items():
+        fixed = fix_source("import keras\n" + source, "a.py", Settings())
+        assert fixed.error is None and fixed.text == "import keras\n" + expected, (source, fixed.error, fixed.text)
+
+
 def test_km900_can_be_disabled():
     assert codes("x = 1  # noqa: KM201\n", ignore=["KM900"]) == []
