@@ -138,6 +138,15 @@ def check(ctx, paths, select, ignore, extend_select, preview, output_format, out
     from kmlint.output import FORMATS
 
     runtime = runtime_requested(runtime_kw)
+    # a plain report may be recorded for the next identical run (kmlint.engine.manifest)
+    recording = (ctx.find_root().obj or {}).get("recording")
+    witness = None
+    if recording is not None and not (no_cache or fix or unsafe_fixes or diff or output_file or baseline_path
+                                      or write_baseline or runtime or show_settings or show_files or add_noqa
+                                      or "-" in paths):
+        from kmlint.engine.manifest import Witness
+
+        witness = Witness()
 
     overrides: dict = {}
     if select:
@@ -154,7 +163,7 @@ def check(ctx, paths, select, ignore, extend_select, preview, output_format, out
     if extend_exclude:
         overrides["extend_exclude"] = _split(extend_exclude)
     try:
-        resolver = ConfigResolver(config_path, overrides)
+        resolver = ConfigResolver(config_path, overrides, witness=witness)
         base = resolver.for_dir(Path.cwd())
     except ConfigError as e:
         click.echo(f"kmlint: error: {e}", err=True)
@@ -191,7 +200,7 @@ def check(ctx, paths, select, ignore, extend_select, preview, output_format, out
                                         use_cache=not no_cache, jobs=jobs if jobs is not None else base.jobs)
             else:
                 result = run(paths, resolver, force_exclude=force_exclude, use_cache=not no_cache,
-                             jobs=jobs if jobs is not None else base.jobs)
+                             jobs=jobs if jobs is not None else base.jobs, witness=witness)
     except ConfigError as e:
         click.echo(f"kmlint: error: {e}", err=True)
         sys.exit(EXIT_ERROR)
@@ -232,14 +241,27 @@ def check(ctx, paths, select, ignore, extend_select, preview, output_format, out
         sys.exit(EXIT_ERROR)
     if fixing:
         reporting.fix_summary(fixes, show_fixes, quiet, err=fmt not in HUMAN_FORMATS or output_file is not None or stdin)
+    crashed = False
     for f in findings:
         if f.code == "KM000":
+            crashed = True
             click.echo(f"kmlint: internal error: {printable(f.path)}: {f.message}", err=True)
     if result.internal_errors or result.problems or failed:
         sys.exit(EXIT_ERROR)
-    if findings and not exit_zero:
-        sys.exit(EXIT_FINDINGS)
-    sys.exit(EXIT_OK)
+    code = EXIT_FINDINGS if findings and not exit_zero else EXIT_OK
+    if witness is not None and baseline_file is None and not crashed:
+        _record_manifest(recording, witness, base, resolver, result, out, code)
+    sys.exit(code)
+
+
+def _record_manifest(recording, witness, base, resolver: ConfigResolver, result, out: str, code: int) -> None:
+    from kmlint.engine.cache import cache_dir_for
+    from kmlint.engine.manifest import record
+
+    deps = sorted({d for r in result.results for d in r.dependencies})
+    record(recording, witness, str(cache_dir_for(base)), stdout=out, exit_code=code,
+           files=[str(p) for p in result.paths], dependencies=deps,
+           configs=[str(p) for p in resolver.config_files()])
 
 
 HUMAN_FORMATS = ("text", "full", "concise")

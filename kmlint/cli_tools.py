@@ -51,7 +51,7 @@ def show_settings(resolver: ConfigResolver, paths: list[str]) -> str:
              f"Settings path: {settings.config_path if settings.config_path else '(none: defaults)'}",
              f"Project root: {settings.root}", ""]
     for f in fields(Settings):
-        if f.name in ("config_path", "root"):
+        if f.name in ("config_path", "root", "sources"):
             continue
         value = getattr(settings, f.name)
         lines.append(f"{f.name.replace('_', '-')} = {_toml(value)}")

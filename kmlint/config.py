@@ -114,10 +114,11 @@ class Settings:
     # where it came from
     config_path: Optional[Path] = None
     root: Path = field(default_factory=Path.cwd)
+    sources: tuple[Path, ...] = ()  # every config file read for these settings (``extend`` bases first)
 
     def fingerprint(self) -> str:
         """Stable text of everything that can change findings (for the cache key)."""
-        skip = {"config_path", "root", "cache_dir", "jobs", "output_format", "baseline"}
+        skip = {"config_path", "root", "sources", "cache_dir", "jobs", "output_format", "baseline"}
         return repr(sorted((f.name, repr(getattr(self, f.name))) for f in fields(self) if f.name not in skip))
 
 
@@ -283,7 +284,7 @@ def apply_table(settings: Settings, table: dict, path: Path, *, _chain: tuple[Pa
                     _check_selector(sel, path, key)
     if extended:
         updates = _layer(settings, updates)
-    return replace(settings, config_path=path, root=path.parent, **updates)
+    return replace(settings, config_path=path, root=path.parent, sources=(*settings.sources, path), **updates)
 
 
 def _check_selector(sel: str, path: Path, key: str) -> None:
@@ -309,7 +310,9 @@ class ConfigResolver:
     ``explicit`` (``--config``) applies to every file; ``overrides`` holds the
     command-line settings applied on top of whichever file is found."""
 
-    def __init__(self, explicit: Optional[Path] = None, overrides: Optional[dict] = None):
+    def __init__(self, explicit: Optional[Path] = None, overrides: Optional[dict] = None, witness=None):
+        # witness: a run recording its manifest (engine.manifest.Witness) sees each config file looked for
+        self.witness = witness
         self.explicit = load_config_file(explicit) if explicit else None
         self.overrides = overrides or {}
         self._by_dir: dict[Path, Settings] = {}
@@ -351,7 +354,7 @@ class ConfigResolver:
                 break
             for name in CONFIG_FILES:
                 p = d / name
-                if p.is_file():
+                if p.is_file() if self.witness is None else isinstance(self.witness.probe(p), list):
                     table = table_of(p)
                     if table is not None:
                         found = self._with_overrides(apply_table(Settings(root=d), table, p))
@@ -366,3 +369,7 @@ class ConfigResolver:
 
     def for_file(self, path: Path) -> Settings:
         return self.for_dir(path.parent if path.parent != Path("") else Path("."))
+
+    def config_files(self) -> list[Path]:
+        """Every config file the settings handed out so far were read from."""
+        return sorted({p for s in self._by_dir.values() for p in s.sources})

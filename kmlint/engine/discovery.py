@@ -79,7 +79,9 @@ def _spec(patterns: list[str]) -> Union["pathspec.PathSpec", NameSpec]:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
-def _is_venv(d: Path) -> bool:
+def _is_venv(d: Path, witness=None) -> bool:
+    if witness is not None:
+        witness.probe(d / "pyvenv.cfg")
     try:
         return (d / "pyvenv.cfg").is_file()
     except OSError:
@@ -88,7 +90,9 @@ def _is_venv(d: Path) -> bool:
         return False
 
 
-def _is_file(p: Path) -> bool:
+def _is_file(p: Path, witness=None) -> bool:
+    if witness is not None:
+        witness.probe(p)
     try:
         return p.is_file()
     except OSError:
@@ -96,10 +100,14 @@ def _is_file(p: Path) -> bool:
 
 
 def discover(paths: list[str], resolver: ConfigResolver, problems: list[DiscoveryProblem],
-             force_exclude: bool = False) -> Iterator[Path]:
+             force_exclude: bool = False, witness=None) -> Iterator[Path]:
+    """``witness``: a run recording its manifest (``engine.manifest.Witness``)
+    sees each path discovery looks at and each directory listing it walks."""
     seen: set[str] = set()  # resolved paths
     for raw in paths:
         p = Path(raw)
+        if witness is not None:
+            witness.probe(raw)
         try:
             if p.is_file():
                 if force_exclude and _explicit_file_excluded(p, resolver):
@@ -110,7 +118,7 @@ def discover(paths: list[str], resolver: ConfigResolver, problems: list[Discover
                     yield p
                 continue
             if p.is_dir():
-                yield from _walk(p, resolver, problems, seen)
+                yield from _walk(p, resolver, problems, seen, witness)
                 continue
         except OSError as e:
             problems.append(DiscoveryProblem(raw, f"cannot access: {e.strerror or e}"))
@@ -144,7 +152,7 @@ def _exclude_patterns(settings) -> list[str]:
     return list(settings.exclude if settings.exclude is not None else DEFAULT_EXCLUDES) + list(settings.extend_exclude)
 
 
-def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Iterator[Path]:
+def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path], witness=None) -> Iterator[Path]:
     settings = resolver.for_dir(top)
     exclude_spec = _spec(_exclude_patterns(settings))
     root = settings.root.resolve()
@@ -154,11 +162,13 @@ def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Ite
     if settings.respect_gitignore:
         for parent in reversed([top.resolve(), *top.resolve().parents]):
             gi = parent / ".gitignore"
-            if _is_file(gi):
+            if _is_file(gi, witness):
                 ignores.append((parent, _read_gitignore(gi)))
+            if witness is not None:
+                witness.probe(parent / ".git")
             if os.path.exists(parent / ".git"):
                 ignores = [(b, s) for b, s in ignores if b == parent or parent in b.parents or b in parent.parents]
-                ignores.extend((parent, spec) for spec in git_excludes(parent))
+                ignores.extend((parent, spec) for spec in git_excludes(parent, witness))
     stack: list[tuple[Path, list]] = [(top, ignores)]
     while stack:
         d, gis = stack.pop()
@@ -173,13 +183,15 @@ def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Ite
         visited_dirs.add(key)
         if settings.respect_gitignore and d != top:
             gi = d / ".gitignore"
-            if _is_file(gi):
+            if _is_file(gi, witness):
                 gis = gis + [(d.resolve(), _read_gitignore(gi))]
         try:
             entries = sorted(os.scandir(d), key=lambda e: e.name)
         except OSError as e:
             problems.append(DiscoveryProblem(str(d), f"cannot read directory: {e.strerror or e}"))
             continue
+        if witness is not None:
+            witness.scanned(d, entries)
         try:
             # each entry that is no symlink resolves to this plus its name: no pathlib per entry
             real_dir = str(resolved(d)).rstrip(os.sep) + os.sep
@@ -202,7 +214,7 @@ def _walk(top: Path, resolver: ConfigResolver, problems, seen: set[Path]) -> Ite
                                                             f"{type(e).__name__}: {e}; skipped"))
                 continue
             if is_dir:
-                if _is_venv(path):
+                if _is_venv(path, witness):
                     continue
                 subdirs.append((path, gis))
             elif is_file and entry.name.endswith(EXTENSIONS):
@@ -264,7 +276,7 @@ def _gitignored(path: Path, is_dir: bool, gis, real: Optional[str] = None) -> bo
 # ----------------------------------------------------------------- git's other ignore files
 
 
-def git_excludes(repo: Path) -> list[pathspec.PathSpec]:
+def git_excludes(repo: Path, witness=None) -> list[pathspec.PathSpec]:
     """The ignore files git reads besides ``.gitignore``, for the repository at
     ``repo``: ``$GIT_DIR/info/exclude`` and the global excludes file
     (``core.excludesFile``, default ``$XDG_CONFIG_HOME/git/ignore`` or
@@ -277,6 +289,9 @@ def git_excludes(repo: Path) -> list[pathspec.PathSpec]:
     global_file = _global_excludes_file(git_dir)
     if global_file is not None:
         files.append(global_file)
+    if witness is not None:
+        for read in _git_files_read(repo, git_dir, files):
+            witness.probe(read)
     for f in files:
         try:
             if f.is_file():
@@ -284,6 +299,14 @@ def git_excludes(repo: Path) -> list[pathspec.PathSpec]:
         except OSError:
             continue
     return specs
+
+
+def _git_files_read(repo: Path, git_dir: Optional[Path], excludes: list[Path]) -> list[Path]:
+    """Every file whose content ``git_excludes`` depends on."""
+    out = [repo / ".git", *_git_configs(git_dir), *excludes]
+    if git_dir is not None:
+        out.append(git_dir / "commondir")
+    return out
 
 
 def _git_dir(repo: Path) -> Optional[Path]:
@@ -311,14 +334,23 @@ def _common_dir(git_dir: Path) -> Path:
     return p if p.is_absolute() else (git_dir / p).resolve()
 
 
-def _global_excludes_file(git_dir: Optional[Path]) -> Optional[Path]:
-    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    configured = None
-    # later files win, as in git: global (XDG, then ~/.gitconfig), then the repository's
-    configs = [Path(xdg) / "git" / "config", Path.home() / ".gitconfig"]
+def _xdg_config() -> str:
+    return os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+
+
+def _git_configs(git_dir: Optional[Path]) -> list[Path]:
+    """git's config files, later ones winning as in git: global (XDG, then
+    ~/.gitconfig), then the repository's."""
+    configs = [Path(_xdg_config()) / "git" / "config", Path.home() / ".gitconfig"]
     if git_dir is not None:
         configs.append(_common_dir(git_dir) / "config")
-    for config in configs:
+    return configs
+
+
+def _global_excludes_file(git_dir: Optional[Path]) -> Optional[Path]:
+    xdg = _xdg_config()
+    configured = None
+    for config in _git_configs(git_dir):
         value = _config_value(config, "core", "excludesfile")
         if value is not None:
             configured = (value, config)

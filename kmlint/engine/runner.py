@@ -276,13 +276,13 @@ def _run_chunk(chunk: list[_Task]) -> list[FileResult]:
 
 
 def run(paths: list[str], resolver: ConfigResolver, force_exclude: bool = False,
-        use_cache: bool = True, jobs: Optional[int] = None) -> RunResult:
+        use_cache: bool = True, jobs: Optional[int] = None, witness=None) -> RunResult:
     """Lint ``paths`` (through the cache and the worker pool; runtime mode
     reads what it needs from the findings and the files); ``jobs`` defaults to
-    the number of usable cores."""
+    the number of usable cores; ``witness``: see ``discover``."""
     result = RunResult()
     session_mod.begin()
-    files = list(discover(paths, resolver, result.problems, force_exclude))
+    files = list(discover(paths, resolver, result.problems, force_exclude, witness))
     results: list[Optional[FileResult]] = [None] * len(files)
     caches: dict[Path, ResultCache] = {}
     dirs: dict[int, tuple[Settings, Path]] = {}  # per settings object: its cache directory
