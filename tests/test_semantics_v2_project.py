@@ -84,6 +84,30 @@ def test_called_function_records_the_helper_as_a_dependency(tmp_path):
     assert str((tmp_path / "utils" / "gpu.py").resolve()) in model.dependencies
 
 
+def test_a_helper_without_tensorflow_words_is_not_parsed_when_only_tensorflow_counts(tmp_path, monkeypatch):
+    """KM204 asks for builders in TensorFlow files only: a helper whose text
+    cannot use TensorFlow is ruled out from its words, without a parse, but
+    stays a dependency (adding an import there changes the answer)."""
+    main = _tree(tmp_path)
+    gpu = tmp_path / "utils" / "gpu.py"
+    gpu.write_text("import os\n\n\ndef setup_gpu():\n    pass\n")
+    text = main.read_text()
+    model = build_model(parse(text), text)
+    call = next(c for c in model.calls if c.name == "setup_gpu")
+    index = project.ProjectIndex()
+    built = []
+    monkeypatch.setattr(project, "_build", lambda path: built.append(path))
+    deps: set[str] = set()
+    assert project.called_function(model, main, call, deps, tensorflow_only=True, index=index) is None
+    assert built == [] and str(gpu.resolve()) in deps
+    assert not index.says_tensorflow(gpu)
+    project.called_function(model, main, call, deps, index=index)  # without the screen: parsed
+    assert built == [str(gpu.resolve())]
+    # the answer follows the file (mtime and size)
+    gpu.write_text("import tensorflow as tf\n\n\ndef setup_gpu():\n    pass\n")
+    assert index.says_tensorflow(gpu)
+
+
 def test_module_lookup_by_directory_listing_matches_the_file_system(tmp_path):
     # lookups consult a memo of directory listings before any stat: it must agree
     # with the file system on what is a module

@@ -44,12 +44,13 @@ def _project_builder(model: SemanticModel, path: str, call: CallSite) -> Optiona
     file = Path(path)
     if not file.is_file():
         return None
-    found = project.called_function(model, file, call, model.dependencies)
+    # a file that imports neither Keras nor TensorFlow builds no Keras model
+    # (an ORM's `query.compile()` is not Keras' compile): one without their
+    # words is not even parsed
+    found = project.called_function(model, file, call, model.dependencies, tensorflow_only=True)
     if found is None:
         return None
     helper, fn, helper_file = found
-    # a file that imports neither Keras nor TensorFlow builds no Keras model
-    # (an ORM's `query.compile()` is not Keras' compile)
     if not helper.uses_tensorflow:
         return None
     if any(helper.is_keras_model(r) for r in fn.returns):

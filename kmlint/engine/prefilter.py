@@ -9,8 +9,8 @@ cheap, sound tests per rule, read from the catalog (no rule code imported):
 * ``Rule.tokens``: substrings, one of which must occur in the text;
 * ``Rule.requires``: names of semantic-model facts the rule's findings depend
   on; each fact holds only when one of its evidence *words* occurs in the text
-  as a whole identifier (``EVIDENCE`` below, derived from the model's own
-  tables).  ``cache`` occurs in every Django project; a ``tf.data`` dataset
+  as a whole identifier (``EVIDENCE`` in ``kmlint.semantics.evidence``,
+  derived from the model's own tables).  ``cache`` occurs in every Django project; a ``tf.data`` dataset
   needs TensorFlow/Keras or a dataset-only method name.  A requirement written
   ``"imported:<fact>"`` is also met by a project file the file imports that
   uses TensorFlow or Keras (a ``build_model()`` helper of another module,
@@ -28,115 +28,17 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from kmlint.semantics.model import (DATASET_ONLY_METHODS, GENERIC_MODEL_METHODS, KERAS_COMPILE_KEYWORDS,
-                                    MODEL_EVIDENCE_METHODS)
+from kmlint.semantics.evidence import (ALIAS_EVIDENCE, EVIDENCE, GENERIC_EVIDENCE, TENSORFLOW_WORDS,  # noqa: F401
+                                       WORD_CHAR, has_evidence)
 
 if TYPE_CHECKING:  # pragma: no cover
     from kmlint.engine.session import Session
-
-# the roots of every tensorflow.* / keras.* qualname (tf_keras and keras.src are folded into keras)
-TENSORFLOW_WORDS = ("tensorflow", "keras", "tf_keras", "tensorflow_datasets")
-
-EVIDENCE: dict[str, tuple[str, ...]] = {
-    # model.qualname() can only give tensorflow.* / keras.* (or model.is_imported("tensorflow")) ...
-    "tensorflow": TENSORFLOW_WORDS,
-    # ... and numpy.* only
-    "numpy": ("numpy",),
-    # sizes.estimate(): arrays from numpy/tensorflow constructors and Keras/TFDS loaders
-    "array": ("numpy", *TENSORFLOW_WORDS),
-    # model.is_dataset_chain(): a tf.data constructor or a dataset-only method
-    "dataset": (*TENSORFLOW_WORDS, *sorted(DATASET_ONLY_METHODS)),
-    # model.is_keras_model() and tensors.builds_keras_model(): a Keras constructor or
-    # loader (also unresolved, in fragments), or a method only models have
-    "keras_model": (*TENSORFLOW_WORDS, "Sequential", "load_model", "clone_model",
-                    *sorted(MODEL_EVIDENCE_METHODS - GENERIC_MODEL_METHODS)),
-}
-# ... and these, in a text without the word ``import`` (a fragment) or with
-# one of the words of the second tuple (what the model also asks, see
-# GENERIC_MODEL_METHODS)
-GENERIC_EVIDENCE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "keras_model": (tuple(sorted(GENERIC_MODEL_METHODS)), tuple(sorted(KERAS_COMPILE_KEYWORDS))),
-}
-_EVIDENCE_WORDS = {kind: frozenset(words) for kind, words in EVIDENCE.items()}
-# ... and, for code that uses them without importing them, the conventional
-# aliases the model resolves to those modules (model.UNBOUND_ALIASES), as
-# attribute accesses that start a dotted name (``tf.data``, not ``self.tf.x``
-# nor ``inp.shape``): a substring search, cheap where they do not occur
-_TF_ALIASES = ("tf.", "K.", "tfds.", "layers.")
-ALIAS_EVIDENCE: dict[str, tuple[str, ...]] = {
-    "tensorflow": _TF_ALIASES,
-    "numpy": ("np.",),
-    "array": ("np.", *_TF_ALIASES),
-    "dataset": _TF_ALIASES,
-    "keras_model": _TF_ALIASES,
-}
 
 
 def enabled() -> bool:
     """KMLINT_NO_PREFILTER=1 parses every file (the equivalence test and the
     benchmark use it to prove the prefilter loses nothing and to measure it)."""
     return os.environ.get("KMLINT_NO_PREFILTER", "") in ("", "0")
-
-
-def has_evidence(kind: str, text: str, seen: Optional[dict] = None) -> bool:
-    """One of ``kind``'s words occurs in ``text`` as a whole word (a maximal
-    run of ``\\w`` characters, as ``re.findall(r"\\w+")`` would give it).  A
-    substring search per word (C speed) finds the candidates; only those are
-    checked for word boundaries: ten times cheaper than collecting the
-    text's words.  ``seen`` remembers each word's answer for the next kinds
-    of the same text (the TensorFlow words are in every kind)."""
-    if seen is None:
-        seen = {}
-    for word in _EVIDENCE_WORDS[kind]:
-        if _word(word, text, seen):
-            return True
-    for prefix in ALIAS_EVIDENCE.get(kind, ()):
-        key = "." + prefix
-        found = seen.get(key)
-        if found is None:
-            found = seen[key] = prefix in text and _starts_name(prefix, text)
-        if found:
-            return True
-    generic = GENERIC_EVIDENCE.get(kind)
-    if generic is not None and any(_word(word, text, seen) for word in generic[0]):
-        if not _word("import", text, seen):
-            return True
-        return any(_word(word, text, seen) for word in generic[1])
-    return False
-
-
-def _word(word: str, text: str, seen: dict) -> bool:
-    found = seen.get(word)
-    if found is None:
-        found = seen[word] = word in text and _whole_word(word, text)
-    return found
-
-
-_WORD_CHAR = re.compile(r"\w")
-
-
-def _whole_word(word: str, text: str) -> bool:
-    n = len(word)
-    i = text.find(word)
-    while i >= 0:
-        before = text[i - 1] if i else ""
-        after = text[i + n:i + n + 1]
-        if not (before and _WORD_CHAR.match(before)) and not (after and _WORD_CHAR.match(after)):
-            return True
-        i = text.find(word, i + 1)
-    return False
-
-
-def _starts_name(prefix: str, text: str) -> bool:
-    """``prefix`` (``tf.``) occurs where a dotted name starts: not after a
-    word character or a dot."""
-    i = text.find(prefix)
-    while i >= 0:
-        before = text[i - 1] if i else ""
-        if not before or not (before == "." or _WORD_CHAR.match(before)):
-            return True
-        i = text.find(prefix, i + 1)
-    return False
 
 
 IMPORTED = "imported:"
@@ -164,7 +66,7 @@ def _matches(pattern: "re.Pattern[str]", text: str, line_start: bool) -> list:
         if line_start:
             ok = not text[text.rfind("\n", 0, start) + 1:start].strip(" \t")
         else:
-            ok = not start or not _WORD_CHAR.match(text[start - 1])
+            ok = not start or not WORD_CHAR.match(text[start - 1])
         if ok:
             out.append(m.groups() if pattern.groups > 1 else m.group(1))
             pos = m.end()
@@ -187,11 +89,6 @@ def imported_targets(text: str) -> set[str]:
     return {t for t in targets if t}
 
 
-def _says_tensorflow(file: Path, session: "Session") -> bool:
-    """Whether a project file has the words of a TensorFlow/Keras import."""
-    return session.file_fact("says_tensorflow", file, lambda text: has_evidence("tensorflow", text), False)
-
-
 def _imports_tensorflow_file(text: str, importer: Optional[Path], session: "Session") -> bool:
     """Whether ``text`` (the file at ``importer``) imports a project file that
     uses TensorFlow or Keras."""
@@ -207,7 +104,7 @@ def _imports_tensorflow_file(text: str, importer: Optional[Path], session: "Sess
         if itself is None:
             itself = session.project.resolved(importer)
         found = resolve(importer, target, session.project, itself)
-        if found is not None and _says_tensorflow(found[0], session):
+        if found is not None and session.project.says_tensorflow(found[0]):
             return True
     return False
 

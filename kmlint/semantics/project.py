@@ -25,6 +25,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Optional
 
+from kmlint.semantics.evidence import has_evidence
 from kmlint.semantics.model import SemanticModel, build_model
 from kmlint.syntax import parse
 
@@ -60,6 +61,7 @@ class ProjectIndex:
         self._lookups: dict[tuple[str, str], tuple[float, list]] = {}
         self._listings: dict[str, tuple[float, frozenset]] = {}  # directory -> the names in it
         self._models: "OrderedDict[str, tuple[tuple[int, int], Optional[SemanticModel]]]" = OrderedDict()
+        self._tensorflow_words: dict[str, tuple[tuple[int, int], bool]] = {}  # file -> (stat signature, answer)
 
     def forget(self) -> None:
         """Drop everything (a new run, or the file system changed)."""
@@ -70,6 +72,7 @@ class ProjectIndex:
         self._lookups.clear()
         self._listings.clear()
         self._models.clear()
+        self._tensorflow_words.clear()
 
     # ------------------------------------------------------------ paths
     def resolved(self, path: Path) -> Path:
@@ -194,6 +197,28 @@ class ProjectIndex:
         while len(self._models) > self.max_models:
             self._models.popitem(last=False)
         return model
+
+
+    def says_tensorflow(self, file: Path) -> bool:
+        """Whether a project file's text has the evidence words of TensorFlow
+        or Keras (``kmlint.semantics.evidence``): without them its model's
+        ``uses_tensorflow`` cannot hold, so it need not be parsed to know.
+        Remembered while the file's mtime and size stay the same."""
+        key = str(file)
+        try:
+            st = os.stat(key)
+            sig = (st.st_mtime_ns, st.st_size)
+            cached = self._tensorflow_words.get(key)
+            if cached is not None and cached[0] == sig:
+                return cached[1]
+            with open(key, encoding="utf-8", errors="replace") as f:
+                answer = has_evidence("tensorflow", f.read())
+        except OSError:
+            return False
+        if len(self._tensorflow_words) > 65536:
+            self._tensorflow_words.clear()
+        self._tensorflow_words[key] = (sig, answer)
+        return answer
 
 
 def _build(path: str) -> Optional[SemanticModel]:
@@ -377,12 +402,13 @@ def imported_project_modules(model: SemanticModel, importer: Path,
 
 
 def _imported_binding(model: SemanticModel, importer: Path, func: ast.expr, deps: set[str], kind: str,
-                      screen=None, index: Optional[ProjectIndex] = None):
+                      tensorflow_only: bool = False, index: Optional[ProjectIndex] = None):
     """The module-level binding of ``kind`` ("def" or "class") in another
     project file that ``func`` names through this file's imports, as (that
     file's model, the binding, its path); None otherwise.  The file is added
-    to ``deps`` whenever it was consulted; ``screen(path)`` can rule it out
-    before it is parsed."""
+    to ``deps`` whenever it was consulted; ``tensorflow_only``: a file whose
+    text cannot use TensorFlow or Keras (``says_tensorflow``) is not parsed,
+    and None is returned."""
     if index is None:
         index = getattr(model, "project_index", None)
     q = model.qualname(func)
@@ -396,9 +422,10 @@ def _imported_binding(model: SemanticModel, importer: Path, func: ast.expr, deps
         return None
     helper_file, rest = found
     deps.add(str(helper_file.resolve()))
-    if screen is not None and not screen(helper_file):
+    idx = _index(index)
+    if tensorflow_only and not idx.says_tensorflow(helper_file):
         return None
-    helper = load(helper_file, index)
+    helper = idx.load(helper_file)
     if helper is None or len(rest) != 1:
         return None
     for b in helper.module_scope.bindings.get(rest[0], ()):
@@ -407,14 +434,14 @@ def _imported_binding(model: SemanticModel, importer: Path, func: ast.expr, deps
     return None
 
 
-def called_function(model: SemanticModel, importer: Path, call, deps: set[str], screen=None,
+def called_function(model: SemanticModel, importer: Path, call, deps: set[str], tensorflow_only: bool = False,
                     index: Optional[ProjectIndex] = None):
     """The function of another project file that a call site calls
     (``setup_gpu()`` after ``from utils.gpu import setup_gpu``), as
     (that file's model, its FunctionInfo, its path); None otherwise.  The file
-    is added to ``deps`` whenever it was consulted.  ``screen(path)``, when
-    given, can rule a file out before it is parsed (None is returned)."""
-    found = _imported_binding(model, importer, call.node.func, deps, "def", screen, index)
+    is added to ``deps`` whenever it was consulted.  ``tensorflow_only``: only
+    a file whose text can use TensorFlow or Keras is parsed (None otherwise)."""
+    found = _imported_binding(model, importer, call.node.func, deps, "def", tensorflow_only, index)
     if found is None or found[1].function is None:
         return None
     return found[0], found[1].function, found[2]
