@@ -72,7 +72,7 @@ def test_sdist_and_wheel_are_named_by_the_version_and_carry_the_data(dist):
         metadata = whl.read(f"kmlint-{__version__}.dist-info/METADATA").decode()
     assert {"kmlint/cli.py", "kmlint/catalog.py", "kmlint/kmlint.schema.json", "kmlint/knowledge/tfds.json"} <= in_wheel
     assert {f"kmlint/_rules/{d}/README.md" for d in dossiers} <= in_wheel
-    assert "kmlint = kmlint.cli:main" in entry_points
+    assert "kmlint = kmlint.__main__:main" in entry_points
     assert f"\nVersion: {__version__}\n" in metadata and "Provides-Extra: lsp" in metadata
 
 
