@@ -54,7 +54,12 @@ def test_removing_a_directive_that_opens_a_longer_comment_keeps_the_rest_a_comme
 
     cases = {"x = 1  # noqa: KM201 ~# see the notes\n": "x = 1  # ~# see the notes\n",
              "x = 1  # kmlint: ignore[KM201] because\n": "x = 1  # because\n",
-             "x = 1  # noqa: KM201  # see the notes\n": "x = 1    # see the notes\n",
+             # the next comment takes the directive's place, with the line's own spacing
+             "x = 1  # noqa: KM201  # see the notes\n": "x = 1  # see the notes\n",
+             "x = 1  # kmlint: ignore[KM201] # why\n": "x = 1  # why\n",
+             # a directive that ends a longer comment leaves no `#` behind
+             "x = 1  # type: ignore  # noqa: KM201\n": "x = 1  # type: ignore\n",
+             "x = 1  # type: ignore # kmlint: ignore[KM201] # x\n": "x = 1  # type: ignore # x\n",
              "x = 1  # noqa: KM201\n": "x = 1\n"}
     for source, expected in cases.items():
         fixed = fix_source("import keras\n" + source, "a.py", Settings())

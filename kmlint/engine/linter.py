@@ -507,13 +507,15 @@ def _unused(rule, s, path: str, unused: Optional[list[str]], lines: list[str]) -
         start, end = (s.comment_column, s.comment_column + len(s.comment)) if only else (s.column, s.end_column)
         text = lines[s.line - 1] if s.line <= len(lines) else ""
         rest = text[end:]
-        if not only and text[start:start + 1] == "#" and not rest.lstrip().startswith("#"):
+        if not only and text[start:start + 1] == "#" and rest.strip() and not rest.lstrip().startswith("#"):
             # the directive opened a comment that goes on (`# noqa: KM999 see above`):
             # what follows it stays a comment
             edit = Edit("# ", s.line, start + 1, s.line, end + len(rest) - len(rest.lstrip()) + 1)
         else:
             if not rest.strip():
                 start = len(text[:start].rstrip())  # no trailing whitespace left behind
+            elif text[start:start + 1] == "#":
+                end += len(rest) - len(rest.lstrip())  # the next comment takes the directive's place
             edit = Edit("", s.line, start + 1, s.line, end + 1)
     fix = Fix(SAFE, "Remove unused suppression", [edit])
     return Finding(rule.code, rule.name, msg, path, s.line, s.column + 1, s.line, s.end_column + 1, rule.severity, fix)
