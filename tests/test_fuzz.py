@@ -1,5 +1,6 @@
-"""Robustness fuzzing, CI share (a few hundred examples; set
-KMLINT_FUZZ_EXAMPLES or run ``python benchmarks/fuzz.py --long`` for 10,000).
+"""Robustness fuzzing, CI share (a few hundred examples, the same ones each
+run; set KMLINT_FUZZ_EXAMPLES or run ``python benchmarks/fuzz.py --long`` for
+10,000 new ones).
 The mutations and properties are described in tests/fuzzing.py."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ except ImportError:  # pragma: no cover
 FILES = corpus_files()
 PY_FILES = [p for p in FILES if p.suffix == ".py"]
 NOTEBOOKS = [p for p in FILES if p.suffix == ".ipynb"]
-FUZZ = dict(deadline=None, derandomize=False, suppress_health_check=list(HealthCheck), print_blob=True)
+FUZZ = dict(deadline=None, derandomize=not fuzzing.RANDOM, suppress_health_check=list(HealthCheck), print_blob=True)
 
 
 def _name(path) -> str:
